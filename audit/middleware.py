@@ -1,0 +1,26 @@
+"""Remembers who is acting in this request, for audit events written by signals
+(role changes, admin edits) that receive no user of their own."""
+
+from __future__ import annotations
+
+import contextvars
+
+_request: contextvars.ContextVar = contextvars.ContextVar("audit_request", default=None)
+
+
+def current_actor():
+    request = _request.get()
+    user = getattr(request, "user", None) if request is not None else None
+    return user if user is not None and user.is_authenticated else "system"
+
+
+class RequestContextMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = _request.set(request)
+        try:
+            return self.get_response(request)
+        finally:
+            _request.reset(token)

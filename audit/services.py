@@ -1,0 +1,86 @@
+"""The one way to write to the audit log.
+
+Every module calls `audit_record(...)` inside the transaction of the change it
+describes, so the event commits or rolls back with it. Appends are serialized:
+PostgreSQL takes a transaction-scoped advisory lock, SQLite runs every
+transaction as BEGIN IMMEDIATE (settings), so `seq` is gapless and the chain
+never forks; the unique constraints on `seq` and `prev` are the backstop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from audit.canonical import dumps, format_timestamp, normalize
+from audit.models import AuditEvent
+
+GENESIS_PREV = "0" * 64
+_ADVISORY_LOCK_KEY = 0x70747261646531  # "ptrade1"
+# Keys that must never carry secret material (SPECS.md §2); store a hash instead.
+_SECRET_KEY = re.compile(r"^(password|passphrase|secret|private_key|dek|token|api_key|share)$", re.I)
+SYSTEM = "system"
+
+
+def leaf_hash(canonical_event: bytes) -> str:
+    """RFC 6962 leaf hash of an event's canonical bytes, hex."""
+    return hashlib.sha256(b"\x00" + canonical_event).hexdigest()
+
+
+def actor_id(actor: Any) -> str:
+    if actor is None or isinstance(actor, str):
+        return actor or SYSTEM
+    if getattr(actor, "is_authenticated", False):
+        return str(actor.pk)
+    return SYSTEM
+
+
+def object_ref(obj: Any) -> str:
+    """"app_label.model:<pk>" for a model instance; strings pass through."""
+    if isinstance(obj, Model):
+        return f"{obj._meta.app_label}.{obj._meta.model_name}:{obj.pk}"
+    if isinstance(obj, str) and obj:
+        return obj
+    raise TypeError("audit object must be a saved model instance or an 'app.model:id' string")
+
+
+def _refuse_secrets(data: Any, path: str = "data") -> None:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if _SECRET_KEY.match(key):
+                raise ValueError(f"{path}.{key}: secret material never enters an audit event; store a hash")
+            _refuse_secrets(value, f"{path}.{key}")
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            _refuse_secrets(value, f"{path}[{i}]")
+
+
+def _lock_chain() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
+    # SQLite: the transaction already holds the database write lock (BEGIN IMMEDIATE).
+
+
+@transaction.atomic
+def audit_record(*, actor: Any, action: str, obj: Any, data: dict | None = None) -> AuditEvent:
+    """Append one event to the chain within the caller's transaction."""
+    if not re.fullmatch(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+", action):
+        raise ValueError(f"audit action {action!r} must look like 'tender.published'")
+    payload = normalize(data or {})
+    _refuse_secrets(payload)
+    _lock_chain()
+    last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS_PREV)
+    ts = timezone.now()
+    event = AuditEvent(seq=seq, ts=ts, actor=actor_id(actor), action=action, object=object_ref(obj),
+                       data=payload, prev=prev)
+    body = {**event.as_dict(), "ts": format_timestamp(ts)}
+    event.hash = leaf_hash(dumps(body))
+    event.save(force_insert=True)
+    return event

@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class BiddingUiConfig(AppConfig):
+    name = "bidding_ui"

@@ -1,0 +1,27 @@
+"""Navigation by role: each entry appears only for users whose role needs it."""
+
+from __future__ import annotations
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts.roles import Role
+
+# (url name, label, roles that see it; empty = everyone)
+NAVIGATION: list[tuple[str, object, tuple[str, ...]]] = [
+    ("home", _("Home"), ()),
+    ("admin:index", _("Back office"), (Role.PLATFORM_ADMIN,)),
+]
+
+
+def navigation(request) -> dict:
+    user = getattr(request, "user", None)
+    items = []
+    for url_name, label, roles in NAVIGATION:
+        if roles and not (user and user.is_authenticated and any(user.has_role(r) for r in roles)):
+            continue
+        try:
+            items.append({"url": reverse(url_name), "label": label, "active": request.path == reverse(url_name)})
+        except NoReverseMatch:
+            continue
+    return {"nav_items": items}

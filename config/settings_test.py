@@ -1,0 +1,20 @@
+"""Test settings: the real settings with test switches on (set before import)."""
+
+import os
+import tempfile
+
+os.environ["PTRADE_TESTING"] = "1"
+os.environ.setdefault("PTRADE_VAR_DIR", os.path.join(tempfile.gettempdir(), "ptrade-test-var"))
+
+from config.settings import *  # noqa: E402,F403
+from config.settings import DATABASES, VAR_DIR  # noqa: E402
+
+# Hashing with Argon2 costs ~50 ms per password; tests that check Argon2 use the
+# production list explicitly (tests/accounts/test_security.py).
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+MEDIA_ROOT = VAR_DIR / "media"
+AUDIT_ALLOW_FLUSH = True
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}

@@ -1,0 +1,65 @@
+"""Shared fixtures: users for every role, an API client, DB-kind markers."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from accounts.uscc import make_uscc
+
+_counter = itertools.count(1)
+
+
+def pytest_collection_modifyitems(config, items):
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (make test does on CI)")
+    skip_redis = pytest.mark.skip(reason="needs Redis: set REDIS_URL")
+    for item in items:
+        if "postgres" in item.keywords and not settings.IS_POSTGRES:
+            item.add_marker(skip_pg)
+        if "redis" in item.keywords and not settings.REDIS_URL:
+            item.add_marker(skip_redis)
+
+
+@pytest.fixture
+def make_org(db):
+    from accounts.services import organisation_create
+
+    def make(name: str | None = None, **fields):
+        n = next(_counter)
+        fields.setdefault("basic_account_number", f"62220000{n:08d}")
+        fields.setdefault("basic_account_bank", "Demo Bank")
+        fields.setdefault("basic_account_name", name or f"Org {n}")
+        return organisation_create(actor="system", name=name or f"Org {n}",
+                                   uscc=make_uscc(f"9133010071{n:07d}"), **fields)
+
+    return make
+
+
+@pytest.fixture
+def make_user(db, make_org):
+    from accounts.services import user_create
+
+    def make(*roles: str, org=None, username: str | None = None, password: str = "correct-horse-9", **fields):
+        n = next(_counter)
+        if org is None and any(r in roles for r in ("bidder", "tenderer", "agent")):
+            org = make_org()
+        return user_create(actor="system", username=username or f"user{n}", password=password,
+                           organisation=org, roles=list(roles), **fields)
+
+    return make
+
+
+@pytest.fixture
+def api():
+    """An unauthenticated API client; `api.as_user(user)` authenticates it."""
+    client = APIClient()
+
+    def as_user(user):
+        client.force_authenticate(user=user)
+        return client
+
+    client.as_user = as_user
+    return client
