@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from bidding_ui import views
 
@@ -7,4 +7,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Pages per domain area, each in its own module.
+    path("", include("bidding_ui.urls_tendering")),
+    path("", include("bidding_ui.urls_experts")),
+    path("", include("bidding_ui.urls_audit")),
 ]
