@@ -52,7 +52,7 @@ def _admin_edit(sender, instance: LogEntry, created: bool, **kwargs) -> None:
         return
     ct = instance.content_type
     model = f"{ct.app_label}.{ct.model}" if ct else "unknown"
-    # change_message lists changed field names only, never values.
+    # change_message is JSON naming the changed fields (untranslated), never their values.
     audit_record(actor=instance.user, action=f"admin.{_ADMIN_ACTIONS.get(instance.action_flag, 'edited')}",
                  obj=f"{model}:{instance.object_id}",
-                 data={"change": instance.get_change_message()[:500], "repr": instance.object_repr[:200]})
+                 data={"change": instance.change_message[:500], "repr": instance.object_repr[:200]})
