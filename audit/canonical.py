@@ -55,10 +55,12 @@ def normalize(value: Any) -> Any:
     raise CanonicalJSONError(f"{type(value).__name__} is not representable in canonical JSON")
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def dumps(value: Any) -> bytes:
     """Canonical bytes of already-normalized JSON data."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False).encode("utf-8")
+    return _ENCODER.encode(value).encode("utf-8")
 
 
 def canonical_bytes(value: Any) -> bytes:

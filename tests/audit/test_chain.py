@@ -105,3 +105,13 @@ def test_secrets_and_floats_refused():
     with pytest.raises(CanonicalJSONError):
         audit_record(actor="system", action="test.event", obj="x.y:1", data={"price": 1.5})
     assert AuditEvent.objects.count() == 0
+
+
+def test_stored_hash_is_leaf_hash_of_canonical_event():
+    from audit.canonical import dumps
+    from audit.services import leaf_hash
+
+    event = audit_record(actor="system", action="test.event", obj="x.y:1",
+                         data={"名称": "道路", "n": 12, "nested": {"b": [1, "x"], "a": None}})
+    stored = AuditEvent.objects.get(seq=event.seq)
+    assert stored.hash == event.hash == leaf_hash(dumps(stored.as_dict()))
