@@ -6,6 +6,6 @@ class AuditConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from audit import guard
+        from audit import guard, policies  # noqa: F401
 
         guard.install()

@@ -35,3 +35,40 @@ class AuditEvent(models.Model):
             "data": self.data,
             "prev": self.prev,
         }
+
+
+class MerkleNode(models.Model):
+    """The hash of one complete subtree of the RFC 6962 tree over the events: leaves
+    [index * 2**level, (index + 1) * 2**level), level >= 1 (level 0 is AuditEvent.hash).
+
+    A cache derived from the events: complete subtrees never change in an append-only
+    log, so rows are only ever added (audit.checkpoints.nodes_fill). `audit verify`
+    never trusts it; it recomputes from the events.
+    """
+
+    pk = models.CompositePrimaryKey("level", "index")
+    level = models.PositiveSmallIntegerField()
+    index = models.BigIntegerField()
+    hash = models.BinaryField(max_length=32)
+
+    def __str__(self) -> str:
+        return f"node {self.level}/{self.index}"
+
+
+class Checkpoint(models.Model):
+    """A signed tree head (C2SP tlog-checkpoint as a signed note, SPECS.md §2).
+
+    Kept forever: every one lets `audit verify` and supervisors detect a truncated or
+    rewritten log. The database refuses UPDATE and DELETE (migration 0003).
+    """
+
+    tree_size = models.BigIntegerField(unique=True)
+    root_hash = models.CharField(max_length=64)
+    note = models.TextField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-tree_size"]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.tree_size} {self.root_hash[:12]}"

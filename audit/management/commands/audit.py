@@ -1,31 +1,65 @@
-"""`manage.py audit <subcommand>`: operations on the audit log.
+"""`manage.py audit <subcommand>`: operations on the audit log (docs/audit.md).
 
-  verify   re-hash the whole chain (streaming) and report the first broken seq
+  verify      re-hash the whole chain (streaming), report the first broken seq, and check
+              every kept checkpoint (and --checkpoint FILE notes) against the Merkle root
+              recomputed from the events: catches truncated and rewritten logs
+  checkpoint  fill the Merkle node store and sign a checkpoint of the log now
+  export      write an export bundle (whole log or --tender ID) for the offline verifier
+  nodes       fill (or --rebuild) the Merkle node store
+  public-key  print the platform's checkpoint verifier key
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.checkpoints import LogInconsistent, checkpoint_create, log_verify, nodes_fill, nodes_rebuild
+from audit.export import bundle_write
 from audit.models import AuditEvent
-from audit.selectors import chain_verify
+from audit.signing import platform_verifier_key
+from config.errors import DomainError
+
+_VERDICT = {
+    "chain": "audit chain BROKEN at seq {seq}: {problem}",
+    "checkpoint": "audit log REWRITTEN: {problem} (events up to seq {seq} were changed and re-chained)",
+    "truncated": "audit log TRUNCATED: {problem}",
+    "signature": "audit checkpoint INVALID: {problem}",
+}
 
 
 class Command(BaseCommand):
-    help = "Audit log operations: verify."
+    help = "Audit log operations: verify, checkpoint, export, nodes, public-key."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="subcommand", required=True)
-        verify = sub.add_parser("verify", help="re-hash the chain and report the first broken seq")
+        verify = sub.add_parser("verify", help="re-hash the chain and check every checkpoint against it")
         verify.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")
+        verify.add_argument("--checkpoint", action="append", default=[], metavar="NOTE_FILE",
+                            help="also check a checkpoint note kept outside the database (repeatable)")
+        sub.add_parser("checkpoint", help="sign a checkpoint of the log now and print it")
+        export = sub.add_parser("export", help="write an export bundle for the offline verifier")
+        export.add_argument("--out", required=True, help="bundle file to write (.jsonl)")
+        export.add_argument("--tender", help="only this tender's events, with inclusion proofs")
+        export.add_argument("--consistency-from", type=int, metavar="SIZE",
+                            help="add a consistency proof from an older checkpoint's tree size")
+        nodes = sub.add_parser("nodes", help="fill the Merkle node store up to the head of the log")
+        nodes.add_argument("--rebuild", action="store_true", help="drop the node store and recompute it")
+        sub.add_parser("public-key", help="print the checkpoint verifier key")
 
     def handle(self, *args, **options):
         return getattr(self, f"handle_{options['subcommand'].replace('-', '_')}")(**options)
 
     def handle_verify(self, **options) -> None:
+        notes = []
+        for path in options["checkpoint"]:
+            try:
+                notes.append((Path(path).read_text(encoding="utf-8"), f"checkpoint file {path}"))
+            except OSError as exc:
+                raise CommandError(f"cannot read {path}: {exc}") from exc
         total = AuditEvent.objects.count()
         started = time.monotonic()
         show = sys.stderr.isatty() and not options["no_progress"]
@@ -36,19 +70,51 @@ class Command(BaseCommand):
             width = 30
             filled = int(width * done / total) if total else width
             rate = done / max(time.monotonic() - started, 1e-9)
-            sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} events {rate:,.0f}/s")
+            bar = f"[{'#' * filled}{'.' * (width - filled)}]"
+            sys.stderr.write(f"\r{bar} {done}/{total} events {rate:,.0f}/s")
             sys.stderr.flush()
 
-        report = chain_verify(progress=progress)
+        report = log_verify(notes=notes, progress=progress)
         if show:
             sys.stderr.write("\n")
         elapsed = time.monotonic() - started
         if not report.ok:
-            raise CommandError(
-                f"audit chain BROKEN at seq {report.first_broken_seq}: {report.problem} "
-                f"({report.checked} events verified before it)"
-            )
+            verdict = _VERDICT[report.kind].format(seq=report.first_broken_seq, problem=report.problem)
+            raise CommandError(f"{verdict} ({report.checked} events verified before it)")
+        latest = f", latest at tree size {report.checkpoint_sizes[-1]}" if report.checkpoint_sizes else ""
         self.stdout.write(self.style.SUCCESS(
             f"audit chain OK: {report.checked} events, head seq {report.head_seq}, "
-            f"head hash {report.head_hash} ({elapsed:.2f} s)"
+            f"head hash {report.head_hash}; {report.checkpoints_checked} signed checkpoints match the "
+            f"log{latest} ({elapsed:.2f} s)"
         ))
+
+    def handle_checkpoint(self, **options) -> None:
+        try:
+            checkpoint = checkpoint_create()
+        except LogInconsistent as exc:
+            raise CommandError(f"checkpoint refused: {exc.message}") from exc
+        self.stdout.write(checkpoint.note, ending="")
+
+    def handle_export(self, **options) -> None:
+        out = Path(options["out"])
+        try:
+            with out.open("wb") as stream:
+                bundle = bundle_write(stream, tender=options["tender"],
+                                      consistency_from=options["consistency_from"])
+        except DomainError as exc:
+            out.unlink(missing_ok=True)
+            raise CommandError(exc.message) from exc
+        scope = f"tender {bundle.tender}" if bundle.tender is not None else "whole log"
+        self.stdout.write(self.style.SUCCESS(
+            f"exported {bundle.event_count} events ({scope}) at tree size {bundle.checkpoint.tree_size} "
+            f"to {out}"))
+
+    def handle_nodes(self, **options) -> None:
+        try:
+            prefix = nodes_rebuild() if options["rebuild"] else nodes_fill()
+        except LogInconsistent as exc:
+            raise CommandError(exc.message) from exc
+        self.stdout.write(f"Merkle node store covers the first {prefix} events")
+
+    def handle_public_key(self, **options) -> None:
+        self.stdout.write(platform_verifier_key())

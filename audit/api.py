@@ -1,0 +1,285 @@
+"""Audit API under /api/v1/audit/ (docs/audit.md).
+
+Public (hashes only, 政务公开): checkpoints, the platform's public key, inclusion and
+consistency proofs. Supervisors only (`audit.view_events`): event contents and export.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpResponse, StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, serializers
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.policy import can
+from audit import checkpoints, export
+from audit.canonical import format_timestamp
+from audit.models import AuditEvent, Checkpoint
+from audit.signing import (
+    note_key_name,
+    platform_key_id,
+    platform_public_key_b64,
+    platform_public_key_pem,
+    platform_verifier_key,
+)
+from config.errors import NotFoundError
+
+_MAX_SIZE = 2**62
+
+
+class Allowed(BasePermission):
+    """Passes when the policy rule `action` (accounts.policy) allows the user."""
+
+    action = ""
+
+    def has_permission(self, request, view) -> bool:
+        return can(request.user, self.action)
+
+
+class CanViewProofs(Allowed):
+    action = "audit.view_proofs"
+
+
+class CanViewEvents(Allowed):
+    action = "audit.view_events"
+
+
+class PlainTextRenderer(BaseRenderer):
+    """Checkpoint notes are text/plain; errors stay JSON."""
+
+    media_type = "text/plain"
+    format = "txt"
+    charset = "utf-8"
+
+    def render(self, data: Any, accepted_media_type: str | None = None,
+               renderer_context: Any = None) -> bytes:
+        if isinstance(data, str):
+            return data.encode("utf-8")
+        return JSONRenderer().render(data)
+
+
+def _note_response(checkpoint: Checkpoint) -> HttpResponse:
+    return HttpResponse(checkpoint.note.encode("utf-8"), content_type="text/plain; charset=utf-8")
+
+
+# --- Serializers ----------------------------------------------------------------------
+
+class PublicKeyOutput(serializers.Serializer):
+    algorithm = serializers.CharField()
+    origin = serializers.CharField(help_text="checkpoint origin line and signed-note key name")
+    public_key = serializers.CharField(help_text="raw 32-byte Ed25519 public key, base64")
+    public_key_pem = serializers.CharField(help_text="SubjectPublicKeyInfo PEM")
+    key_id = serializers.CharField(help_text="hex SHA-256 of the SubjectPublicKeyInfo DER (receipts)")
+    verifier_key = serializers.CharField(help_text="C2SP signed-note verifier key <name>+<hash>+<base64>")
+
+
+class CheckpointOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Checkpoint
+        fields = ["tree_size", "root_hash", "note", "created_at"]
+
+
+class InclusionInput(serializers.Serializer):
+    seq = serializers.IntegerField(min_value=1, max_value=_MAX_SIZE)
+    tree_size = serializers.IntegerField(min_value=1, max_value=_MAX_SIZE, required=False,
+                                         help_text="default: the latest checkpoint's size")
+
+
+class InclusionOutput(serializers.Serializer):
+    seq = serializers.IntegerField()
+    leaf_index = serializers.IntegerField(help_text="seq - 1")
+    tree_size = serializers.IntegerField()
+    leaf_hash = serializers.CharField()
+    hashes = serializers.ListField(child=serializers.CharField(), help_text="RFC 6962 audit path, hex")
+    root_hash = serializers.CharField()
+    checkpoint = serializers.CharField(allow_null=True, help_text="signed note of this tree size, if kept")
+
+
+class ConsistencyInput(serializers.Serializer):
+    first = serializers.IntegerField(min_value=0, max_value=_MAX_SIZE)
+    second = serializers.IntegerField(min_value=0, max_value=_MAX_SIZE, required=False,
+                                      help_text="default: the latest checkpoint's size")
+
+
+class ConsistencyOutput(serializers.Serializer):
+    first = serializers.IntegerField()
+    second = serializers.IntegerField()
+    hashes = serializers.ListField(child=serializers.CharField(), help_text="RFC 6962 consistency proof, hex")
+    first_root = serializers.CharField()
+    second_root = serializers.CharField()
+    first_checkpoint = serializers.CharField(allow_null=True)
+    second_checkpoint = serializers.CharField(allow_null=True)
+
+
+class EventFilter(serializers.Serializer):
+    tender = serializers.RegexField(r"^[A-Za-z0-9_.-]{1,64}$", required=False)
+    action = serializers.CharField(max_length=100, required=False)
+    object = serializers.CharField(max_length=200, required=False)
+
+
+class EventOutput(serializers.ModelSerializer):
+    ts = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AuditEvent
+        fields = ["seq", "ts", "actor", "action", "object", "data", "prev", "hash"]
+
+    def get_ts(self, event: AuditEvent) -> str:
+        return format_timestamp(event.ts)
+
+
+class ExportInput(serializers.Serializer):
+    tender = serializers.RegexField(r"^[A-Za-z0-9_.-]{1,64}$", required=False)
+    consistency_from = serializers.IntegerField(min_value=0, max_value=_MAX_SIZE, required=False)
+
+
+def _parse(serializer_class: type[serializers.Serializer], request) -> dict:
+    data = serializer_class(data=request.query_params)
+    data.is_valid(raise_exception=True)
+    return data.validated_data
+
+
+def _note(checkpoint: Checkpoint | None) -> str | None:
+    return checkpoint.note if checkpoint is not None else None
+
+
+# --- Public views -----------------------------------------------------------------------
+
+class PublicKeyView(APIView):
+    """The platform's Ed25519 public key: checks checkpoints and signed receipts."""
+
+    permission_classes = [CanViewProofs]
+
+    @extend_schema(responses=PublicKeyOutput)
+    def get(self, request):
+        return Response(PublicKeyOutput({
+            "algorithm": "Ed25519", "origin": note_key_name(), "public_key": platform_public_key_b64(),
+            "public_key_pem": platform_public_key_pem(), "key_id": platform_key_id(),
+            "verifier_key": platform_verifier_key()}).data)
+
+
+class CheckpointLatestView(APIView):
+    """The latest signed checkpoint (C2SP tlog-checkpoint signed note), text/plain."""
+
+    permission_classes = [CanViewProofs]
+    renderer_classes = [JSONRenderer, PlainTextRenderer]
+
+    @extend_schema(responses={(200, "text/plain"): OpenApiTypes.STR,
+                              404: OpenApiResponse(description="no checkpoint yet")})
+    def get(self, request):
+        checkpoint = checkpoints.checkpoint_latest()
+        if checkpoint is None:
+            raise NotFoundError("No audit checkpoint has been made yet.")
+        return _note_response(checkpoint)
+
+
+class CheckpointDetailView(APIView):
+    """The kept checkpoint of one tree size, text/plain."""
+
+    permission_classes = [CanViewProofs]
+    renderer_classes = [JSONRenderer, PlainTextRenderer]
+
+    @extend_schema(responses={(200, "text/plain"): OpenApiTypes.STR})
+    def get(self, request, tree_size: int):
+        checkpoint = checkpoints.checkpoint_at(tree_size)
+        if checkpoint is None:
+            raise NotFoundError(f"No checkpoint was made at tree size {tree_size}.")
+        return _note_response(checkpoint)
+
+
+class CheckpointListView(generics.ListAPIView):
+    """Every kept checkpoint, newest first."""
+
+    permission_classes = [CanViewProofs]
+    serializer_class = CheckpointOutput
+
+    def get_queryset(self):
+        return Checkpoint.objects.order_by("-tree_size")
+
+
+class InclusionProofView(APIView):
+    """RFC 6962 inclusion proof of event `seq` in the tree of `tree_size` leaves."""
+
+    permission_classes = [CanViewProofs]
+
+    @extend_schema(parameters=[InclusionInput], responses=InclusionOutput)
+    def get(self, request):
+        params = _parse(InclusionInput, request)
+        proof = checkpoints.inclusion_proof(seq=params["seq"], tree_size=params.get("tree_size"))
+        return Response(InclusionOutput({
+            "seq": proof.seq, "leaf_index": proof.leaf_index, "tree_size": proof.tree_size,
+            "leaf_hash": proof.leaf_hash.hex(), "hashes": [h.hex() for h in proof.hashes],
+            "root_hash": proof.root.hex(), "checkpoint": _note(proof.checkpoint)}).data)
+
+
+class ConsistencyProofView(APIView):
+    """RFC 6962 consistency proof between the trees of sizes `first` and `second`."""
+
+    permission_classes = [CanViewProofs]
+
+    @extend_schema(parameters=[ConsistencyInput], responses=ConsistencyOutput)
+    def get(self, request):
+        params = _parse(ConsistencyInput, request)
+        proof = checkpoints.consistency_proof(first=params["first"], second=params.get("second"))
+        return Response(ConsistencyOutput({
+            "first": proof.first, "second": proof.second, "hashes": [h.hex() for h in proof.hashes],
+            "first_root": proof.first_root.hex(), "second_root": proof.second_root.hex(),
+            "first_checkpoint": _note(proof.first_checkpoint),
+            "second_checkpoint": _note(proof.second_checkpoint)}).data)
+
+
+# --- Supervisor views ---------------------------------------------------------------------
+
+class EventListView(generics.ListAPIView):
+    """Audit events in seq order; filter by tender, action or object (supervisors)."""
+
+    permission_classes = [IsAuthenticated, CanViewEvents]
+    serializer_class = EventOutput
+
+    @extend_schema(parameters=[EventFilter])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        params = _parse(EventFilter, self.request)
+        events = export.tender_events(params["tender"]) if "tender" in params else AuditEvent.objects.all()
+        if "action" in params:
+            events = events.filter(action=params["action"])
+        if "object" in params:
+            events = events.filter(object=params["object"])
+        return events.order_by("seq")
+
+
+class EventDetailView(APIView):
+    """One audit event (supervisors)."""
+
+    permission_classes = [IsAuthenticated, CanViewEvents]
+
+    @extend_schema(responses=EventOutput)
+    def get(self, request, seq: int):
+        event = AuditEvent.objects.filter(seq=seq).first()
+        if event is None:
+            raise NotFoundError(f"No audit event {seq}.")
+        return Response(EventOutput(event).data)
+
+
+class ExportView(APIView):
+    """Export bundle (JSON Lines) of the whole log or one tender, for the offline verifier
+    (supervisors). Signs a checkpoint of the current log first if it grew."""
+
+    permission_classes = [IsAuthenticated, CanViewEvents]
+
+    @extend_schema(parameters=[ExportInput], responses={(200, "application/x-ndjson"): OpenApiTypes.STR})
+    def get(self, request):
+        params = _parse(ExportInput, request)
+        bundle = export.bundle_prepare(tender=params.get("tender"),
+                                       consistency_from=params.get("consistency_from"))
+        response = StreamingHttpResponse(bundle.chunks(), content_type="application/x-ndjson; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{bundle.filename}"'
+        return response

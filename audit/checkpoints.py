@@ -1,0 +1,416 @@
+"""Merkle node store, proofs and signed checkpoints over the audit log (SPECS.md §2).
+
+Node store: `MerkleNode(level, index, hash)` keeps every complete subtree of level >= 1
+(level 0 is `AuditEvent.hash`). In an append-only log a complete subtree never changes,
+so `nodes_fill` only appends: it streams the events after the stored prefix, re-checks
+their chain links and hashes, folds them into a `CompactRange` and inserts the nodes that
+became complete. It runs in the checkpoint task and on demand before a proof needs nodes
+that are not stored yet. A root or proof at any size then needs O(log n) nodes, fetched in
+two indexed queries (`_with_nodes`).
+
+Checkpoints: the C2SP tlog-checkpoint body "<origin>\\n<size>\\n<base64 root>\\n" as a
+signed note by the platform key (audit.signing), one per tree size, kept forever.
+
+`log_verify` does not trust the node store: it re-hashes the chain from the events and
+recomputes the root at every kept (and every supplied) checkpoint size in the same pass.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from audit import merkle
+from audit.models import AuditEvent, Checkpoint, MerkleNode
+from audit.selectors import event_canonical_bytes, events_iter
+from audit.services import GENESIS_PREV, leaf_hash
+from audit.signing import NoteError, note_key_name, note_open, platform_note_sign, platform_public_key
+from config.errors import DomainError, NotFoundError, StateConflict
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+_FILL_LOCK_KEY = 0x70747261646532  # "ptrade2"; the chain itself uses "ptrade1"
+_FILL_CHUNK = 1 << 15
+_INSERT_BATCH = 5000
+
+
+class LogInconsistent(StateConflict):
+    """The stored events disagree with their own chain, the node store or a signed checkpoint."""
+
+    code = "audit_log_inconsistent"
+
+
+# --- Checkpoint text ------------------------------------------------------------------
+
+def checkpoint_body(origin: str, size: int, root: bytes) -> str:
+    return f"{origin}\n{size}\n{base64.b64encode(root).decode('ascii')}\n"
+
+
+def checkpoint_parse(text: str) -> tuple[str, int, bytes]:
+    """(origin, size, root) of a checkpoint body; extension lines after the root are allowed."""
+    lines = text.split("\n")
+    if len(lines) < 4 or lines[-1] != "":
+        raise NoteError("a checkpoint has an origin, a size and a root line")
+    origin, size_line, root_line = lines[:3]
+    if not origin or not size_line.isdigit() or (size_line != "0" and size_line.startswith("0")):
+        raise NoteError("malformed checkpoint origin or tree size")
+    try:
+        root = base64.b64decode(root_line, validate=True)
+    except binascii.Error as exc:
+        raise NoteError("malformed checkpoint root hash") from exc
+    if len(root) != merkle.HASH_SIZE:
+        raise NoteError("checkpoint root is not a 32-byte hash")
+    return origin, int(size_line), root
+
+
+def checkpoint_open(note: str) -> tuple[int, bytes]:
+    """(size, root) of a checkpoint note signed by the platform key for this log's origin."""
+    name = note_key_name()
+    origin, size, root = checkpoint_parse(note_open(note, name=name, public_key=platform_public_key()))
+    if origin != settings.AUDIT_LOG_ORIGIN:
+        raise NoteError(f"checkpoint is for log {origin!r}, not {settings.AUDIT_LOG_ORIGIN!r}")
+    return size, root
+
+
+# --- Node store ------------------------------------------------------------------------
+
+def log_size() -> int:
+    return AuditEvent.objects.aggregate(n=Max("seq"))["n"] or 0
+
+
+def stored_prefix() -> int:
+    """Every complete subtree of level >= 1 inside leaves [0, stored_prefix()) is stored."""
+    top = MerkleNode.objects.filter(level=1).order_by("-index").values_list("index", flat=True).first()
+    return 0 if top is None else 2 * (top + 1)
+
+
+def _fetch(keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    keys = set(keys)
+    found: dict[tuple[int, int], bytes] = {}
+    leaf_seqs = [index + 1 for level, index in keys if level == 0]
+    if leaf_seqs:
+        for seq, hex_hash in AuditEvent.objects.filter(seq__in=leaf_seqs).values_list("seq", "hash"):
+            found[(0, seq - 1)] = bytes.fromhex(hex_hash)
+    inner = [key for key in keys if key[0] > 0]
+    if inner:
+        rows = MerkleNode.objects.filter(pk__in=inner).values_list("level", "index", "hash")
+        for level, index, value in rows:
+            found[(level, index)] = bytes(value)
+    return found
+
+
+def _lock_fill() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_FILL_LOCK_KEY])
+    # SQLite: the transaction already holds the database write lock (BEGIN IMMEDIATE).
+
+
+def _fill_range(begin: int, end: int) -> None:
+    """Store the complete subtrees ending inside leaves [begin, end); begin is even and
+    every complete subtree inside [0, begin) is stored."""
+    start = merkle.CompactRange.decompose(begin)
+    known = _fetch(start)
+    if len(known) != len(start):
+        raise LogInconsistent(f"the Merkle node store misses nodes below leaf {begin}; "
+                              "run `manage.py audit nodes --rebuild`")
+    tree = merkle.CompactRange(begin, [known[key] for key in start])
+    prev = GENESIS_PREV
+    if begin:
+        prev = AuditEvent.objects.filter(seq=begin).values_list("hash", flat=True).first()
+    expected, batch = begin + 1, []
+    for row in events_iter(start=begin + 1, end=end):
+        seq, stored_prev, stored_hash = row[0], row[6], row[7]
+        if seq != expected or stored_prev != prev or leaf_hash(event_canonical_bytes(row)) != stored_hash:
+            raise LogInconsistent(f"audit chain broken at seq {expected}; run `manage.py audit verify`")
+        batch.extend(MerkleNode(level=level, index=index, hash=value)
+                     for level, index, value in tree.append(bytes.fromhex(stored_hash)))
+        if len(batch) >= _INSERT_BATCH:
+            MerkleNode.objects.bulk_create(batch)
+            batch = []
+        prev, expected = stored_hash, expected + 1
+    if expected != end + 1:
+        raise LogInconsistent(f"audit log has no event at seq {expected}")
+    MerkleNode.objects.bulk_create(batch)
+
+
+def nodes_fill(*, upto: int | None = None, chunk: int = _FILL_CHUNK) -> int:
+    """Store the complete subtrees inside the first `upto` leaves (default: the whole log),
+    in transactions of `chunk` leaves; return the stored prefix."""
+    target = log_size() if upto is None else min(upto, log_size())
+    target -= target % 2  # a single trailing leaf completes no subtree of level >= 1
+    chunk += chunk % 2
+    done = stored_prefix()
+    while done < target:
+        with transaction.atomic():
+            _lock_fill()
+            done = stored_prefix()
+            if done >= target:
+                break
+            end = min(target, done + chunk)
+            _fill_range(done, end)
+            done = end
+    return done
+
+
+def nodes_rebuild() -> int:
+    """Drop the node store (a cache derived from the events) and fill it again."""
+    with transaction.atomic():
+        _lock_fill()
+        MerkleNode.objects.all().delete()
+    return nodes_fill()
+
+
+def _with_nodes(size: int, compute: Callable[[merkle.NodeGetter], T]) -> T:
+    """Run `compute(get)` over the tree of `size` leaves with the stored nodes it needs,
+    filling the node store first if they are not there yet."""
+    keys = merkle.nodes_needed(compute)
+    values = _fetch(keys)
+    if len(values) != len(keys):
+        nodes_fill(upto=size)
+        values = _fetch(keys)
+        if len(values) != len(keys):
+            raise LogInconsistent(f"cannot find Merkle nodes for tree size {size}")
+    return compute(lambda level, index: values[(level, index)])
+
+
+def _check_size(size: int, name: str, head: int) -> None:
+    if size > head:
+        raise DomainError(f"The audit log has only {head} events.", fields={name: [f"at most {head}"]})
+
+
+def tree_root(size: int) -> bytes:
+    _check_size(size, "tree_size", log_size())
+    return _with_nodes(size, lambda get: merkle.root(size, get))
+
+
+# --- Checkpoints ---------------------------------------------------------------------
+
+def checkpoint_latest() -> Checkpoint | None:
+    return Checkpoint.objects.order_by("-tree_size").first()
+
+
+def checkpoint_at(size: int) -> Checkpoint | None:
+    return Checkpoint.objects.filter(tree_size=size).first()
+
+
+def _latest_size_or_404() -> int:
+    latest = checkpoint_latest()
+    if latest is None:
+        raise NotFoundError("No audit checkpoint has been made yet.")
+    return latest.tree_size
+
+
+def _check_against_checkpoint(size: int, root: bytes) -> Checkpoint | None:
+    kept = checkpoint_at(size)
+    if kept is not None and kept.root_hash != root.hex():
+        logger.error("audit log root at size %s differs from its signed checkpoint", size)
+        raise LogInconsistent(f"The audit log no longer matches its signed checkpoint at tree size {size}.")
+    return kept
+
+
+def checkpoint_create() -> Checkpoint:
+    """Sign a checkpoint of the whole log now (or return the one of this size). Refuses to
+    sign a log that is shorter than, or inconsistent with, the latest checkpoint."""
+    size = log_size()
+    nodes_fill(upto=size)
+    existing = checkpoint_at(size)
+    if existing is not None:
+        return existing
+    previous = checkpoint_latest()
+    if previous is not None and previous.tree_size > size:
+        raise LogInconsistent(f"The audit log has {size} events but was checkpointed at "
+                              f"{previous.tree_size}.")
+    if previous is None:
+        root = _with_nodes(size, lambda get: merkle.root(size, get))
+    else:
+        first = previous.tree_size
+        first_root, root, proof = _with_nodes(size, lambda get: (
+            merkle.root(first, get), merkle.root(size, get), merkle.consistency_proof(first, size, get)))
+        try:
+            merkle.verify_consistency(first, size, bytes.fromhex(previous.root_hash), root, proof)
+        except merkle.ProofError as exc:
+            raise LogInconsistent(f"The audit log is not consistent with its checkpoint at {first}: "
+                                  f"{exc}") from exc
+    note = platform_note_sign(checkpoint_body(settings.AUDIT_LOG_ORIGIN, size, root))
+    with transaction.atomic():
+        checkpoint, _ = Checkpoint.objects.get_or_create(
+            tree_size=size, defaults={"root_hash": root.hex(), "note": note, "created_at": timezone.now()})
+    logger.info("audit checkpoint at tree size %s, root %s", size, root.hex())
+    return checkpoint
+
+
+# --- Proofs ----------------------------------------------------------------------------
+
+@dataclass
+class InclusionProof:
+    seq: int
+    tree_size: int
+    leaf_hash: bytes
+    hashes: list[bytes]
+    root: bytes
+    checkpoint: Checkpoint | None
+
+    @property
+    def leaf_index(self) -> int:
+        return self.seq - 1
+
+
+@dataclass
+class ConsistencyProof:
+    first: int
+    second: int
+    hashes: list[bytes]
+    first_root: bytes
+    second_root: bytes
+    first_checkpoint: Checkpoint | None
+    second_checkpoint: Checkpoint | None
+
+
+def inclusion_proof(*, seq: int, tree_size: int | None = None) -> InclusionProof:
+    """Proof that event `seq` is in the tree of `tree_size` (default: the latest checkpoint)."""
+    size = _latest_size_or_404() if tree_size is None else tree_size
+    _check_size(size, "tree_size", log_size())
+    if not 1 <= seq <= size:
+        raise DomainError(f"Event {seq} is not in a tree of size {size}.", fields={"seq": [f"1 to {size}"]})
+    leaf, path, root = _with_nodes(size, lambda get: (
+        get(0, seq - 1), merkle.inclusion_proof(seq - 1, size, get), merkle.root(size, get)))
+    try:
+        merkle.verify_inclusion(seq - 1, size, leaf, path, root)
+    except merkle.ProofError as exc:  # pragma: no cover - the algorithms agree (tests)
+        raise LogInconsistent(str(exc)) from exc
+    return InclusionProof(seq=seq, tree_size=size, leaf_hash=leaf, hashes=path, root=root,
+                          checkpoint=_check_against_checkpoint(size, root))
+
+
+def consistency_proof(*, first: int, second: int | None = None) -> ConsistencyProof:
+    """Proof that the tree of size `first` is a prefix of the one of size `second`
+    (default: the latest checkpoint)."""
+    second = _latest_size_or_404() if second is None else second
+    _check_size(second, "second", log_size())
+    if not 0 <= first <= second:
+        raise DomainError(f"Size {first} is not between 0 and {second}.",
+                          fields={"first": [f"0 to {second}"]})
+    first_root, second_root, path = _with_nodes(second, lambda get: (
+        merkle.root(first, get), merkle.root(second, get), merkle.consistency_proof(first, second, get)))
+    merkle.verify_consistency(first, second, first_root, second_root, path)
+    return ConsistencyProof(first=first, second=second, hashes=path, first_root=first_root,
+                            second_root=second_root,
+                            first_checkpoint=_check_against_checkpoint(first, first_root),
+                            second_checkpoint=_check_against_checkpoint(second, second_root))
+
+
+def inclusion_paths(seqs: Iterable[int], tree_size: int) -> dict[int, list[bytes]]:
+    """Inclusion proofs of several events in the tree of `tree_size`, with one node fetch."""
+    wanted = sorted(set(seqs))
+    if wanted and not 1 <= wanted[0] <= wanted[-1] <= tree_size:
+        raise DomainError(f"Events must lie in a tree of size {tree_size}.")
+    return _with_nodes(tree_size, lambda get: {
+        seq: merkle.inclusion_proof(seq - 1, tree_size, get) for seq in wanted})
+
+
+# --- Verification from the events ---------------------------------------------------------
+
+@dataclass
+class LogReport:
+    ok: bool = True
+    checked: int = 0
+    head_seq: int = 0
+    head_hash: str = GENESIS_PREV
+    checkpoints_checked: int = 0
+    kind: str = ""  # "chain", "checkpoint", "truncated" or "signature" when not ok
+    first_broken_seq: int | None = None
+    problem: str = ""
+    checkpoint_sizes: list[int] = field(default_factory=list)
+
+    def fail(self, kind: str, problem: str, seq: int | None = None) -> LogReport:
+        self.ok, self.kind, self.problem, self.first_broken_seq = False, kind, problem, seq
+        return self
+
+
+Expected = dict[int, list[tuple[bytes, str]]]  # tree size -> [(signed root, label)]
+
+
+def _expected_roots(report: LogReport, notes: Iterable[tuple[str, str]]) -> Expected:
+    wanted: Expected = {}
+
+    def kept() -> Iterable[tuple[str, str, Checkpoint | None]]:
+        for checkpoint in Checkpoint.objects.order_by("tree_size").iterator():
+            yield checkpoint.note, f"kept checkpoint at tree size {checkpoint.tree_size}", checkpoint
+        for note, label in notes:
+            yield note, label, None
+
+    for note, label, row in kept():
+        try:
+            size, root = checkpoint_open(note)
+        except NoteError as exc:
+            report.fail("signature", f"{label}: {exc}")
+            return {}
+        if row is not None and (row.tree_size != size or row.root_hash != root.hex()):
+            report.fail("signature", f"{label}: stored size or root differ from its signed note")
+            return {}
+        wanted.setdefault(size, []).append((root, label))
+    return wanted
+
+
+def _roots_match(report: LogReport, wanted: Expected, size: int, root: bytes) -> bool:
+    for signed_root, label in wanted[size]:
+        if signed_root != root:
+            report.fail("checkpoint", f"the Merkle root recomputed from events 1..{size} "
+                                      f"differs from the {label}", size)
+            return False
+        report.checkpoints_checked += 1
+    return True
+
+
+def log_verify(*, notes: Iterable[tuple[str, str]] = (), progress: Callable[[int], Any] | None = None,
+               progress_every: int = 10000) -> LogReport:
+    """Re-hash the chain in seq order (streaming) and check every kept checkpoint, and every
+    (note, label) in `notes`, against the Merkle root recomputed from the events."""
+    report = LogReport()
+    wanted = _expected_roots(report, notes)
+    if not report.ok:
+        return report
+    report.checkpoint_sizes = sizes = sorted(wanted)
+    pending = iter(sizes)
+    next_size = next(pending, None)
+    if next_size == 0:
+        if not _roots_match(report, wanted, 0, merkle.EMPTY_ROOT):
+            return report
+        next_size = next(pending, None)
+    tree = merkle.CompactRange()
+    expected_seq, prev = 1, GENESIS_PREV
+    for row in events_iter():
+        seq, stored_prev, stored_hash = row[0], row[6], row[7]
+        if seq != expected_seq:
+            return report.fail("chain", f"gap: expected seq {expected_seq}, found {seq}", expected_seq)
+        if stored_prev != prev:
+            return report.fail("chain", "prev does not match the hash of the previous event", seq)
+        if leaf_hash(event_canonical_bytes(row)) != stored_hash:
+            return report.fail("chain", "stored hash does not match the event's content", seq)
+        tree.append(bytes.fromhex(stored_hash))
+        prev, expected_seq = stored_hash, seq + 1
+        report.checked += 1
+        if next_size == seq:
+            if not _roots_match(report, wanted, seq, tree.root()):
+                return report
+            next_size = next(pending, None)
+        if progress and report.checked % progress_every == 0:
+            progress(report.checked)
+    report.head_seq, report.head_hash = expected_seq - 1, prev
+    if progress:
+        progress(report.checked)
+    if next_size is not None:
+        return report.fail("truncated", f"the log has {report.head_seq} events but the "
+                                        f"{wanted[next_size][0][1]} covers {next_size}", report.head_seq + 1)
+    return report

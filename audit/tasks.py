@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="audit.checkpoint_make", ignore_result=True)
+def checkpoint_make() -> int:
+    """Fill the Merkle node store and sign a checkpoint of the log (idempotent: a log that
+    did not grow keeps its checkpoint). Returns the checkpoint's tree size."""
+    from audit.checkpoints import LogInconsistent, checkpoint_create
+
+    try:
+        return checkpoint_create().tree_size
+    except LogInconsistent:
+        logger.exception("audit checkpoint refused: the log is inconsistent; run `manage.py audit verify`")
+        raise
