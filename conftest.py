@@ -55,7 +55,7 @@ def make_org(db):
 def make_user(db, make_org):
     from accounts.services import user_create
 
-    def make(*roles: str, org=None, username: str | None = None, password: str = "correct-horse-9", **fields):
+    def make(*roles: str, org=None, username: str | None = None, password: str = "correct-horse-9", **fields):  # noqa: S107
         n = next(_counter)
         if org is None and any(r in roles for r in ("bidder", "tenderer", "agent")):
             org = make_org()

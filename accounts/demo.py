@@ -11,7 +11,7 @@ from accounts.roles import Role
 from accounts.services import organisation_create, role_grant, user_create
 from accounts.uscc import make_uscc
 
-DEMO_PASSWORD = "ptrade-demo-2026"
+DEMO_PASSWORD = "ptrade-demo-2026"  # noqa: S105 - published demo password; seed_demo refuses production
 
 # (key, name, 17-char USCC body, basic account)
 ORGS = [

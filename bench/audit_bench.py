@@ -65,7 +65,7 @@ def fill_chain(count: int) -> None:
     seq, prev = last if last else (0, GENESIS_PREV)
     base = dt.datetime(2026, 11, 22, tzinfo=dt.UTC)
     batch = []
-    for i in range(count):
+    for _ in range(count):
         seq += 1
         ts = base + dt.timedelta(microseconds=seq)
         data = {"tender": seq % 500, "lot": seq % 7, "envelope_sha256": hashlib.sha256(b"%d" % seq).hexdigest(),

@@ -1,5 +1,3 @@
-import hashlib
-
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction

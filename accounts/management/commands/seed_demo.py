@@ -32,6 +32,6 @@ class Command(BaseCommand):
                 continue
             for line in module.seed() or []:
                 self.stdout.write(f"  {line}")
-        self.stdout.write(self.style.SUCCESS("Demo accounts (password for all: %s)" % DEMO_PASSWORD))
+        self.stdout.write(self.style.SUCCESS(f"Demo accounts (password for all: {DEMO_PASSWORD})"))
         for account in accounts:
             self.stdout.write(f"  {account.username:<22} {', '.join(account.roles):<32} {account.organisation}")
