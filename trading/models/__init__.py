@@ -1,0 +1,41 @@
+"""Trading models, one module per concept."""
+
+from trading.models.document import DocumentDownload, TenderDocument
+from trading.models.notice import RESULT_KINDS, ImmutableError, Notice, NoticeKind
+from trading.models.participation import (
+    Objection,
+    ObjectionStatus,
+    Question,
+    Registration,
+    RegistrationStatus,
+)
+from trading.models.step import ScheduledStep
+from trading.models.tender import (
+    READOUT_ITEMS,
+    EvaluationMethod,
+    Lot,
+    ProcedureType,
+    Tender,
+    TenderStatus,
+)
+
+__all__ = [
+    "READOUT_ITEMS",
+    "RESULT_KINDS",
+    "DocumentDownload",
+    "EvaluationMethod",
+    "ImmutableError",
+    "Lot",
+    "Notice",
+    "NoticeKind",
+    "Objection",
+    "ObjectionStatus",
+    "ProcedureType",
+    "Question",
+    "Registration",
+    "RegistrationStatus",
+    "ScheduledStep",
+    "Tender",
+    "TenderDocument",
+    "TenderStatus",
+]

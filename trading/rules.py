@@ -1,0 +1,265 @@
+"""Every legal number of the tendering process, in one place.
+
+Each number is a `LegalNumber` with its value, unit, legal source (the string
+shown in refusals, e.g. "招标投标法 Art 24") and a comment. The numbers are
+grouped per procedure type (works / goods / services / government procurement)
+in a frozen `ProcedureRules`; code asks `rules_for(tender.procedure_type)` and
+never writes a number of its own.
+
+Time
+----
+Periods are measured as exact time spans from the triggering instant (a
+document issued at 10:00 on day D with a 20-day minimum allows a deadline from
+10:00 on day D+20). The statute's "the first day is not counted" (民法典 Art 201)
+therefore gives the same or a slightly later earliest instant; the platform is
+never more lenient than the law.
+
+Working days (government procurement) are Monday to Friday. There is no holiday
+calendar: public holidays and the make-up working weekends (调休) are not
+modelled, so a period that spans a holiday is shorter than the statute allows
+and the agent must choose dates with margin. Documented in docs/tendering.md.
+
+Sandbox acceleration (ProZorro-style): every period is divided by
+`settings.SANDBOX_TIME_ACCELERATION` (read at call time, so tests can use
+`override_settings`). A factor other than 1 is refused in production, both by
+config/settings.py at start-up and here at every use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
+
+DAYS = "days"
+WORKING_DAYS = "working_days"
+PERCENT = "percent"
+CNY = "CNY"
+COUNT = "count"
+
+
+def acceleration() -> float:
+    """The sandbox acceleration factor; 1 in production, always."""
+    factor = float(getattr(settings, "SANDBOX_TIME_ACCELERATION", 1) or 1)
+    if factor != 1 and getattr(settings, "PRODUCTION", False):
+        raise ImproperlyConfigured("SANDBOX_TIME_ACCELERATION cannot be set in production")
+    if factor < 1:
+        raise ImproperlyConfigured("SANDBOX_TIME_ACCELERATION must be 1 or more (it shortens periods)")
+    return factor
+
+
+def legal_period(days: int | float) -> timedelta:
+    """A period of calendar days, shortened by the sandbox acceleration factor."""
+    return timedelta(days=days) / acceleration()
+
+
+def _local(moment: datetime) -> datetime:
+    return timezone.localtime(moment) if timezone.is_aware(moment) else moment
+
+
+def add_working_days(start: datetime, days: int) -> datetime:
+    """The instant `days` working days (Mon–Fri, no holiday calendar) after `start`, unaccelerated."""
+    moment, counted = _local(start), 0
+    step = 1 if days >= 0 else -1
+    while counted < abs(days):
+        moment += timedelta(days=step)
+        if moment.weekday() < 5:
+            counted += 1
+    return moment
+
+
+@dataclass(frozen=True)
+class LegalNumber:
+    value: int | Decimal
+    unit: str
+    source: str
+    comment: str = ""
+
+    def span_from(self, start: datetime) -> timedelta:
+        """Length of this period when it starts at `start`, accelerated."""
+        if self.unit == DAYS:
+            return legal_period(self.value)
+        if self.unit == WORKING_DAYS:
+            return (add_working_days(start, int(self.value)) - _local(start)) / acceleration()
+        raise ValueError(f"{self.unit} is not a period")
+
+    def span_before(self, end: datetime) -> timedelta:
+        """Length of this period when it ends at `end`, accelerated."""
+        if self.unit == DAYS:
+            return legal_period(self.value)
+        if self.unit == WORKING_DAYS:
+            return (_local(end) - add_working_days(end, -int(self.value))) / acceleration()
+        raise ValueError(f"{self.unit} is not a period")
+
+    def after(self, start: datetime) -> datetime:
+        """The end of this period when it starts at `start`."""
+        return start + self.span_from(start)
+
+    def before(self, end: datetime) -> datetime:
+        """The start of this period when it must end at `end`."""
+        return end - self.span_before(end)
+
+    def describe(self) -> str:
+        unit = {DAYS: "days", WORKING_DAYS: "working days", PERCENT: "%", CNY: "CNY", COUNT: ""}[self.unit]
+        return f"{self.value} {unit}".strip() if self.unit != PERCENT else f"{self.value} %"
+
+
+@dataclass(frozen=True)
+class ProcedureRules:
+    procedure: str
+    # Tender documents first issued → bid deadline, minimum.
+    documents_to_deadline: LegalNumber
+    # Tender documents available for download (发售期), minimum.
+    documents_available: LegalNumber
+    # An amendment or clarification that may affect bid preparation must leave this much time.
+    amendment_before_deadline: LegalNumber
+    # Objections to the tender documents: no later than this before the deadline.
+    objection_before_deadline: LegalNumber
+    # Reply to an objection within.
+    objection_reply: LegalNumber
+    # Deposit: at most this percentage of the lot's estimated price (budget).
+    deposit_max_percent: LegalNumber
+    # Deposit: absolute cap, if any.
+    deposit_cap: LegalNumber | None
+    # Fewer bids than this at the deadline: the tender fails (used by the opening).
+    min_bids: LegalNumber
+    # Candidate publicity lasts at least.
+    publicity: LegalNumber
+
+    def deposit_percent_limit(self, estimated_price: Decimal) -> Decimal:
+        limit = Decimal(estimated_price) * Decimal(self.deposit_max_percent.value) / Decimal(100)
+        return limit.quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+
+    def max_deposit(self, estimated_price: Decimal) -> Decimal:
+        """The highest deposit allowed for a lot of this estimated price (percentage and cap)."""
+        limit = self.deposit_percent_limit(estimated_price)
+        if self.deposit_cap is not None:
+            limit = min(limit, Decimal(self.deposit_cap.value))
+        return limit
+
+
+# --- The numbers -----------------------------------------------------------------
+
+# 招标投标法 Art 24: 依法必须进行招标的项目，自招标文件开始发出之日起
+# 至投标人提交投标文件截止之日止，最短不得少于二十日。
+_MUST_TENDER_20_DAYS = LegalNumber(
+    20, DAYS, "招标投标法 Art 24", "from the day documents are first issued to the bid deadline"
+)
+# 招标投标法实施条例 Art 16: 招标文件或者资格预审文件的发售期不得少于5日。
+_DOCS_5_DAYS = LegalNumber(5, DAYS, "招标投标法实施条例 Art 16", "documents on sale / downloadable")
+# 招标投标法 Art 23 and 实施条例 Art 21: clarifications/amendments that may affect bid preparation
+# at least 15 days before the deadline, otherwise the deadline is postponed.
+_AMEND_15_DAYS = LegalNumber(
+    15, DAYS, "招标投标法 Art 23; 招标投标法实施条例 Art 21", "amendments affecting bid preparation"
+)
+# 实施条例 Art 22: objections to the tender documents up to 10 days before the deadline,
+# reply within 3 days of receipt, activity suspended meanwhile.
+_OBJECT_10_DAYS = LegalNumber(10, DAYS, "招标投标法实施条例 Art 22", "objections to the tender documents")
+_REPLY_3_DAYS = LegalNumber(3, DAYS, "招标投标法实施条例 Art 22", "reply to an objection")
+# 实施条例 Art 26: 投标保证金不得超过招标项目估算价的2%。
+_DEPOSIT_2_PERCENT = LegalNumber(
+    Decimal(2), PERCENT, "招标投标法实施条例 Art 26", "deposit relative to the estimated price"
+)
+# 工程建设项目施工招标投标办法 Art 37: 投标保证金……最高不得超过八十万元人民币。
+_WORKS_DEPOSIT_CAP = LegalNumber(Decimal(800000), CNY, "工程建设项目施工招标投标办法 Art 37", "absolute cap for works")
+# 招标投标法 Art 28 / 实施条例 Art 44: fewer than 3 bids → do not open, re-tender.
+_MIN_BIDS_3 = LegalNumber(3, COUNT, "招标投标法 Art 28; 招标投标法实施条例 Art 44", "bids needed to open")
+# 实施条例 Art 54: candidates published for at least 3 days.
+_PUBLICITY_3_DAYS = LegalNumber(3, DAYS, "招标投标法实施条例 Art 54", "candidate publicity")
+
+WORKS = ProcedureRules(
+    procedure="works",
+    documents_to_deadline=_MUST_TENDER_20_DAYS,
+    documents_available=_DOCS_5_DAYS,
+    amendment_before_deadline=_AMEND_15_DAYS,
+    objection_before_deadline=_OBJECT_10_DAYS,
+    objection_reply=_REPLY_3_DAYS,
+    deposit_max_percent=_DEPOSIT_2_PERCENT,
+    deposit_cap=_WORKS_DEPOSIT_CAP,
+    min_bids=_MIN_BIDS_3,
+    publicity=_PUBLICITY_3_DAYS,
+)
+
+# Goods and services under the Bidding Law: same numbers, no absolute deposit cap.
+GOODS = ProcedureRules(
+    procedure="goods",
+    documents_to_deadline=_MUST_TENDER_20_DAYS,
+    documents_available=_DOCS_5_DAYS,
+    amendment_before_deadline=_AMEND_15_DAYS,
+    objection_before_deadline=_OBJECT_10_DAYS,
+    objection_reply=_REPLY_3_DAYS,
+    deposit_max_percent=_DEPOSIT_2_PERCENT,
+    deposit_cap=None,
+    min_bids=_MIN_BIDS_3,
+    publicity=_PUBLICITY_3_DAYS,
+)
+
+SERVICES = ProcedureRules(
+    procedure="services",
+    documents_to_deadline=_MUST_TENDER_20_DAYS,
+    documents_available=_DOCS_5_DAYS,
+    amendment_before_deadline=_AMEND_15_DAYS,
+    objection_before_deadline=_OBJECT_10_DAYS,
+    objection_reply=_REPLY_3_DAYS,
+    deposit_max_percent=_DEPOSIT_2_PERCENT,
+    deposit_cap=None,
+    min_bids=_MIN_BIDS_3,
+    publicity=_PUBLICITY_3_DAYS,
+)
+
+GOVERNMENT_PROCUREMENT = ProcedureRules(
+    procedure="government_procurement",
+    # 政府采购法 Art 35: 自招标文件开始发出之日起至投标人提交投标文件截止之日止，不得少于二十日。
+    documents_to_deadline=LegalNumber(
+        20, DAYS, "政府采购法 Art 35", "from the day documents are first issued to the bid deadline"
+    ),
+    # 政府采购法实施条例 Art 31: 招标文件的提供期限自开始之日起不得少于5个工作日。
+    documents_available=LegalNumber(
+        5, WORKING_DAYS, "政府采购法实施条例 Art 31", "documents available; Mon–Fri, no holiday calendar"
+    ),
+    # 政府采购法实施条例 Art 31: 澄清或者修改……可能影响投标文件编制的……在投标截止时间至少15日前……不足15日的，顺延。
+    amendment_before_deadline=LegalNumber(
+        15, DAYS, "政府采购法实施条例 Art 31", "amendments affecting bid preparation"
+    ),
+    # Government procurement challenges (质疑) run 7 working days from when the supplier knew
+    # (政府采购法 Art 52); the platform applies the Bidding Law's 10-day cut-off to documents
+    # as well so that replies land before the deadline (platform choice, docs/tendering.md).
+    objection_before_deadline=LegalNumber(
+        10, DAYS, "招标投标法实施条例 Art 22 (platform rule for 政府采购)", "objections to the tender documents"
+    ),
+    # 政府采购法 Art 53: 采购人应当在收到供应商的书面质疑后七个工作日内作出答复。
+    objection_reply=LegalNumber(7, WORKING_DAYS, "政府采购法 Art 53", "reply to a challenge (质疑)"),
+    # 政府采购法实施条例 Art 33: 投标保证金不得超过采购项目预算金额的2%。
+    deposit_max_percent=LegalNumber(Decimal(2), PERCENT, "政府采购法实施条例 Art 33", "deposit relative to the budget"),
+    deposit_cap=None,
+    # 政府采购法 Art 36: 符合专业条件的供应商或者对招标文件作实质响应的供应商不足三家的，应予废标。
+    min_bids=LegalNumber(3, COUNT, "政府采购法 Art 36", "bids needed to proceed"),
+    # Government procurement publishes the result directly; the platform keeps the same
+    # 3-day publicity window when a candidate publicity is issued (实施条例 Art 54).
+    publicity=_PUBLICITY_3_DAYS,
+)
+
+RULES: dict[str, ProcedureRules] = {r.procedure: r for r in (WORKS, GOODS, SERVICES, GOVERNMENT_PROCUREMENT)}
+
+
+def rules_for(procedure_type: str) -> ProcedureRules:
+    try:
+        return RULES[procedure_type]
+    except KeyError:
+        raise ValueError(f"unknown procedure type {procedure_type!r}") from None
+
+
+# Rules without a number, cited by refusals (kept here so all legal sources live together).
+AGENT_MAY_NOT_BID = "招标投标法实施条例 Art 13"
+TENDERER_MAY_NOT_BID = "招标投标法实施条例 Art 34"
+DEPOSIT_FROM_BASIC_ACCOUNT = "招标投标法实施条例 Art 26"
+DEADLINE_IS_FINAL = "招标投标法 Art 28; 电子招标投标办法 Art 26"
+SEAL_UNTIL_DEADLINE = "电子招标投标办法 Art 21"
+FREE_DOWNLOAD = "电子招标投标办法 Art 20"
+OBJECTION_SUSPENDS = "招标投标法实施条例 Art 22"
+AWARD_AFTER_PUBLICITY = "招标投标法实施条例 Art 54"
+TERMINATION_NOTICE = "招标投标法实施条例 Art 31"

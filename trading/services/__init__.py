@@ -1,0 +1,1 @@
+"""Trading write services, one module per concept (docs/architecture.md)."""

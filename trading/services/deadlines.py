@@ -1,0 +1,28 @@
+"""The deadline check used by every action that must happen before the bid deadline.
+
+It reads server time (`clock.now()`) at the moment of the request; it never
+depends on whether the deadline task has run yet. The bid submission of the
+sealed-bid issue calls `assert_before_deadline` too, inside its transaction.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from config.errors import RuleViolation
+from trading import clock
+from trading.models import Tender
+from trading.rules import DEADLINE_IS_FINAL
+
+
+def before_deadline(tender: Tender, at=None) -> bool:
+    return (at or clock.now()) < tender.bid_deadline
+
+
+def assert_before_deadline(tender: Tender, *, what: str = "This action") -> None:
+    if not before_deadline(tender):
+        deadline = timezone.localtime(tender.bid_deadline).strftime("%Y-%m-%d %H:%M:%S %Z")
+        raise RuleViolation(
+            f"{what} is no longer possible: the bid deadline {deadline} has passed ({DEADLINE_IS_FINAL}).",
+            code="deadline_passed",
+        )

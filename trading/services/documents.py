@@ -1,0 +1,172 @@
+"""Tender documents: versioned uploads with SHA-256 and size; free download, recorded but sealed.
+
+Downloads need no registration and no login (电子招标投标办法 Art 20). Each one is
+stored as a `DocumentDownload` row; who downloaded and how many is shown only
+through trading/visibility.py (sealed until the deadline, Art 21). Downloads are
+not audit events: the count of such events would itself disclose how many
+downloaded before the deadline, and a download changes no state of the tender.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import os
+
+from django.conf import settings
+from django.core.files.base import File
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from accounts.policy import authorize, can
+from audit.services import audit_record
+from config.errors import DomainError, StateConflict
+from trading import clock
+from trading.models import DocumentDownload, Tender, TenderDocument, TenderStatus
+from trading.policies import is_party, is_supervisor
+from trading.rules import FREE_DOWNLOAD
+from trading.services.deadlines import assert_before_deadline
+from trading.services.tender_status import lock_tender
+
+DEFAULT_MAX_DOCUMENT_BYTES = 200 * 1024 * 1024
+UPLOAD_STATES = (TenderStatus.DRAFT, TenderStatus.PUBLISHED, TenderStatus.SUSPENDED)
+
+
+def max_document_bytes() -> int:
+    return int(getattr(settings, "TENDER_DOCUMENT_MAX_BYTES", DEFAULT_MAX_DOCUMENT_BYTES))
+
+
+def clean_document_name(name: str) -> str:
+    name = os.path.basename((name or "").replace("\\", "/")).strip()
+    name = "".join(ch for ch in name if ch.isprintable())
+    if not name or name in {".", ".."}:
+        raise DomainError("A document needs a file name.", fields={"name": ["required"]})
+    return name[:200]
+
+
+def _hash_file(f) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    f.seek(0)
+    for chunk in f.chunks() if hasattr(f, "chunks") else iter(lambda: f.read(1 << 20), b""):
+        digest.update(chunk)
+        size += len(chunk)
+    f.seek(0)
+    return digest.hexdigest(), size
+
+
+@transaction.atomic
+def document_upload(
+    *, actor, tender: Tender, file, name: str | None = None, content_type: str | None = None
+) -> TenderDocument:
+    """Store a new document, or a new version of the document with the same name."""
+    authorize(actor, "tender.manage", tender)
+    lock_tender(tender)
+    if tender.status not in UPLOAD_STATES:
+        raise StateConflict(
+            f"Tender {tender.code} is {tender.status}: documents can no longer change.", code="not_open"
+        )
+    if tender.status != TenderStatus.DRAFT:
+        assert_before_deadline(tender, what="Changing the tender documents")
+    name = clean_document_name(name or getattr(file, "name", ""))
+    sha256, size = _hash_file(file)
+    if size == 0:
+        raise DomainError("The file is empty.", fields={"file": ["empty"]})
+    if size > max_document_bytes():
+        raise DomainError(f"The file is larger than {max_document_bytes()} bytes.", fields={"file": ["too large"]})
+    content_type = (
+        content_type
+        or getattr(file, "content_type", None)
+        or mimetypes.guess_type(name)[0]
+        or "application/octet-stream"
+    )[:120]
+    previous = TenderDocument.objects.filter(tender=tender, name=name, superseded=False).first()
+    version = (TenderDocument.objects.filter(tender=tender, name=name).aggregate(v=Max("version"))["v"] or 0) + 1
+    if previous:
+        previous.superseded = True
+        previous.save(update_fields=["superseded"])
+    doc = TenderDocument(
+        tender=tender,
+        name=name,
+        version=version,
+        sha256=sha256,
+        size=size,
+        content_type=content_type,
+        uploaded_at=clock.now(),
+        uploaded_by=actor,
+    )
+    doc.file.save(name, File(file), save=False)
+    doc.save()
+    audit_record(
+        actor=actor,
+        action="document.uploaded",
+        obj=doc,
+        data={
+            "tender": tender.pk,
+            "document": doc.pk,
+            "name": name,
+            "version": version,
+            "sha256": sha256,
+            "size": size,
+            "supersedes": previous.pk if previous else None,
+            "tender_status": tender.status,
+        },
+    )
+    return doc
+
+
+@transaction.atomic
+def document_withdraw(*, actor, document: TenderDocument) -> TenderDocument:
+    """Remove a document from a draft (marks it superseded; files and history stay)."""
+    tender = document.tender
+    authorize(actor, "tender.manage", tender)
+    lock_tender(tender)
+    if tender.status != TenderStatus.DRAFT:
+        raise StateConflict("Published documents are changed by uploading a new version.", code="not_draft")
+    if not document.superseded:
+        document.superseded = True
+        document.save(update_fields=["superseded"])
+        audit_record(
+            actor=actor,
+            action="document.withdrawn",
+            obj=document,
+            data={"tender": tender.pk, "document": document.pk, "sha256": document.sha256},
+        )
+    return document
+
+
+def downloadable(user, document: TenderDocument) -> bool:
+    """Policy plus the availability window; the tender's side and supervisors may always download."""
+    if not can(user, "document.download", document):
+        return False
+    tender = document.tender
+    if is_party(user, tender) or is_supervisor(user):
+        return True
+    now = clock.now()
+    return bool(
+        tender.documents_issued_at
+        and tender.documents_issued_at <= now
+        and (tender.documents_available_until is None or now <= tender.documents_available_until)
+    )
+
+
+@transaction.atomic
+def document_download_record(*, user, document: TenderDocument, ip: str | None = None) -> DocumentDownload:
+    """Check that `user` (anonymous allowed) may download `document` now, and record the download."""
+    authorize(user, "document.download", document)
+    if not downloadable(user, document):
+        tender = document.tender
+        until = tender.documents_available_until
+        when = timezone.localtime(until).strftime("%Y-%m-%d %H:%M:%S %Z") if until else "-"
+        raise StateConflict(
+            f"The tender documents were available until {when} ({FREE_DOWNLOAD}).", code="documents_unavailable"
+        )
+    authenticated = getattr(user, "is_authenticated", False)
+    return DocumentDownload.objects.create(
+        document=document,
+        tender_id=document.tender_id,
+        user=user if authenticated else None,
+        organisation_id=getattr(user, "organisation_id", None) if authenticated else None,
+        ip=ip,
+        downloaded_at=clock.now(),
+    )

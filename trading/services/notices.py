@@ -1,0 +1,281 @@
+"""Notices (公告): immutable published versions, each an audit event carrying its SHA-256.
+
+- the tender notice is published by `tender_publish`;
+- amendments and clarifications by `amendment_publish`, which enforces the
+  15-day rule (招标投标法 Art 23; 实施条例 Art 21) and moves the deadline;
+- candidate publicity, award result, failure and termination by
+  `result_notice_publish`, each with its status change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.policy import authorize
+from audit.services import audit_record
+from config.errors import DomainError, RuleViolation, StateConflict
+from trading import clock
+from trading.models import RESULT_KINDS, Notice, NoticeKind, ObjectionStatus, Tender, TenderStatus
+from trading.rules import AWARD_AFTER_PUBLICITY
+from trading.services.tender_status import lock_tender, tender_transition
+
+AMENDMENT_KINDS = (NoticeKind.AMENDMENT, NoticeKind.CLARIFICATION)
+RESULT_NOTICE_KINDS = RESULT_KINDS
+MAX_TITLE = 300
+MAX_BODY = 100_000
+
+
+def _fmt(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def _check_text(title: str, body: str) -> tuple[str, str]:
+    title, body = (title or "").strip(), (body or "").strip()
+    fields = {}
+    if not title:
+        fields["title"] = ["required"]
+    elif len(title) > MAX_TITLE:
+        fields["title"] = [f"at most {MAX_TITLE} characters"]
+    if not body:
+        fields["body"] = ["required"]
+    elif len(body) > MAX_BODY:
+        fields["body"] = [f"at most {MAX_BODY} characters"]
+    if fields:
+        raise DomainError("A notice needs a title and a body.", fields=fields)
+    return title, body
+
+
+def publish_notice(
+    *,
+    actor,
+    tender: Tender,
+    kind: str,
+    title: str,
+    body: str,
+    affects_preparation: bool = False,
+    new_deadline: datetime | None = None,
+    extra: dict | None = None,
+) -> Notice:
+    """Store the next immutable notice version and its audit event. Callers hold the tender lock."""
+    title, body = _check_text(title, body)
+    version = (Notice.objects.filter(tender=tender).aggregate(v=Max("version"))["v"] or 0) + 1
+    notice = Notice(
+        tender=tender,
+        kind=kind,
+        version=version,
+        title=title,
+        body=body,
+        affects_preparation=affects_preparation,
+        new_deadline=new_deadline,
+        published_at=clock.now(),
+        published_by=actor,
+    )
+    notice.save()
+    audit_record(
+        actor=actor,
+        action="notice.published",
+        obj=notice,
+        data={
+            "tender": tender.pk,
+            "notice": notice.pk,
+            "kind": kind,
+            "version": version,
+            "content_sha256": notice.content_sha256,
+            **(extra or {}),
+        },
+    )
+    return notice
+
+
+# --- amendments and clarifications -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AmendmentProposal:
+    affects_preparation: bool
+    current_deadline: datetime
+    remaining: timedelta
+    required: bool  # must the deadline move?
+    earliest_deadline: datetime | None  # earliest deadline an amendment may set (15 days from now)
+    proposed_deadline: datetime | None  # what the platform proposes when a move is required
+    rule: str
+    source: str
+
+
+def _ceil_second(moment: datetime) -> datetime:
+    return moment.replace(microsecond=0) + timedelta(seconds=1) if moment.microsecond else moment
+
+
+def amendment_proposal(*, tender: Tender, affects_preparation: bool, at: datetime | None = None) -> AmendmentProposal:
+    """Does an amendment published now need a new deadline, and which one does the platform propose?"""
+    at = at or clock.now()
+    rule = tender.rules.amendment_before_deadline
+    earliest = _ceil_second(rule.after(at)) if affects_preparation else None
+    required = bool(affects_preparation and tender.bid_deadline < rule.after(at))
+    return AmendmentProposal(
+        affects_preparation=affects_preparation,
+        current_deadline=tender.bid_deadline,
+        remaining=tender.bid_deadline - at,
+        required=required,
+        earliest_deadline=earliest,
+        proposed_deadline=earliest if required else None,
+        rule=rule.describe(),
+        source=rule.source,
+    )
+
+
+def _move_deadline(*, actor, tender: Tender, new_deadline: datetime, notice: Notice) -> None:
+    from trading.services.scheduling import step_schedule
+    from trading.steps import BID_DEADLINE
+
+    old = tender.bid_deadline
+    tender.bid_deadline = new_deadline
+    update = ["bid_deadline", "updated_at"]
+    if tender.documents_available_until is None or tender.documents_available_until == old:
+        tender.documents_available_until = new_deadline  # documents stay available up to the deadline
+        update.append("documents_available_until")
+    tender.save(update_fields=update)
+    audit_record(
+        actor=actor,
+        action="tender.deadline_moved",
+        obj=tender,
+        data={"tender": tender.pk, "notice": notice.pk, "from": old, "to": new_deadline},
+    )
+    step_schedule(kind=BID_DEADLINE, subject=f"trading.tender:{tender.pk}", due_at=new_deadline, tender=tender)
+
+
+@transaction.atomic
+def amendment_publish(
+    *,
+    actor,
+    tender: Tender,
+    kind: str = NoticeKind.AMENDMENT,
+    title: str,
+    body: str,
+    affects_preparation: bool,
+    new_deadline: datetime | None = None,
+) -> Notice:
+    """Publish an amendment or clarification; move the deadline when the 15-day rule requires it."""
+    authorize(actor, "tender.manage", tender)
+    lock_tender(tender)
+    if kind not in AMENDMENT_KINDS:
+        raise DomainError(f"{kind!r} is not an amendment or clarification.", fields={"kind": ["invalid"]})
+    if tender.status not in (TenderStatus.PUBLISHED, TenderStatus.SUSPENDED) or tender.suspended_from not in (
+        "",
+        TenderStatus.PUBLISHED,
+    ):
+        raise StateConflict(
+            f"Tender {tender.code} is {tender.status}: amendments are published between the "
+            "tender notice and the bid deadline.",
+            code="not_open",
+        )
+    now = clock.now()
+    if now >= tender.bid_deadline:
+        raise StateConflict(
+            _("The bid deadline has passed: the tender documents can no longer be amended."), code="deadline_passed"
+        )
+    proposal = amendment_proposal(tender=tender, affects_preparation=affects_preparation, at=now)
+    rule = tender.rules.amendment_before_deadline
+    if new_deadline is not None:
+        if new_deadline <= tender.bid_deadline:
+            raise RuleViolation(
+                _("An amendment can only postpone the bid deadline (now %(t)s).") % {"t": _fmt(tender.bid_deadline)},
+                fields={"new_deadline": ["must be later than the current deadline"]},
+            )
+        if affects_preparation and new_deadline < rule.after(now):
+            msg = _(
+                "An amendment that may affect bid preparation must leave at least %(n)s before the "
+                "deadline: set it to %(t)s or later (%(src)s)."
+            ) % {"n": rule.describe(), "t": _fmt(proposal.earliest_deadline), "src": rule.source}
+            raise RuleViolation(
+                msg,
+                code="deadline_extension_required",
+                fields={"new_deadline": [msg], "proposed_deadline": [proposal.earliest_deadline.isoformat()]},
+            )
+    elif proposal.required:
+        msg = _(
+            "Less than %(n)s remain before the bid deadline %(old)s: an amendment that may affect bid "
+            "preparation must move the deadline to %(t)s or later (%(src)s)."
+        ) % {
+            "n": rule.describe(),
+            "old": _fmt(tender.bid_deadline),
+            "t": _fmt(proposal.proposed_deadline),
+            "src": rule.source,
+        }
+        raise RuleViolation(
+            msg,
+            code="deadline_extension_required",
+            fields={"new_deadline": [msg], "proposed_deadline": [proposal.proposed_deadline.isoformat()]},
+        )
+    notice = publish_notice(
+        actor=actor,
+        tender=tender,
+        kind=kind,
+        title=title,
+        body=body,
+        affects_preparation=affects_preparation,
+        new_deadline=new_deadline,
+        extra={
+            "affects_preparation": affects_preparation,
+            "new_deadline": new_deadline,
+            "previous_deadline": tender.bid_deadline,
+        },
+    )
+    if new_deadline is not None:
+        _move_deadline(actor=actor, tender=tender, new_deadline=new_deadline, notice=notice)
+    return notice
+
+
+# --- result notices ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def result_notice_publish(*, actor, tender: Tender, kind: str, title: str, body: str) -> Notice:
+    """Candidate publicity, award result, failure (流标) or termination, each with its status change."""
+    from trading.services.scheduling import step_schedule
+    from trading.steps import PUBLICITY_END
+
+    authorize(actor, "tender.manage", tender)
+    lock_tender(tender)
+    if kind not in RESULT_NOTICE_KINDS:
+        raise DomainError(f"{kind!r} is not a result notice.", fields={"kind": ["invalid"]})
+    title, body = _check_text(title, body)
+    extra: dict = {}
+    if kind == NoticeKind.CANDIDATE_PUBLICITY:
+        if tender.status != TenderStatus.EVALUATING:
+            raise StateConflict(
+                f"Tender {tender.code}: cannot go from '{tender.status}' to 'publicity'.", code="illegal_transition"
+            )
+        tender_transition(actor=actor, tender=tender, to=TenderStatus.PUBLICITY, reason="candidate publicity")
+        ends = tender.rules.publicity.after(clock.now())
+        tender.publicity_ends_at, tender.publicity_ended_at = ends, None
+        tender.save(update_fields=["publicity_ends_at", "publicity_ended_at", "updated_at"])
+        step_schedule(kind=PUBLICITY_END, subject=f"trading.tender:{tender.pk}", due_at=ends, tender=tender)
+        extra["publicity_ends_at"] = ends
+    elif kind == NoticeKind.AWARD_RESULT:
+        if tender.status == TenderStatus.PUBLICITY and tender.publicity_ended_at is None:
+            raise RuleViolation(
+                _("The candidate publicity runs until %(t)s; the award follows it (%(src)s).")
+                % {"t": _fmt(tender.publicity_ends_at), "src": AWARD_AFTER_PUBLICITY},
+                code="publicity_running",
+            )
+        if tender.objections.filter(status=ObjectionStatus.OPEN).exists():
+            raise RuleViolation(
+                _("An objection is pending; the award is suspended until it is answered (%(src)s).")
+                % {"src": AWARD_AFTER_PUBLICITY},
+                code="objection_pending",
+            )
+        tender_transition(actor=actor, tender=tender, to=TenderStatus.AWARDED, reason="award notice")
+    elif kind == NoticeKind.FAILURE:
+        tender_transition(actor=actor, tender=tender, to=TenderStatus.FAILED, reason="failure notice")
+    elif kind == NoticeKind.TERMINATION:
+        if tender.status == TenderStatus.DRAFT:
+            raise StateConflict(_("A draft is withdrawn, not terminated by a notice."), code="illegal_transition")
+        tender_transition(actor=actor, tender=tender, to=TenderStatus.CANCELLED, reason="termination notice")
+    return publish_notice(actor=actor, tender=tender, kind=kind, title=title, body=body, extra=extra)
