@@ -10,6 +10,11 @@ from accounts.roles import Role
 # (url name, label, roles that see it; empty = everyone)
 NAVIGATION: list[tuple[str, object, tuple[str, ...]]] = [
     ("home", _("Home"), ()),
+    ("tendering:notice_list", _("Notices"), ()),
+    ("tendering:results", _("Results"), ()),
+    ("tendering:agent_home", _("Agent workspace"), (Role.AGENT, Role.TENDERER)),
+    ("tendering:bidder_home", _("Bidder workspace"), (Role.BIDDER,)),
+    ("tendering:supervisor_tenders", _("Supervision"), (Role.SUPERVISOR,)),
     ("admin:index", _("Back office"), (Role.PLATFORM_ADMIN,)),
 ]
 
