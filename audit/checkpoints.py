@@ -26,12 +26,12 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from audit import merkle
 from audit.models import AuditEvent, Checkpoint, MerkleNode
-from audit.selectors import event_canonical_bytes, events_iter
+from audit.selectors import canonical_rows, event_canonical_bytes, events_iter
 from audit.services import GENESIS_PREV, leaf_hash
 from audit.signing import NoteError, note_key_name, note_open, platform_note_sign, platform_public_key
 from config.errors import DomainError, NotFoundError, StateConflict
@@ -101,10 +101,15 @@ def _fetch(keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
     if leaf_seqs:
         for seq, hex_hash in AuditEvent.objects.filter(seq__in=leaf_seqs).values_list("seq", "hash"):
             found[(0, seq - 1)] = bytes.fromhex(hex_hash)
-    inner = [key for key in keys if key[0] > 0]
-    if inner:
-        rows = MerkleNode.objects.filter(pk__in=inner).values_list("level", "index", "hash")
-        for level, index, value in rows:
+    by_level: dict[int, list[int]] = {}
+    for level, index in keys:
+        if level > 0:
+            by_level.setdefault(level, []).append(index)
+    if by_level:
+        match = Q()
+        for level, indexes in by_level.items():  # one "level = l AND index IN (...)" per level
+            match |= Q(level=level, index__in=indexes)
+        for level, index, value in MerkleNode.objects.filter(match).values_list("level", "index", "hash"):
             found[(level, index)] = bytes(value)
     return found
 
@@ -133,15 +138,30 @@ def _fill_range(begin: int, end: int) -> None:
         seq, stored_prev, stored_hash = row[0], row[6], row[7]
         if seq != expected or stored_prev != prev or leaf_hash(event_canonical_bytes(row)) != stored_hash:
             raise LogInconsistent(f"audit chain broken at seq {expected}; run `manage.py audit verify`")
-        batch.extend(MerkleNode(level=level, index=index, hash=value)
-                     for level, index, value in tree.append(bytes.fromhex(stored_hash)))
+        batch.extend(tree.append(bytes.fromhex(stored_hash)))
         if len(batch) >= _INSERT_BATCH:
-            MerkleNode.objects.bulk_create(batch)
+            _insert_nodes(batch)
             batch = []
         prev, expected = stored_hash, expected + 1
     if expected != end + 1:
         raise LogInconsistent(f"audit log has no event at seq {expected}")
-    MerkleNode.objects.bulk_create(batch)
+    _insert_nodes(batch)
+
+
+_PG_INSERT_NODES = ('INSERT INTO "audit_merklenode" ("level", "index", "hash") '
+                    "SELECT * FROM unnest(%s::smallint[], %s::bigint[], %s::bytea[])")
+
+
+def _insert_nodes(nodes: list[tuple[int, int, bytes]]) -> None:
+    if not nodes:
+        return
+    if connection.vendor == "postgresql":  # one array per column: ~3x faster than bulk_create
+        levels, indexes, hashes = zip(*nodes, strict=True)
+        with connection.cursor() as cursor:
+            cursor.execute(_PG_INSERT_NODES, [list(levels), list(indexes), list(hashes)])
+        return
+    MerkleNode.objects.bulk_create(MerkleNode(level=level, index=index, hash=value)
+                                   for level, index, value in nodes)
 
 
 def nodes_fill(*, upto: int | None = None, chunk: int = _FILL_CHUNK) -> int:
@@ -227,10 +247,12 @@ def checkpoint_create() -> Checkpoint:
     existing = checkpoint_at(size)
     if existing is not None:
         return existing
-    previous = checkpoint_latest()
-    if previous is not None and previous.tree_size > size:
-        raise LogInconsistent(f"The audit log has {size} events but was checkpointed at "
-                              f"{previous.tree_size}.")
+    latest = checkpoint_latest()
+    if latest is not None and latest.tree_size > size and latest.tree_size > log_size():
+        # (a checkpoint made meanwhile by another worker at a bigger size is no problem)
+        raise LogInconsistent(f"The audit log has {log_size()} events but was checkpointed at "
+                              f"{latest.tree_size}.")
+    previous = Checkpoint.objects.filter(tree_size__lt=size).order_by("-tree_size").first()
     if previous is None:
         root = _with_nodes(size, lambda get: merkle.root(size, get))
     else:
@@ -390,13 +412,12 @@ def log_verify(*, notes: Iterable[tuple[str, str]] = (), progress: Callable[[int
         next_size = next(pending, None)
     tree = merkle.CompactRange()
     expected_seq, prev = 1, GENESIS_PREV
-    for row in events_iter():
-        seq, stored_prev, stored_hash = row[0], row[6], row[7]
+    for seq, body, stored_prev, stored_hash in canonical_rows():
         if seq != expected_seq:
             return report.fail("chain", f"gap: expected seq {expected_seq}, found {seq}", expected_seq)
         if stored_prev != prev:
             return report.fail("chain", "prev does not match the hash of the previous event", seq)
-        if leaf_hash(event_canonical_bytes(row)) != stored_hash:
+        if leaf_hash(body) != stored_hash:
             return report.fail("chain", "stored hash does not match the event's content", seq)
         tree.append(bytes.fromhex(stored_hash))
         prev, expected_seq = stored_hash, seq + 1

@@ -30,7 +30,7 @@ from django.utils import timezone
 from audit import checkpoints
 from audit.canonical import dumps, format_timestamp
 from audit.models import AuditEvent, Checkpoint
-from audit.selectors import event_canonical_bytes, events_iter
+from audit.selectors import canonical_rows, event_canonical_bytes
 from audit.signing import platform_key_id, platform_public_key_b64, platform_verifier_key
 from config.errors import DomainError, NotFoundError
 
@@ -68,11 +68,7 @@ class Bundle:
 
     def lines(self) -> Iterator[bytes]:
         yield from self._head
-        if self.tender is None:
-            events = (_event_line(row) for row in events_iter(end=self.checkpoint.tree_size))
-        else:
-            events = self._tender_lines()
-        yield from events
+        yield from self._log_lines() if self.tender is None else self._tender_lines()
         yield _line({"type": "end", "events": self.event_count})
 
     def chunks(self, size: int = 1 << 16) -> Iterator[bytes]:
@@ -88,6 +84,13 @@ class Bundle:
         if buffer:
             yield b"".join(buffer)
 
+    def _log_lines(self) -> Iterator[bytes]:
+        size = self.checkpoint.tree_size
+        for seq, body, _prev, stored_hash in canonical_rows():
+            if seq > size:  # appended after the checkpoint: only a few rows are left to skip
+                break
+            yield _line({"type": "event", "seq": seq, "hash": stored_hash, "canonical": body.decode("utf-8")})
+
     def _tender_lines(self) -> Iterator[bytes]:
         size = self.checkpoint.tree_size
         rows = (tender_events(self.tender).filter(seq__lte=size).values_list(*_FIELDS)
@@ -98,12 +101,9 @@ class Bundle:
                 yield _event_line(row, [h.hex() for h in paths[row[0]]])
 
 
-def _event_line(row: tuple, inclusion: list[str] | None = None) -> bytes:
-    line = {"type": "event", "seq": row[0], "hash": row[7],
-            "canonical": event_canonical_bytes(row).decode("utf-8")}
-    if inclusion is not None:
-        line["inclusion"] = inclusion
-    return _line(line)
+def _event_line(row: tuple, inclusion: list[str]) -> bytes:
+    return _line({"type": "event", "seq": row[0], "hash": row[7],
+                  "canonical": event_canonical_bytes(row).decode("utf-8"), "inclusion": inclusion})
 
 
 def bundle_prepare(*, tender: str | None = None, consistency_from: int | None = None) -> Bundle:

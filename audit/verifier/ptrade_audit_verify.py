@@ -276,10 +276,8 @@ class Verifier:
         while line is not None and line.get("type") == "consistency":
             self._consistency_line(line)
             line = next(lines, None)
-        if self.header["scope"] == "log":
-            line = self._log_events(line, lines)
-        else:
-            line = self._tender_events(line, lines)
+        read_events = self._log_events if self.header["scope"] == "log" else self._tender_events
+        line = read_events(line, lines)
         if line is None or line.get("type") != "end":
             raise VerifyError("the bundle is cut short: no end line")
         if line.get("events") != self.count or self.count != self.header.get("events"):
