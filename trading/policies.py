@@ -102,11 +102,9 @@ def registration_create(user, _lot=None) -> bool:
 
 @rule("registration.view")
 def registration_view(user, registration) -> bool:
-    return (
-        same_org(user, registration.bidder_id)
-        or is_supervisor(user)
-        or (is_party(user, registration.tender) and not registration.tender.is_sealed)
-    )
+    """One registration with its deposit instructions: the bidder itself and supervisors. The tender's
+    side sees the list (without payment details) after the deadline, through tender.view_registrations."""
+    return same_org(user, registration.bidder_id) or is_supervisor(user)
 
 
 @rule("registration.withdraw")

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.policy import can
 from trading.models import (
@@ -108,8 +108,6 @@ def questions_for(user, tender: Tender) -> QuerySet[Question]:
         return qs
     org_id = getattr(user, "organisation_id", None)
     if org_id:
-        from django.db.models import Q
-
         return qs.filter(Q(published=True) | Q(asked_by_org_id=org_id))
     return qs.filter(published=True)
 

@@ -30,8 +30,12 @@ def test_late_amendment_without_new_deadline_refused_with_proposal(published, ca
     clock.move_to(published.bid_deadline - 10 * DAY)
     proposal = amendment_proposal(tender=published, affects_preparation=True)
     assert proposal.required
-    assert proposal.proposed_deadline >= clock.now() + 15 * DAY
-    assert proposal.proposed_deadline - (clock.now() + 15 * DAY) < timedelta(seconds=2)
+    assert proposal.earliest_deadline >= clock.now() + 15 * DAY
+    assert proposal.earliest_deadline - (clock.now() + 15 * DAY) < timedelta(seconds=1)
+    # the proposal is a round hour with at least 10 minutes of margin for the agent
+    margin = proposal.proposed_deadline - proposal.earliest_deadline
+    assert timedelta(minutes=10) <= margin <= timedelta(minutes=71)
+    assert proposal.proposed_deadline.minute == 0 and proposal.proposed_deadline.second == 0
     with pytest.raises(RuleViolation) as exc:
         amendment_publish(actor=cast.agent, tender=published, title="A", body="B", affects_preparation=True)
     assert exc.value.code == "deadline_extension_required"
@@ -56,6 +60,7 @@ def test_late_amendment_with_proposed_deadline_moves_everything(published, cast,
     clock.move_to(published.bid_deadline - 10 * DAY)
     old = published.bid_deadline
     proposal = amendment_proposal(tender=published, affects_preparation=True)
+    clock.advance(minutes=9)  # the agent takes a while to publish: the proposal is still valid
     notice = amendment_publish(
         actor=cast.agent,
         tender=published,

@@ -9,8 +9,9 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Max
@@ -22,7 +23,7 @@ from audit.services import audit_record
 from config.errors import DomainError, RuleViolation, StateConflict
 from trading import clock
 from trading.models import RESULT_KINDS, Notice, NoticeKind, ObjectionStatus, Tender, TenderStatus
-from trading.rules import AWARD_AFTER_PUBLICITY
+from trading.rules import AWARD_AFTER_PUBLICITY, acceleration
 from trading.services.tender_status import lock_tender, tender_transition
 
 AMENDMENT_KINDS = (NoticeKind.AMENDMENT, NoticeKind.CLARIFICATION)
@@ -51,7 +52,8 @@ def _check_text(title: str, body: str) -> tuple[str, str]:
     return title, body
 
 
-def publish_notice(
+@transaction.atomic
+def notice_publish(
     *,
     actor,
     tender: Tender,
@@ -108,15 +110,27 @@ class AmendmentProposal:
     source: str
 
 
-def _ceil_second(moment: datetime) -> datetime:
-    return moment.replace(microsecond=0) + timedelta(seconds=1) if moment.microsecond else moment
+def _ceil(moment: datetime, unit: timedelta) -> datetime:
+    """Round up to a whole multiple of `unit` since the epoch (whole seconds, minutes, hours)."""
+    step = unit.total_seconds()
+    return datetime.fromtimestamp(math.ceil(moment.timestamp() / step) * step, tz=UTC)
+
+
+def proposed_deadline(earliest: datetime) -> datetime:
+    """A round deadline with some margin after `earliest`, so that an agent who takes a few
+    minutes to publish is still in time: +10 minutes, then up to the next full hour
+    (both shortened by the sandbox acceleration, never below a second)."""
+    factor = acceleration()
+    margin = max(timedelta(minutes=10) / factor, timedelta(seconds=1))
+    unit = max(timedelta(hours=1) / factor, timedelta(seconds=1))
+    return _ceil(earliest + margin, unit)
 
 
 def amendment_proposal(*, tender: Tender, affects_preparation: bool, at: datetime | None = None) -> AmendmentProposal:
     """Does an amendment published now need a new deadline, and which one does the platform propose?"""
     at = at or clock.now()
     rule = tender.rules.amendment_before_deadline
-    earliest = _ceil_second(rule.after(at)) if affects_preparation else None
+    earliest = _ceil(rule.after(at), timedelta(seconds=1)) if affects_preparation else None
     required = bool(affects_preparation and tender.bid_deadline < rule.after(at))
     return AmendmentProposal(
         affects_preparation=affects_preparation,
@@ -124,7 +138,7 @@ def amendment_proposal(*, tender: Tender, affects_preparation: bool, at: datetim
         remaining=tender.bid_deadline - at,
         required=required,
         earliest_deadline=earliest,
-        proposed_deadline=earliest if required else None,
+        proposed_deadline=proposed_deadline(earliest) if required else None,
         rule=rule.describe(),
         source=rule.source,
     )
@@ -189,23 +203,25 @@ def amendment_publish(
                 fields={"new_deadline": ["must be later than the current deadline"]},
             )
         if affects_preparation and new_deadline < rule.after(now):
+            proposed = proposed_deadline(proposal.earliest_deadline)
             msg = _(
                 "An amendment that may affect bid preparation must leave at least %(n)s before the "
-                "deadline: set it to %(t)s or later (%(src)s)."
-            ) % {"n": rule.describe(), "t": _fmt(proposal.earliest_deadline), "src": rule.source}
+                "deadline: set it to %(t)s or later; the platform proposes %(p)s (%(src)s)."
+            ) % {"n": rule.describe(), "t": _fmt(proposal.earliest_deadline), "p": _fmt(proposed), "src": rule.source}
             raise RuleViolation(
                 msg,
                 code="deadline_extension_required",
-                fields={"new_deadline": [msg], "proposed_deadline": [proposal.earliest_deadline.isoformat()]},
+                fields={"new_deadline": [msg], "proposed_deadline": [proposed.isoformat()]},
             )
     elif proposal.required:
         msg = _(
             "Less than %(n)s remain before the bid deadline %(old)s: an amendment that may affect bid "
-            "preparation must move the deadline to %(t)s or later (%(src)s)."
+            "preparation must move the deadline to %(t)s or later; the platform proposes %(p)s (%(src)s)."
         ) % {
             "n": rule.describe(),
             "old": _fmt(tender.bid_deadline),
-            "t": _fmt(proposal.proposed_deadline),
+            "t": _fmt(proposal.earliest_deadline),
+            "p": _fmt(proposal.proposed_deadline),
             "src": rule.source,
         }
         raise RuleViolation(
@@ -213,7 +229,7 @@ def amendment_publish(
             code="deadline_extension_required",
             fields={"new_deadline": [msg], "proposed_deadline": [proposal.proposed_deadline.isoformat()]},
         )
-    notice = publish_notice(
+    notice = notice_publish(
         actor=actor,
         tender=tender,
         kind=kind,
@@ -278,4 +294,4 @@ def result_notice_publish(*, actor, tender: Tender, kind: str, title: str, body:
         if tender.status == TenderStatus.DRAFT:
             raise StateConflict(_("A draft is withdrawn, not terminated by a notice."), code="illegal_transition")
         tender_transition(actor=actor, tender=tender, to=TenderStatus.CANCELLED, reason="termination notice")
-    return publish_notice(actor=actor, tender=tender, kind=kind, title=title, body=body, extra=extra)
+    return notice_publish(actor=actor, tender=tender, kind=kind, title=title, body=body, extra=extra)

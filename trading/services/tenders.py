@@ -385,7 +385,7 @@ def tender_notice_body(tender: Tender, extra: str = "") -> str:
 @transaction.atomic
 def tender_publish(*, actor, tender: Tender, notice_title: str = "", notice_body: str = ""):
     """Check every rule, then publish: documents issued now, tender notice v1, deadline step armed."""
-    from trading.services.notices import publish_notice
+    from trading.services.notices import notice_publish
     from trading.services.scheduling import step_schedule
     from trading.steps import BID_DEADLINE
 
@@ -408,7 +408,7 @@ def tender_publish(*, actor, tender: Tender, notice_title: str = "", notice_body
         {"document": d.pk, "name": d.name, "version": d.version, "sha256": d.sha256, "size": d.size}
         for d in TenderDocument.objects.filter(tender=tender, superseded=False).order_by("name")
     ]
-    notice = publish_notice(
+    notice = notice_publish(
         actor=actor,
         tender=tender,
         kind=NoticeKind.TENDER,
