@@ -60,7 +60,6 @@ _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 # --- signature ------------------------------------------------------------------------------
 
-
 def signed_payload(timestamp: int | str, body: bytes) -> bytes:
     return str(timestamp).encode("ascii") + b"." + body
 
@@ -86,24 +85,16 @@ def message_digest(timestamp: int | str, body: bytes) -> str:
     return hashlib.sha256(signed_payload(timestamp, body)).hexdigest()
 
 
-def verify(
-    *,
-    secrets: Sequence[bytes],
-    timestamp: str | None,
-    signature: str | None,
-    body: bytes,
-    now: float,
-    tolerance: int = DEFAULT_TOLERANCE_SECONDS,
-) -> VerifiedMessage:
+def verify(*, secrets: Sequence[bytes], timestamp: str | None, signature: str | None, body: bytes,
+           now: float, tolerance: int = DEFAULT_TOLERANCE_SECONDS) -> VerifiedMessage:
     """Check a message's signature and freshness; raise SignatureRefused otherwise.
 
     Replays are the caller's check (it stores `digest`)."""
     if not secrets:
         raise SignatureRefused("no bank secret is configured", code="not_configured")
     if not timestamp or not signature:
-        raise SignatureRefused(
-            f"the {TIMESTAMP_HEADER} and {SIGNATURE_HEADER} headers are required", code="signature_missing"
-        )
+        raise SignatureRefused(f"the {TIMESTAMP_HEADER} and {SIGNATURE_HEADER} headers are required",
+                               code="signature_missing")
     timestamp = timestamp.strip()
     if not re.fullmatch(r"[0-9]{1,12}", timestamp):
         raise SignatureRefused(f"{TIMESTAMP_HEADER} must be unix time in whole seconds", code="bad_timestamp")
@@ -123,7 +114,6 @@ def verify(
 
 
 # --- the transfer reported ---------------------------------------------------------------------
-
 
 @dataclass(frozen=True, slots=True)
 class Transfer:
@@ -145,11 +135,7 @@ class Transfer:
     def same_as(self, other: Transfer) -> bool:
         """True if `other` reports the same movement (what idempotency compares)."""
         return (self.kind, self.txn_id, self.virtual_account, self.amount) == (
-            other.kind,
-            other.txn_id,
-            other.virtual_account,
-            other.amount,
-        )
+            other.kind, other.txn_id, other.virtual_account, other.amount)
 
 
 def _refuse_float(text: str):
@@ -166,13 +152,11 @@ def parse_timestamp(value: object, *, field: str = "booked_at") -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(value.strip())
     except ValueError:
-        raise DepositFormatError(
-            f"{field} {value!r} is not an RFC 3339 date-time", code="invalid_time", field=field
-        ) from None
+        raise DepositFormatError(f"{field} {value!r} is not an RFC 3339 date-time", code="invalid_time",
+                                 field=field) from None
     if moment.tzinfo is None:
-        raise DepositFormatError(
-            f"{field} must carry a UTC offset (e.g. +08:00 or Z)", code="invalid_time", field=field
-        )
+        raise DepositFormatError(f"{field} must carry a UTC offset (e.g. +08:00 or Z)", code="invalid_time",
+                                 field=field)
     return moment
 
 
@@ -198,9 +182,8 @@ def transfer_from_mapping(data: Mapping) -> Transfer:
         raise DepositFormatError("kind must be 'arrival' or 'refund'", code="invalid_kind", field="kind")
     txn_id = data.get("txn_id")
     if not txn_id_valid(txn_id):
-        raise DepositFormatError(
-            "txn_id must be 1–64 characters: letters, digits and _ . : / -", code="invalid_txn_id", field="txn_id"
-        )
+        raise DepositFormatError("txn_id must be 1–64 characters: letters, digits and _ . : / -",
+                                 code="invalid_txn_id", field="txn_id")
     account = normalize_account_number(_text(data, "virtual_account", 40))
     if not account:
         raise DepositFormatError("virtual_account is required", code="invalid_account", field="virtual_account")
@@ -215,9 +198,8 @@ def transfer_from_mapping(data: Mapping) -> Transfer:
         raise DepositFormatError("status must be 'executed' or, for refunds, 'failed'", field="status")
     reference = _text(data, "reference", 40)
     if kind == REFUND and not reference:
-        raise DepositFormatError(
-            "a refund carries the reference of the refund instruction", code="invalid_reference", field="reference"
-        )
+        raise DepositFormatError("a refund carries the reference of the refund instruction",
+                                 code="invalid_reference", field="reference")
     return Transfer(
         kind=kind,
         txn_id=txn_id,
@@ -226,8 +208,7 @@ def transfer_from_mapping(data: Mapping) -> Transfer:
         currency=currency,
         booked_at=parse_timestamp(data.get("booked_at")),
         counterparty_account=normalize_account_number(
-            _text(counterparty, "account_number", 40, field="counterparty.account_number")
-        ),
+            _text(counterparty, "account_number", 40, field="counterparty.account_number")),
         counterparty_name=_text(counterparty, "account_name", 200, field="counterparty.account_name"),
         counterparty_bank=_text(counterparty, "bank", 200, field="counterparty.bank"),
         reference=reference,

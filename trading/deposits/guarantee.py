@@ -93,7 +93,6 @@ class Letter:
 
 # --- keys ------------------------------------------------------------------------------------
 
-
 def load_public_key(data: bytes | str) -> tuple[object, str, str]:
     """(key, alg, key_id) of a P-256 or Ed25519 public key given as PEM, DER or base64 DER (SPKI)."""
     if isinstance(data, str):
@@ -108,9 +107,8 @@ def load_public_key(data: bytes | str) -> tuple[object, str, str]:
                 der = data
             key = serialization.load_der_public_key(der)
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-        raise DepositFormatError(
-            f"not a public key (SubjectPublicKeyInfo PEM/DER): {exc}", code="invalid_key"
-        ) from None
+        raise DepositFormatError(f"not a public key (SubjectPublicKeyInfo PEM/DER): {exc}",
+                                 code="invalid_key") from None
     if isinstance(key, ec.EllipticCurvePublicKey):
         if not isinstance(key.curve, ec.SECP256R1):
             raise DepositFormatError("ECDSA issuer keys must be on P-256", code="invalid_key")
@@ -134,7 +132,6 @@ def spki_b64(public_key) -> str:
 
 # --- signing (issuers, tests and the demo) -----------------------------------------------------
 
-
 def sign_letter(letter: dict, private_key) -> dict:
     """The signed document of `letter` by an issuer's private key (P-256 → ES256 r||s, Ed25519)."""
     message = canonical_bytes(letter)
@@ -147,25 +144,22 @@ def sign_letter(letter: dict, private_key) -> dict:
         signature, alg = private_key.sign(message), ED25519
     else:
         raise TypeError("issuer keys are ECDSA P-256 or Ed25519")
-    return {
-        "letter": letter,
-        "alg": alg,
-        "key_id": key_id(private_key.public_key()),
-        "signature": base64.b64encode(signature).decode("ascii"),
-    }
+    return {"letter": letter, "alg": alg, "key_id": key_id(private_key.public_key()),
+            "signature": base64.b64encode(signature).decode("ascii")}
 
 
 # --- verification ------------------------------------------------------------------------------
 
-
 def _refuse_float(text: str):
-    raise DepositFormatError("numbers with decimals are not accepted: money is a decimal string", code="invalid_letter")
+    raise DepositFormatError("numbers with decimals are not accepted: money is a decimal string",
+                             code="invalid_letter")
 
 
 def _party(data: Mapping, key: str) -> Party:
     value = data.get(key)
     if not isinstance(value, Mapping) or not isinstance(value.get("uscc"), str) or not value.get("uscc"):
-        raise DepositFormatError(f"letter.{key} must be an object with name and uscc", code="invalid_letter", field=key)
+        raise DepositFormatError(f"letter.{key} must be an object with name and uscc", code="invalid_letter",
+                                 field=key)
     name = value.get("name", "")
     return Party(name=name if isinstance(name, str) else "", uscc=value["uscc"].strip().upper())
 
@@ -209,11 +203,11 @@ def verify_letter(document: bytes | str | Mapping, trusted: Mapping[str, Trusted
         try:
             data = json.loads(raw.decode("utf-8-sig"), parse_float=_refuse_float)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise DepositFormatError(f"the guarantee letter is not UTF-8 JSON: {exc}", code="invalid_letter") from None
+            raise DepositFormatError(f"the guarantee letter is not UTF-8 JSON: {exc}", code="invalid_letter") \
+                from None
     if not isinstance(data, Mapping) or not isinstance(data.get("letter"), Mapping):
-        raise DepositFormatError(
-            'a guarantee letter is {"letter": {...}, "alg", "key_id", "signature"}', code="invalid_letter"
-        )
+        raise DepositFormatError("a guarantee letter is {\"letter\": {...}, \"alg\", \"key_id\", \"signature\"}",
+                                 code="invalid_letter")
     letter, alg, kid = data["letter"], data.get("alg"), data.get("key_id")
     if alg not in ALGORITHMS:
         raise SignatureRefused("alg must be ES256 or Ed25519", code="bad_algorithm")
@@ -221,9 +215,8 @@ def verify_letter(document: bytes | str | Mapping, trusted: Mapping[str, Trusted
     if trusted_key is None:
         raise SignatureRefused("the letter is signed by a key the platform does not trust", code="untrusted_issuer")
     if trusted_key.alg != alg:
-        raise SignatureRefused(
-            f"the trusted key {kid[:16]}… is a {trusted_key.alg} key, not {alg}", code="bad_algorithm"
-        )
+        raise SignatureRefused(f"the trusted key {kid[:16]}… is a {trusted_key.alg} key, not {alg}",
+                               code="bad_algorithm")
     try:
         signature = base64.b64decode(data.get("signature") or "", validate=True)
         message = canonical_bytes(dict(letter))
@@ -234,16 +227,14 @@ def verify_letter(document: bytes | str | Mapping, trusted: Mapping[str, Trusted
 
     issuer = _party(letter, "issuer")
     if issuer.uscc != trusted_key.issuer_uscc.upper():
-        raise SignatureRefused(
-            "the letter names another issuer than the one its key was registered for", code="issuer_mismatch"
-        )
+        raise SignatureRefused("the letter names another issuer than the one its key was registered for",
+                               code="issuer_mismatch")
     if letter.get("v") != 1:
         raise DepositFormatError("letter.v must be 1", code="invalid_letter", field="v")
     letter_no = letter.get("letter_no")
     if not isinstance(letter_no, str) or not letter_no.strip() or len(letter_no) > 64:
-        raise DepositFormatError(
-            "letter.letter_no is required (at most 64 characters)", code="invalid_letter", field="letter_no"
-        )
+        raise DepositFormatError("letter.letter_no is required (at most 64 characters)", code="invalid_letter",
+                                 field="letter_no")
     currency = letter.get("currency", "CNY")
     if currency != "CNY":
         raise DepositFormatError("only CNY guarantees are accepted", code="invalid_letter", field="currency")
@@ -255,9 +246,8 @@ def verify_letter(document: bytes | str | Mapping, trusted: Mapping[str, Trusted
     except DepositFormatError as exc:
         raise DepositFormatError(exc.message, code="invalid_letter", field=exc.field) from None
     if valid_until <= valid_from:
-        raise DepositFormatError(
-            "letter.valid_until must be after valid_from", code="invalid_letter", field="valid_until"
-        )
+        raise DepositFormatError("letter.valid_until must be after valid_from", code="invalid_letter",
+                                 field="valid_until")
     return Letter(
         letter_no=letter_no.strip(),
         issuer=issuer,
@@ -293,25 +283,19 @@ def check_letter(letter: Letter, expected: LetterExpectation) -> None:
     if letter.tender != str(expected.tender) or letter.lot != str(expected.lot):
         raise DepositFormatError("the guarantee is for another tender or lot", code="wrong_lot", field="lot")
     if letter.beneficiary.uscc != expected.beneficiary_uscc.upper():
-        raise DepositFormatError(
-            "the guarantee's beneficiary must be the tenderer", code="wrong_beneficiary", field="beneficiary"
-        )
+        raise DepositFormatError("the guarantee's beneficiary must be the tenderer", code="wrong_beneficiary",
+                                 field="beneficiary")
     if letter.applicant.uscc != expected.applicant_uscc.upper():
-        raise DepositFormatError(
-            "the guarantee's applicant must be the bidder", code="wrong_applicant", field="applicant"
-        )
+        raise DepositFormatError("the guarantee's applicant must be the bidder", code="wrong_applicant",
+                                 field="applicant")
     if letter.amount < expected.amount:
         raise DepositFormatError(
             f"the guarantee covers {letter.amount} CNY; the lot requires {expected.amount} CNY",
-            code="amount_insufficient",
-            field="amount",
-        )
+            code="amount_insufficient", field="amount")
     if letter.valid_from > expected.at:
         raise DepositFormatError("the guarantee is not valid yet", code="not_yet_valid", field="valid_from")
     if letter.valid_until < expected.cover_until:
         raise DepositFormatError(
             f"the guarantee expires {letter.valid_until.isoformat()}; it must stay valid until at least "
             f"{expected.cover_until.isoformat()} (the bid validity period, 招标投标法实施条例 Art 26)",
-            code="validity_too_short",
-            field="valid_until",
-        )
+            code="validity_too_short", field="valid_until")

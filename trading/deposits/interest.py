@@ -47,10 +47,8 @@ class InterestResult:
     lines: tuple[InterestLine, ...]
 
     def describe(self) -> str:
-        return (
-            f"{format(self.balance_days, 'f')} CNY·days × {format(self.rate, 'f')} / {self.basis} "
-            f"= {format(self.interest, 'f')} CNY"
-        )
+        return (f"{format(self.balance_days, 'f')} CNY·days × {format(self.rate, 'f')} / {self.basis} "
+                f"= {format(self.interest, 'f')} CNY")
 
 
 def bank_date(moment: dt.datetime | dt.date) -> dt.date:
@@ -67,13 +65,8 @@ def days_between(start: dt.datetime | dt.date, end: dt.datetime | dt.date) -> in
     return max((bank_date(end) - bank_date(start)).days, 0)
 
 
-def compute_interest(
-    arrivals: Iterable[tuple[Decimal, dt.datetime | dt.date]],
-    *,
-    until: dt.datetime | dt.date,
-    rate: Decimal,
-    basis: int,
-) -> InterestResult:
+def compute_interest(arrivals: Iterable[tuple[Decimal, dt.datetime | dt.date]], *, until: dt.datetime | dt.date,
+                     rate: Decimal, basis: int) -> InterestResult:
     """Interest on `arrivals` ((amount, value date or time) pairs) up to `until`."""
     if basis not in BASES:
         raise ValueError(f"the day-count basis is 360 or 365, not {basis!r}")
@@ -90,6 +83,5 @@ def compute_interest(
         lines.append(InterestLine(amount=amount, value_date=bank_date(value_date), days=days))
         balance_days += amount * days
     interest = (balance_days * rate / Decimal(basis)).quantize(CENT, rounding=ROUND_HALF_UP)
-    return InterestResult(
-        interest=interest, balance_days=balance_days, rate=rate, basis=basis, until=bank_date(until), lines=tuple(lines)
-    )
+    return InterestResult(interest=interest, balance_days=balance_days, rate=rate, basis=basis,
+                          until=bank_date(until), lines=tuple(lines))

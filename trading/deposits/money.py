@@ -16,14 +16,12 @@ _AMOUNT = re.compile(r"^(0|[1-9][0-9]{0,15})(\.[0-9]{1,2})?$")
 def parse_amount(value: object, *, field: str = "amount", allow_zero: bool = False) -> Decimal:
     """A positive amount in CNY from a decimal string such as "100000.00"; floats are refused."""
     if isinstance(value, bool) or not isinstance(value, str):
-        raise DepositFormatError(
-            f'{field} must be a decimal string such as "100000.00" (never a number)', code="invalid_amount", field=field
-        )
+        raise DepositFormatError(f"{field} must be a decimal string such as \"100000.00\" (never a number)",
+                                 code="invalid_amount", field=field)
     text = value.strip()
     if not _AMOUNT.match(text):
-        raise DepositFormatError(
-            f"{field} {value!r} is not a decimal amount with at most 2 decimals", code="invalid_amount", field=field
-        )
+        raise DepositFormatError(f"{field} {value!r} is not a decimal amount with at most 2 decimals",
+                                 code="invalid_amount", field=field)
     amount = Decimal(text).quantize(CENT)
     if amount <= 0 and not (allow_zero and amount == 0):
         raise DepositFormatError(f"{field} must be positive", code="invalid_amount", field=field)
@@ -31,5 +29,5 @@ def parse_amount(value: object, *, field: str = "amount", allow_zero: bool = Fal
 
 
 def fmt(amount: Decimal) -> str:
-    """ "1234.50" — the decimal string used in exports and JSON."""
+    """"1234.50" — the decimal string used in exports and JSON."""
     return format(Decimal(amount).quantize(CENT), "f")

@@ -27,18 +27,8 @@ from dataclasses import dataclass
 from trading.deposits.bankmsg import ARRIVAL, REFUND, Transfer, transfer_from_mapping
 from trading.deposits.errors import DepositFormatError
 
-COLUMNS = (
-    "txn_id",
-    "booked_at",
-    "direction",
-    "virtual_account",
-    "amount",
-    "currency",
-    "counterparty_account",
-    "counterparty_name",
-    "counterparty_bank",
-    "reference",
-)
+COLUMNS = ("txn_id", "booked_at", "direction", "virtual_account", "amount", "currency",
+           "counterparty_account", "counterparty_name", "counterparty_bank", "reference")
 REQUIRED = ("txn_id", "booked_at", "direction", "virtual_account", "amount")
 DIRECTIONS = {"C": ARRIVAL, "D": REFUND}
 BANK_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
@@ -70,7 +60,8 @@ def _booked_at(value: str) -> str:
 def _row_mapping(row: dict[str, str]) -> dict:
     direction = (row.get("direction") or "").strip().upper()
     if direction not in DIRECTIONS:
-        raise DepositFormatError("direction must be C (credit) or D (debit)", code="invalid_kind", field="direction")
+        raise DepositFormatError("direction must be C (credit) or D (debit)", code="invalid_kind",
+                                 field="direction")
     return {
         "kind": DIRECTIONS[direction],
         "txn_id": (row.get("txn_id") or "").strip(),
@@ -109,9 +100,8 @@ def iter_statement(source) -> Iterator[StatementLine | LineError]:
         raise DepositFormatError("the statement must be UTF-8 CSV", code="invalid_statement") from None
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        raise DepositFormatError(
-            f"the statement header lacks the column(s) {', '.join(missing)}", code="invalid_statement"
-        )
+        raise DepositFormatError(f"the statement header lacks the column(s) {', '.join(missing)}",
+                                 code="invalid_statement")
     reader.fieldnames = header
     try:
         for row in reader:

@@ -54,7 +54,7 @@ def make_virtual_account(prefix: str, serial: str | None = None) -> str:
     if not _DIGITS.match(prefix or ""):
         raise ValueError("the virtual account prefix is digits only")
     if serial is None:
-        serial = f"{secrets.randbelow(10**SERIAL_DIGITS):0{SERIAL_DIGITS}d}"
+        serial = f"{secrets.randbelow(10 ** SERIAL_DIGITS):0{SERIAL_DIGITS}d}"
     if len(serial) != SERIAL_DIGITS or not _DIGITS.match(serial):
         raise ValueError(f"the serial is {SERIAL_DIGITS} digits")
     payload = prefix + serial
@@ -64,9 +64,13 @@ def make_virtual_account(prefix: str, serial: str | None = None) -> str:
 def is_virtual_account(number: str, prefix: str) -> bool:
     """True if `number` is well formed: the prefix, 12 digits and a valid check digit."""
     number = normalize_account_number(number)
-    return len(number) == len(prefix) + SERIAL_DIGITS + 1 and number.startswith(prefix) and luhn_valid(number)
+    return (
+        len(number) == len(prefix) + SERIAL_DIGITS + 1
+        and number.startswith(prefix)
+        and luhn_valid(number)
+    )
 
 
 def format_grouped(number: str) -> str:
-    """ "6230 1234 5678 9012 3" for display (groups of four)."""
-    return " ".join(number[i : i + 4] for i in range(0, len(number), 4))
+    """"6230 1234 5678 9012 3" for display (groups of four)."""
+    return " ".join(number[i:i + 4] for i in range(0, len(number), 4))

@@ -21,7 +21,6 @@ CST = dt.timezone(dt.timedelta(hours=8))
 
 # --- virtual account numbers -------------------------------------------------------------------
 
-
 def test_luhn_known_vectors():
     assert vaccount.luhn_valid("79927398713")  # the textbook example
     assert not vaccount.luhn_valid("79927398710")
@@ -43,11 +42,11 @@ def test_every_single_digit_error_and_adjacent_transposition_is_caught():
     for i, ch in enumerate(number):
         for d in "0123456789":
             if d != ch:
-                assert not vaccount.luhn_valid(number[:i] + d + number[i + 1 :])
+                assert not vaccount.luhn_valid(number[:i] + d + number[i + 1:])
     for i in range(len(number) - 1):
         a, b = number[i], number[i + 1]
         if a != b and {a, b} != {"0", "9"}:
-            assert not vaccount.luhn_valid(number[:i] + b + a + number[i + 2 :])
+            assert not vaccount.luhn_valid(number[:i] + b + a + number[i + 2:])
 
 
 def test_random_numbers_are_valid_and_differ():
@@ -64,7 +63,6 @@ def test_account_normalisation():
 
 
 # --- money ------------------------------------------------------------------------------------
-
 
 @pytest.mark.parametrize("value", ["0.001", "1e5", "-5.00", "12,000.00", "", " ", "0", "0.00", "NaN", "1.2.3"])
 def test_bad_amounts_refused(value):
@@ -88,14 +86,8 @@ BODY = b'{"kind":"arrival"}'
 
 
 def _verify(headers, body=BODY, now=1_800_000_000, secrets=(SECRET,), tolerance=300):
-    return bankmsg.verify(
-        secrets=list(secrets),
-        timestamp=headers.get(bankmsg.TIMESTAMP_HEADER),
-        signature=headers.get(bankmsg.SIGNATURE_HEADER),
-        body=body,
-        now=now,
-        tolerance=tolerance,
-    )
+    return bankmsg.verify(secrets=list(secrets), timestamp=headers.get(bankmsg.TIMESTAMP_HEADER),
+                          signature=headers.get(bankmsg.SIGNATURE_HEADER), body=body, now=now, tolerance=tolerance)
 
 
 def test_signature_round_trip_and_digest():
@@ -136,16 +128,13 @@ def test_within_tolerance_accepted_and_rotation():
     _verify(bankmsg.signed_headers(b"new-secret", BODY, timestamp=1_800_000_000), secrets=(SECRET, b"new-secret"))
 
 
-@pytest.mark.parametrize(
-    "headers,code",
-    [
-        ({}, "signature_missing"),
-        ({bankmsg.TIMESTAMP_HEADER: "1800000000"}, "signature_missing"),
-        ({bankmsg.TIMESTAMP_HEADER: "soon", bankmsg.SIGNATURE_HEADER: "v1=" + "0" * 64}, "bad_timestamp"),
-        ({bankmsg.TIMESTAMP_HEADER: "1800000000", bankmsg.SIGNATURE_HEADER: "sha1=abc"}, "bad_signature"),
-        ({bankmsg.TIMESTAMP_HEADER: "1800000000", bankmsg.SIGNATURE_HEADER: "v1=" + "G" * 64}, "bad_signature"),
-    ],
-)
+@pytest.mark.parametrize("headers,code", [
+    ({}, "signature_missing"),
+    ({bankmsg.TIMESTAMP_HEADER: "1800000000"}, "signature_missing"),
+    ({bankmsg.TIMESTAMP_HEADER: "soon", bankmsg.SIGNATURE_HEADER: "v1=" + "0" * 64}, "bad_timestamp"),
+    ({bankmsg.TIMESTAMP_HEADER: "1800000000", bankmsg.SIGNATURE_HEADER: "sha1=abc"}, "bad_signature"),
+    ({bankmsg.TIMESTAMP_HEADER: "1800000000", bankmsg.SIGNATURE_HEADER: "v1=" + "G" * 64}, "bad_signature"),
+])
 def test_malformed_signature_headers(headers, code):
     with pytest.raises(SignatureRefused) as exc:
         _verify(headers)
@@ -160,17 +149,10 @@ def test_no_secret_configured_refuses_everything():
 
 # --- notification bodies --------------------------------------------------------------------------
 
-
 def _arrival(**overrides):
-    data = {
-        "kind": "arrival",
-        "txn_id": "B-1",
-        "virtual_account": "6230 0000 0001 2345 0",
-        "amount": "100.50",
-        "currency": "CNY",
-        "booked_at": "2026-11-20T10:00:00+08:00",
-        "counterparty": {"account_number": "6222-0001", "account_name": "Bidder", "bank": "Demo Bank"},
-    }
+    data = {"kind": "arrival", "txn_id": "B-1", "virtual_account": "6230 0000 0001 2345 0", "amount": "100.50",
+            "currency": "CNY", "booked_at": "2026-11-20T10:00:00+08:00",
+            "counterparty": {"account_number": "6222-0001", "account_name": "Bidder", "bank": "Demo Bank"}}
     data.update(overrides)
     return json.dumps(data).encode()
 
@@ -184,37 +166,31 @@ def test_parse_notification():
     assert again == t
 
 
-@pytest.mark.parametrize(
-    "body,code",
-    [
-        (b"not json", "invalid_json"),
-        (b"[1, 2]", "invalid_json"),
-        (b"\xff\xfe", "invalid_json"),
-        (b'{"kind": "arrival", "amount": 100.5}', "invalid_amount"),
-        (b'{"kind": "arrival", "amount": NaN}', "invalid_json"),
-    ],
-)
+@pytest.mark.parametrize("body,code", [
+    (b"not json", "invalid_json"),
+    (b"[1, 2]", "invalid_json"),
+    (b"\xff\xfe", "invalid_json"),
+    (b'{"kind": "arrival", "amount": 100.5}', "invalid_amount"),
+    (b'{"kind": "arrival", "amount": NaN}', "invalid_json"),
+])
 def test_malformed_bodies(body, code):
     with pytest.raises(DepositFormatError) as exc:
         bankmsg.parse_notification(body)
     assert exc.value.code == code
 
 
-@pytest.mark.parametrize(
-    "overrides,field",
-    [
-        ({"kind": "gift"}, "kind"),
-        ({"txn_id": ""}, "txn_id"),
-        ({"txn_id": "x" * 65}, "txn_id"),
-        ({"virtual_account": ""}, "virtual_account"),
-        ({"amount": "-1"}, "amount"),
-        ({"currency": "USD"}, "currency"),
-        ({"booked_at": "2026-11-20T10:00:00"}, "booked_at"),
-        ({"booked_at": "yesterday"}, "booked_at"),
-        ({"counterparty": "me"}, "counterparty"),
-        ({"status": "failed"}, "status"),
-    ],
-)
+@pytest.mark.parametrize("overrides,field", [
+    ({"kind": "gift"}, "kind"),
+    ({"txn_id": ""}, "txn_id"),
+    ({"txn_id": "x" * 65}, "txn_id"),
+    ({"virtual_account": ""}, "virtual_account"),
+    ({"amount": "-1"}, "amount"),
+    ({"currency": "USD"}, "currency"),
+    ({"booked_at": "2026-11-20T10:00:00"}, "booked_at"),
+    ({"booked_at": "yesterday"}, "booked_at"),
+    ({"counterparty": "me"}, "counterparty"),
+    ({"status": "failed"}, "status"),
+])
 def test_invalid_fields_named(overrides, field):
     with pytest.raises(DepositFormatError) as exc:
         bankmsg.parse_notification(_arrival(**overrides))
@@ -225,9 +201,8 @@ def test_refund_needs_reference_and_may_fail():
     with pytest.raises(DepositFormatError) as exc:
         bankmsg.parse_notification(_arrival(kind="refund"))
     assert exc.value.field == "reference"
-    t = bankmsg.parse_notification(
-        _arrival(kind="refund", reference="RF00000001", status="failed", failure_reason="account closed")
-    )
+    t = bankmsg.parse_notification(_arrival(kind="refund", reference="RF00000001", status="failed",
+                                            failure_reason="account closed"))
     assert (t.status, t.reference, t.failure_reason) == ("failed", "RF00000001", "account closed")
 
 
@@ -276,14 +251,15 @@ def test_statement_write_and_read_back(tmp_path):
 
 # --- interest -------------------------------------------------------------------------------------
 
-
 def test_interest_actual_360_and_365():
     arrival = dt.datetime(2026, 1, 1, 10, 0, tzinfo=CST)
     refund = dt.datetime(2026, 1, 31, 9, 0, tzinfo=CST)
-    r360 = interest.compute_interest([(Decimal("100000.00"), arrival)], until=refund, rate=Decimal("0.0035"), basis=360)
+    r360 = interest.compute_interest([(Decimal("100000.00"), arrival)], until=refund, rate=Decimal("0.0035"),
+                                     basis=360)
     # 100,000 × 30 days × 0.35 % / 360 = 29.1666… → 29.17
     assert r360.interest == Decimal("29.17") and r360.lines[0].days == 30
-    r365 = interest.compute_interest([(Decimal("100000.00"), arrival)], until=refund, rate=Decimal("0.0035"), basis=365)
+    r365 = interest.compute_interest([(Decimal("100000.00"), arrival)], until=refund, rate=Decimal("0.0035"),
+                                     basis=365)
     assert r365.interest == Decimal("28.77")  # 28.767…
 
 
@@ -291,10 +267,7 @@ def test_interest_balance_days_over_several_arrivals_rounds_once():
     until = dt.date(2026, 3, 1)
     result = interest.compute_interest(
         [(Decimal("60000.00"), dt.date(2026, 2, 1)), (Decimal("40000.00"), dt.date(2026, 2, 15))],
-        until=until,
-        rate=Decimal("0.0035"),
-        basis=360,
-    )
+        until=until, rate=Decimal("0.0035"), basis=360)
     assert result.balance_days == Decimal("60000.00") * 28 + Decimal("40000.00") * 14
     assert result.interest == Decimal("21.78")  # 2,240,000 × 0.0035 / 360 = 21.777…
     assert "CNY·days" in result.describe()
@@ -306,23 +279,20 @@ def test_interest_days_counted_in_bank_time_zone():
     refund = dt.datetime(2026, 5, 1, 16, 30, tzinfo=UTC)  # 00:30 CST next day
     assert interest.days_between(arrival, refund) == 1
     assert interest.days_between(refund, arrival) == 0
-    same_day = interest.compute_interest(
-        [(Decimal("1000.00"), arrival)], until=arrival, rate=Decimal("0.0035"), basis=360
-    )
+    same_day = interest.compute_interest([(Decimal("1000.00"), arrival)], until=arrival, rate=Decimal("0.0035"),
+                                         basis=360)
     assert same_day.interest == Decimal("0.00")
 
 
 def test_interest_refuses_floats_and_bad_basis():
     with pytest.raises(TypeError):
-        interest.compute_interest(
-            [(Decimal(1), dt.date(2026, 1, 1))], until=dt.date(2026, 2, 1), rate=0.0035, basis=360
-        )
+        interest.compute_interest([(Decimal(1), dt.date(2026, 1, 1))], until=dt.date(2026, 2, 1), rate=0.0035,
+                                  basis=360)
     with pytest.raises(ValueError):
         interest.compute_interest([], until=dt.date(2026, 2, 1), rate=Decimal("0.0035"), basis=366)
     with pytest.raises(TypeError):
-        interest.compute_interest(
-            [(1000.0, dt.date(2026, 1, 1))], until=dt.date(2026, 2, 1), rate=Decimal("0.0035"), basis=360
-        )
+        interest.compute_interest([(1000.0, dt.date(2026, 1, 1))], until=dt.date(2026, 2, 1),
+                                  rate=Decimal("0.0035"), basis=360)
 
 
 # --- guarantee letters ------------------------------------------------------------------------------
@@ -332,17 +302,11 @@ ISSUER = {"name": "Demo Guarantee Insurance", "uscc": "91310000MA1FL0000X"}
 
 def _letter(**overrides):
     letter = {
-        "v": 1,
-        "letter_no": "BH-2026-0001",
-        "issuer": ISSUER,
+        "v": 1, "letter_no": "BH-2026-0001", "issuer": ISSUER,
         "applicant": {"name": "Bidder 1", "uscc": "91330100MA2B00001A"},
         "beneficiary": {"name": "City Works", "uscc": "11330100002500001B"},
-        "tender": "12",
-        "lot": "34",
-        "amount": "100000.00",
-        "currency": "CNY",
-        "valid_from": "2026-11-01T00:00:00+08:00",
-        "valid_until": "2027-03-01T00:00:00+08:00",
+        "tender": "12", "lot": "34", "amount": "100000.00", "currency": "CNY",
+        "valid_from": "2026-11-01T00:00:00+08:00", "valid_until": "2027-03-01T00:00:00+08:00",
         "issued_at": "2026-11-01T09:00:00+08:00",
     }
     letter.update(overrides)
@@ -360,15 +324,9 @@ def issuer_key(request):
 
 
 def _expect(**overrides):
-    values = dict(
-        amount=Decimal("100000.00"),
-        beneficiary_uscc="11330100002500001B",
-        applicant_uscc="91330100MA2B00001A",
-        tender="12",
-        lot="34",
-        at=dt.datetime(2026, 11, 10, tzinfo=UTC),
-        cover_until=dt.datetime(2027, 2, 1, tzinfo=UTC),
-    )
+    values = dict(amount=Decimal("100000.00"), beneficiary_uscc="11330100002500001B",
+                  applicant_uscc="91330100MA2B00001A", tender="12", lot="34",
+                  at=dt.datetime(2026, 11, 10, tzinfo=UTC), cover_until=dt.datetime(2027, 2, 1, tzinfo=UTC))
     values.update(overrides)
     return guarantee.LetterExpectation(**values)
 
@@ -406,9 +364,8 @@ def test_untrusted_key_wrong_alg_and_issuer_mismatch(issuer_key):
         guarantee.verify_letter(signed, _trust(other))
     assert exc.value.code == "untrusted_issuer"
     with pytest.raises(SignatureRefused) as exc:
-        guarantee.verify_letter(
-            dict(signed, alg="ES256" if signed["alg"] == "Ed25519" else "Ed25519"), _trust(issuer_key)
-        )
+        guarantee.verify_letter(dict(signed, alg="ES256" if signed["alg"] == "Ed25519" else "Ed25519"),
+                                _trust(issuer_key))
     assert exc.value.code == "bad_algorithm"
     with pytest.raises(SignatureRefused) as exc:
         guarantee.verify_letter(signed, _trust(issuer_key, uscc="91310000MA1FL9999Y"))
@@ -427,18 +384,15 @@ def test_letter_with_float_or_garbage_refused():
         guarantee.load_public_key(guarantee.spki_b64(ec.generate_private_key(ec.SECP384R1()).public_key()))
 
 
-@pytest.mark.parametrize(
-    "expect,code",
-    [
-        ({"amount": Decimal("100000.01")}, "amount_insufficient"),
-        ({"beneficiary_uscc": "91330100MA2B00001A"}, "wrong_beneficiary"),
-        ({"applicant_uscc": "11330100002500001B"}, "wrong_applicant"),
-        ({"lot": "35"}, "wrong_lot"),
-        ({"tender": "13"}, "wrong_lot"),
-        ({"at": dt.datetime(2026, 10, 1, tzinfo=UTC)}, "not_yet_valid"),
-        ({"cover_until": dt.datetime(2027, 3, 2, tzinfo=UTC)}, "validity_too_short"),
-    ],
-)
+@pytest.mark.parametrize("expect,code", [
+    ({"amount": Decimal("100000.01")}, "amount_insufficient"),
+    ({"beneficiary_uscc": "91330100MA2B00001A"}, "wrong_beneficiary"),
+    ({"applicant_uscc": "11330100002500001B"}, "wrong_applicant"),
+    ({"lot": "35"}, "wrong_lot"),
+    ({"tender": "13"}, "wrong_lot"),
+    ({"at": dt.datetime(2026, 10, 1, tzinfo=UTC)}, "not_yet_valid"),
+    ({"cover_until": dt.datetime(2027, 3, 2, tzinfo=UTC)}, "validity_too_short"),
+])
 def test_content_checks(expect, code):
     key = ed25519.Ed25519PrivateKey.generate()
     letter = guarantee.verify_letter(guarantee.sign_letter(_letter(), key), _trust(key))
