@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "audit",
     "accounts",
     "trading",
+    "trading.evaluation",
     "experts",
     "bidding_ui",
 ]

@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("audit.urls")),
     path("", include("trading.urls")),
     path("", include("experts.urls")),
+    path("", include("trading.evaluation.urls")),
 ]
 
 urlpatterns = [
