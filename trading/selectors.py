@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from accounts.policy import can
 from config.errors import NotFoundError
@@ -28,9 +29,9 @@ def tender_get(*, user, pk) -> Tender:
     try:
         tender = Tender.objects.select_related("tenderer", "agent").get(pk=int(pk))
     except (Tender.DoesNotExist, TypeError, ValueError):
-        raise NotFoundError("No such tender.") from None
+        raise NotFoundError(_("No such tender.")) from None
     if not can(user, "tender.view", tender):
-        raise NotFoundError("No such tender.")
+        raise NotFoundError(_("No such tender."))
     return tender
 
 
@@ -38,9 +39,9 @@ def lot_get(*, user, pk) -> Lot:
     try:
         lot = Lot.objects.select_related("tender", "tender__tenderer", "tender__agent").get(pk=int(pk))
     except (Lot.DoesNotExist, TypeError, ValueError):
-        raise NotFoundError("No such lot.") from None
+        raise NotFoundError(_("No such lot.")) from None
     if not can(user, "tender.view", lot.tender):
-        raise NotFoundError("No such lot.")
+        raise NotFoundError(_("No such lot."))
     return lot
 
 
@@ -48,9 +49,9 @@ def _get_visible(model, user, pk, label):
     try:
         obj = model.objects.select_related("tender").get(pk=int(pk))
     except (model.DoesNotExist, TypeError, ValueError):
-        raise NotFoundError(f"No such {label}.") from None
+        raise NotFoundError(_("No such %(what)s.") % {"what": label}) from None
     if not can(user, "tender.view", obj.tender):
-        raise NotFoundError(f"No such {label}.")
+        raise NotFoundError(_("No such %(what)s.") % {"what": label})
     return obj
 
 
@@ -70,9 +71,9 @@ def registration_get(*, user, pk) -> Registration:
     try:
         reg = Registration.objects.select_related("lot", "tender", "bidder").get(pk=int(pk))
     except (Registration.DoesNotExist, TypeError, ValueError):
-        raise NotFoundError("No such registration.") from None
+        raise NotFoundError(_("No such registration.")) from None
     if not can(user, "registration.view", reg):
-        raise NotFoundError("No such registration.")
+        raise NotFoundError(_("No such registration."))
     return reg
 
 
@@ -80,7 +81,7 @@ def notice_get(*, pk) -> Notice:
     try:
         return Notice.objects.select_related("tender").get(pk=int(pk))
     except (Notice.DoesNotExist, TypeError, ValueError):
-        raise NotFoundError("No such notice.") from None
+        raise NotFoundError(_("No such notice.")) from None
 
 
 def tenders_public(*, q: str = "", procedure_type: str = "", status: str = "") -> QuerySet[Tender]:

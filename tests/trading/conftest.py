@@ -6,7 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tests.trading.helpers import pdf
 from trading import clock as trading_clock
@@ -15,6 +15,13 @@ from trading import clock as trading_clock
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Service messages in English, whatever catalogs exist (assertions read English text)."""
+    with translation.override("en"):
+        yield
 
 
 class MovableClock:

@@ -23,8 +23,13 @@ def local(moment) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M:%S")
 
 
+def anonymous() -> Client:
+    """A browser asking for English pages (assertions below read English text)."""
+    return Client(HTTP_ACCEPT_LANGUAGE="en")
+
+
 def login(user) -> Client:
-    client = Client()
+    client = anonymous()
     client.force_login(user)
     return client
 
@@ -41,7 +46,7 @@ def test_notice_list_search_and_filters(published, make_draft, cast):
 
     goods = make_draft(procedure_type="goods", title="Office furniture")
     tender_publish(actor=cast.agent, tender=goods)
-    client = Client()
+    client = anonymous()
     page = text(client.get("/notices/"))
     assert "Road resurfacing 2026" in page and "Office furniture" in page
     page = text(client.get("/notices/", {"q": "furniture"}))
@@ -63,34 +68,34 @@ def test_tender_page_shows_lots_documents_answers_but_no_sealed_facts(published,
     q = question_ask(actor=cast.bidders[0], tender=published, text="Which asphalt grade?")
     question_answer(actor=cast.agent, question=q, answer="AC-13.")
     question_ask(actor=cast.bidders[1], tender=published, text="Unanswered question here")
-    for client in (Client(), login(cast.agent), login(cast.bidders[2])):
+    for client in (anonymous(), login(cast.agent), login(cast.bidders[2])):
         page = text(client.get(f"/tenders/{published.pk}/"))
         assert "Lot 1" in page and "tender-documents.pdf" in page and "AC-13." in page
         assert "Unanswered question here" not in page
         assert cast.bidder_orgs[0].name not in page
         assert "sealed until the bid deadline" in page
-    assert Client().get("/tenders/999999/").status_code == 404
+    assert anonymous().get("/tenders/999999/").status_code == 404
 
 
 def test_anonymous_download_from_the_page(published):
     doc = published.documents.get()
-    response = Client().get(f"/tenders/documents/{doc.pk}/download/")
+    response = anonymous().get(f"/tenders/documents/{doc.pk}/download/")
     assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"%PDF")
     assert DocumentDownload.objects.count() == 1
 
 
 def test_drafts_not_public(make_draft):
     tender = make_draft()
-    assert Client().get(f"/tenders/{tender.pk}/").status_code == 404
+    assert anonymous().get(f"/tenders/{tender.pk}/").status_code == 404
 
 
 # --- access --------------------------------------------------------------------------------------------
 
 
 def test_workspaces_need_login_and_role(published, cast):
-    anonymous = Client()
+    visitor = anonymous()
     for url in ("/agent/", "/bidder/", "/supervisor/tenders/"):
-        response = anonymous.get(url)
+        response = visitor.get(url)
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
     assert login(cast.bidders[0]).get("/agent/").status_code == 403
     assert login(cast.agent).get("/bidder/").status_code == 403
@@ -263,7 +268,7 @@ def test_supervisor_sees_sealed_lists_and_overdue_objections(published, cast, cl
     registration_create(actor=cast.bidders[0], lot=published.lots.get())
     question_ask(actor=cast.bidders[1], tender=published, text="Who am I?")
     o = objection_raise(actor=cast.bidders[2], tender=published, text="Unfair")
-    Client().get(f"/tenders/documents/{published.documents.get().pk}/download/")
+    anonymous().get(f"/tenders/documents/{published.documents.get().pk}/download/")
     supervisor = login(cast.supervisor)
     page = text(supervisor.get(f"/supervisor/tenders/{published.pk}/"))
     for org in cast.bidder_orgs:
@@ -306,7 +311,7 @@ def test_draft_to_deadline_in_the_pages(cast, clock):
         assert b.post(f"/bidder/lots/{lot.pk}/register/").status_code == 302
     bidders[0].post(f"/bidder/tenders/{tender.pk}/ask/", {"text": "Pipe diameter?"})
     agent.post(f"/agent/questions/{Question.objects.get().pk}/answer/", {"answer": "DN300."})
-    assert "DN300." in text(Client().get(f"/tenders/{tender.pk}/"))
+    assert "DN300." in text(anonymous().get(f"/tenders/{tender.pk}/"))
     assert "sealed" in text(agent.get(f"/agent/tenders/{tender.pk}/"))
     clock.move_to(tender.bid_deadline + timedelta(seconds=1))
     sweep_due_steps()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import FileResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -255,7 +256,8 @@ class DownloadListView(_List):
         tender = selectors.tender_get(user=self.request.user, pk=self.kwargs["pk"])
         if not visibility.downloads_visible(self.request.user, tender):
             raise NotPermitted(
-                f"The download list is sealed until the bid deadline ({SEAL_UNTIL_DEADLINE}).", code="sealed"
+                _("The download list is sealed until the bid deadline (%(src)s).") % {"src": SEAL_UNTIL_DEADLINE},
+                code="sealed",
             )
         return visibility.downloads_for(self.request.user, tender)
 
@@ -374,7 +376,8 @@ class TenderRegistrationListView(_List):
         tender = selectors.tender_get(user=user, pk=self.kwargs["pk"])
         if not visibility.registrations_visible(user, tender) and not can(user, "registration.create"):
             raise NotPermitted(
-                f"The registration list is sealed until the bid deadline ({SEAL_UNTIL_DEADLINE}).", code="sealed"
+                _("The registration list is sealed until the bid deadline (%(src)s).") % {"src": SEAL_UNTIL_DEADLINE},
+                code="sealed",
             )
         return visibility.registrations_for(user, tender)
 
@@ -387,7 +390,7 @@ class MyRegistrationListView(_List):
     def get_queryset(self):
         org_id = self.request.user.organisation_id
         if not org_id:
-            raise NotPermitted("You belong to no organisation.")
+            raise NotPermitted(_("You belong to no organisation."))
         return selectors.registrations_of_org(org_id=org_id)
 
 

@@ -8,6 +8,7 @@ sealed-bid issue calls `assert_before_deadline` too, inside its transaction.
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from config.errors import RuleViolation
 from trading import clock
@@ -19,10 +20,13 @@ def before_deadline(tender: Tender, at=None) -> bool:
     return (at or clock.now()) < tender.bid_deadline
 
 
-def assert_before_deadline(tender: Tender, *, what: str = "This action") -> None:
+def assert_before_deadline(tender: Tender, *, what: str | None = None) -> None:
+    """Refuse with RuleViolation (code deadline_passed) once the bid deadline has passed; `what`
+    names the refused action in the message ("Registration", ...), already translated."""
     if not before_deadline(tender):
         deadline = timezone.localtime(tender.bid_deadline).strftime("%Y-%m-%d %H:%M:%S %Z")
         raise RuleViolation(
-            f"{what} is no longer possible: the bid deadline {deadline} has passed ({DEADLINE_IS_FINAL}).",
+            _("%(what)s is no longer possible: the bid deadline %(t)s has passed (%(src)s).")
+            % {"what": what or _("This action"), "t": deadline, "src": DEADLINE_IS_FINAL},
             code="deadline_passed",
         )

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from trading.rules import DEPOSIT_FROM_BASIC_ACCOUNT
 
@@ -61,7 +62,8 @@ def deposit_instructions(registration) -> dict:
             "account_name": bidder.basic_account_name,
             "account_number": bidder.basic_account_number,
         },
-        "payer_rule": f"Cash deposits must come from the bidder's basic account ({DEPOSIT_FROM_BASIC_ACCOUNT}).",
+        "payer_rule": _("Cash deposits must come from the bidder's basic account (%(src)s).")
+        % {"src": DEPOSIT_FROM_BASIC_ACCOUNT},
         "due_before": tender.bid_deadline,
         "reference": f"{tender.code}-{lot.number}-R{registration.pk}",
     }

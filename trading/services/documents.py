@@ -18,6 +18,7 @@ from django.core.files.base import File
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.policy import authorize, can
 from audit.services import audit_record
@@ -41,7 +42,7 @@ def clean_document_name(name: str) -> str:
     name = os.path.basename((name or "").replace("\\", "/")).strip()
     name = "".join(ch for ch in name if ch.isprintable())
     if not name or name in {".", ".."}:
-        raise DomainError("A document needs a file name.", fields={"name": ["required"]})
+        raise DomainError(_("A document needs a file name."), fields={"name": ["required"]})
     return name[:200]
 
 
@@ -64,16 +65,20 @@ def document_upload(
     lock_tender(tender)
     if tender.status not in UPLOAD_STATES:
         raise StateConflict(
-            f"Tender {tender.code} is {tender.status}: documents can no longer change.", code="not_open"
+            _("Tender %(code)s is %(status)s: documents can no longer change.")
+            % {"code": tender.code, "status": tender.get_status_display()},
+            code="not_open",
         )
     if tender.status != TenderStatus.DRAFT:
-        assert_before_deadline(tender, what="Changing the tender documents")
+        assert_before_deadline(tender, what=_("Changing the tender documents"))
     name = clean_document_name(name or getattr(file, "name", ""))
     sha256, size = _hash_file(file)
     if size == 0:
-        raise DomainError("The file is empty.", fields={"file": ["empty"]})
+        raise DomainError(_("The file is empty."), fields={"file": ["empty"]})
     if size > max_document_bytes():
-        raise DomainError(f"The file is larger than {max_document_bytes()} bytes.", fields={"file": ["too large"]})
+        raise DomainError(
+            _("The file is larger than %(n)s bytes.") % {"n": max_document_bytes()}, fields={"file": ["too large"]}
+        )
     content_type = (
         content_type
         or getattr(file, "content_type", None)
@@ -122,7 +127,7 @@ def document_withdraw(*, actor, document: TenderDocument) -> TenderDocument:
     authorize(actor, "tender.manage", tender)
     lock_tender(tender)
     if tender.status != TenderStatus.DRAFT:
-        raise StateConflict("Published documents are changed by uploading a new version.", code="not_draft")
+        raise StateConflict(_("Published documents are changed by uploading a new version."), code="not_draft")
     if not document.superseded:
         document.superseded = True
         document.save(update_fields=["superseded"])
@@ -159,7 +164,8 @@ def document_download_record(*, user, document: TenderDocument, ip: str | None =
         until = tender.documents_available_until
         when = timezone.localtime(until).strftime("%Y-%m-%d %H:%M:%S %Z") if until else "-"
         raise StateConflict(
-            f"The tender documents were available until {when} ({FREE_DOWNLOAD}).", code="documents_unavailable"
+            _("The tender documents were available until %(t)s (%(src)s).") % {"t": when, "src": FREE_DOWNLOAD},
+            code="documents_unavailable",
         )
     authenticated = getattr(user, "is_authenticated", False)
     return DocumentDownload.objects.create(

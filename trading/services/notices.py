@@ -24,7 +24,7 @@ from config.errors import DomainError, RuleViolation, StateConflict
 from trading import clock
 from trading.models import RESULT_KINDS, Notice, NoticeKind, ObjectionStatus, Tender, TenderStatus
 from trading.rules import AWARD_AFTER_PUBLICITY, acceleration
-from trading.services.tender_status import lock_tender, tender_transition
+from trading.services.tender_status import illegal_transition, lock_tender, tender_transition
 
 AMENDMENT_KINDS = (NoticeKind.AMENDMENT, NoticeKind.CLARIFICATION)
 RESULT_NOTICE_KINDS = RESULT_KINDS
@@ -48,7 +48,7 @@ def _check_text(title: str, body: str) -> tuple[str, str]:
     elif len(body) > MAX_BODY:
         fields["body"] = [f"at most {MAX_BODY} characters"]
     if fields:
-        raise DomainError("A notice needs a title and a body.", fields=fields)
+        raise DomainError(_("A notice needs a title and a body."), fields=fields)
     return title, body
 
 
@@ -179,14 +179,16 @@ def amendment_publish(
     authorize(actor, "tender.manage", tender)
     lock_tender(tender)
     if kind not in AMENDMENT_KINDS:
-        raise DomainError(f"{kind!r} is not an amendment or clarification.", fields={"kind": ["invalid"]})
+        raise DomainError(
+            _("%(kind)r is not an amendment or clarification.") % {"kind": kind}, fields={"kind": ["invalid"]}
+        )
     if tender.status not in (TenderStatus.PUBLISHED, TenderStatus.SUSPENDED) or tender.suspended_from not in (
         "",
         TenderStatus.PUBLISHED,
     ):
         raise StateConflict(
-            f"Tender {tender.code} is {tender.status}: amendments are published between the "
-            "tender notice and the bid deadline.",
+            _("Tender %(code)s is %(status)s: amendments are published between the tender notice and the bid deadline.")
+            % {"code": tender.code, "status": tender.get_status_display()},
             code="not_open",
         )
     now = clock.now()
@@ -260,14 +262,12 @@ def result_notice_publish(*, actor, tender: Tender, kind: str, title: str, body:
     authorize(actor, "tender.manage", tender)
     lock_tender(tender)
     if kind not in RESULT_NOTICE_KINDS:
-        raise DomainError(f"{kind!r} is not a result notice.", fields={"kind": ["invalid"]})
+        raise DomainError(_("%(kind)r is not a result notice.") % {"kind": kind}, fields={"kind": ["invalid"]})
     title, body = _check_text(title, body)
     extra: dict = {}
     if kind == NoticeKind.CANDIDATE_PUBLICITY:
         if tender.status != TenderStatus.EVALUATING:
-            raise StateConflict(
-                f"Tender {tender.code}: cannot go from '{tender.status}' to 'publicity'.", code="illegal_transition"
-            )
+            raise illegal_transition(tender, tender.status, TenderStatus.PUBLICITY)
         tender_transition(actor=actor, tender=tender, to=TenderStatus.PUBLICITY, reason="candidate publicity")
         ends = tender.rules.publicity.after(clock.now())
         tender.publicity_ends_at, tender.publicity_ended_at = ends, None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.policy import authorize
 from audit.services import audit_record
@@ -36,15 +37,20 @@ def objection_raise(*, actor, tender: Tender, text: str) -> Objection:
         TenderStatus.PUBLISHED,
     ):
         raise StateConflict(
-            f"Tender {tender.code} is {tender.status}: objections to the documents are closed.", code="not_open"
+            _("Tender %(code)s is %(status)s: objections to the documents are closed.")
+            % {"code": tender.code, "status": tender.get_status_display()},
+            code="not_open",
         )
     now = clock.now()
     rule = tender.rules.objection_before_deadline
     cutoff = tender.objection_cutoff()
     if now > cutoff:
         raise RuleViolation(
-            f"Objections to the tender documents must be raised at least {rule.describe()} before the bid "
-            f"deadline, that is by {timezone.localtime(cutoff):%Y-%m-%d %H:%M:%S %Z} ({rule.source}).",
+            _(
+                "Objections to the tender documents must be raised at least %(n)s before the bid deadline, "
+                "that is by %(t)s (%(src)s)."
+            )
+            % {"n": rule.describe(), "t": f"{timezone.localtime(cutoff):%Y-%m-%d %H:%M:%S %Z}", "src": rule.source},
             code="objection_too_late",
         )
     text = _clean(text, "text")
@@ -91,7 +97,7 @@ def objection_reply(*, actor, objection: Objection, reply: str) -> Objection:
     lock_tender(tender)
     objection = Objection.objects.select_for_update().get(pk=objection.pk)
     if objection.status != ObjectionStatus.OPEN:
-        raise StateConflict("This objection is already answered.", code="already_replied")
+        raise StateConflict(_("This objection is already answered."), code="already_replied")
     now = clock.now()
     objection.reply = _clean(reply, "reply")
     objection.replied_by, objection.replied_at, objection.status = actor, now, ObjectionStatus.REPLIED

@@ -4,6 +4,7 @@ the tenderer or other bidders; its audit event carries identity hashes only."""
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accounts.policy import authorize
 from audit.services import audit_record
@@ -20,9 +21,11 @@ MAX_TEXT = 5000
 def _clean(text: str, field: str) -> str:
     text = (text or "").strip()
     if not text:
-        raise DomainError("The text is required.", fields={field: ["required"]})
+        raise DomainError(_("The text is required."), fields={field: ["required"]})
     if len(text) > MAX_TEXT:
-        raise DomainError(f"At most {MAX_TEXT} characters.", fields={field: [f"at most {MAX_TEXT} characters"]})
+        raise DomainError(
+            _("At most %(n)s characters.") % {"n": MAX_TEXT}, fields={field: [f"at most {MAX_TEXT} characters"]}
+        )
     return text
 
 
@@ -31,7 +34,11 @@ def _require_open(tender: Tender) -> None:
         "",
         TenderStatus.PUBLISHED,
     ):
-        raise StateConflict(f"Tender {tender.code} is {tender.status}: questions are closed.", code="not_open")
+        raise StateConflict(
+            _("Tender %(code)s is %(status)s: questions are closed.")
+            % {"code": tender.code, "status": tender.get_status_display()},
+            code="not_open",
+        )
 
 
 @transaction.atomic
@@ -39,7 +46,7 @@ def question_ask(*, actor, tender: Tender, text: str) -> Question:
     authorize(actor, "question.ask", tender)
     lock_tender(tender)
     _require_open(tender)
-    assert_before_deadline(tender, what="Asking a question")
+    assert_before_deadline(tender, what=_("Asking a question"))
     text = _clean(text, "text")
     question = Question.objects.create(
         tender=tender, asked_by_org_id=actor.organisation_id, asked_by=actor, text=text, asked_at=clock.now()
@@ -69,7 +76,8 @@ def question_answer(*, actor, question: Question, answer: str) -> Question:
     question = Question.objects.select_for_update().get(pk=question.pk)
     if question.answered_at is not None:
         raise StateConflict(
-            "This question is already answered; publish a clarification to change the answer.", code="already_answered"
+            _("This question is already answered; publish a clarification to change the answer."),
+            code="already_answered",
         )
     question.answer = _clean(answer, "answer")
     question.answered_by, question.answered_at, question.published = actor, clock.now(), True

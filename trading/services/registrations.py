@@ -8,13 +8,14 @@ that reading the log before the deadline does not disclose who registered.
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from accounts.policy import authorize
 from audit.services import audit_record
 from config.errors import RuleViolation, StateConflict
 from trading import clock
 from trading.models import Lot, Registration, RegistrationStatus, TenderStatus
-from trading.rules import AGENT_MAY_NOT_BID, TENDERER_MAY_NOT_BID
+from trading.rules import AGENT_MAY_NOT_BID, OBJECTION_SUSPENDS, TENDERER_MAY_NOT_BID
 from trading.services.deadlines import assert_before_deadline
 from trading.services.deposit_hook import deposit_instructions
 from trading.services.tender_status import lock_tender
@@ -31,11 +32,16 @@ def _sealed_identity(tender, actor) -> dict:
 def _require_open(tender) -> None:
     if tender.status == TenderStatus.SUSPENDED:
         raise StateConflict(
-            f"Tender {tender.code} is suspended while an objection is answered (招标投标法实施条例 Art 22).",
+            _("Tender %(code)s is suspended while an objection is answered (%(src)s).")
+            % {"code": tender.code, "src": OBJECTION_SUSPENDS},
             code="suspended",
         )
     if tender.status != TenderStatus.PUBLISHED:
-        raise StateConflict(f"Tender {tender.code} is {tender.status}: registration is closed.", code="not_open")
+        raise StateConflict(
+            _("Tender %(code)s is %(status)s: registration is closed.")
+            % {"code": tender.code, "status": tender.get_status_display()},
+            code="not_open",
+        )
 
 
 @transaction.atomic
@@ -44,20 +50,22 @@ def registration_create(*, actor, lot: Lot) -> tuple[Registration, dict]:
     authorize(actor, "registration.create", lot)
     tender = lock_tender(lot.tender)
     _require_open(tender)
-    assert_before_deadline(tender, what="Registration")
+    assert_before_deadline(tender, what=_("Registration"))
     org_id = actor.organisation_id
     if org_id == tender.agent_id:
         raise RuleViolation(
-            f"The tender agent may not bid in a project it acts for ({AGENT_MAY_NOT_BID}).", code="conflict_of_interest"
+            _("The tender agent may not bid in a project it acts for (%(src)s).") % {"src": AGENT_MAY_NOT_BID},
+            code="conflict_of_interest",
         )
     if org_id == tender.tenderer_id:
         raise RuleViolation(
-            f"The tenderer may not bid in its own tender ({TENDERER_MAY_NOT_BID}).", code="conflict_of_interest"
+            _("The tenderer may not bid in its own tender (%(src)s).") % {"src": TENDERER_MAY_NOT_BID},
+            code="conflict_of_interest",
         )
     now = clock.now()
     existing = Registration.objects.select_for_update().filter(lot=lot, bidder_id=org_id).first()
     if existing and existing.status == RegistrationStatus.REGISTERED:
-        raise StateConflict("Your organisation is already registered for this lot.", code="already_registered")
+        raise StateConflict(_("Your organisation is already registered for this lot."), code="already_registered")
     if existing:
         existing.status, existing.registered_by, existing.updated_at = RegistrationStatus.REGISTERED, actor, now
         existing.save(update_fields=["status", "registered_by", "updated_at"])
@@ -70,7 +78,7 @@ def registration_create(*, actor, lot: Lot) -> tuple[Registration, dict]:
                 )
         except IntegrityError:
             raise StateConflict(
-                "Your organisation is already registered for this lot.", code="already_registered"
+                _("Your organisation is already registered for this lot."), code="already_registered"
             ) from None
     audit_record(
         actor="system",
@@ -86,10 +94,10 @@ def registration_withdraw(*, actor, registration: Registration) -> Registration:
     authorize(actor, "registration.withdraw", registration)
     tender = lock_tender(registration.tender)
     _require_open(tender)
-    assert_before_deadline(tender, what="Withdrawing a registration")
+    assert_before_deadline(tender, what=_("Withdrawing a registration"))
     registration = Registration.objects.select_for_update().get(pk=registration.pk)
     if registration.status != RegistrationStatus.REGISTERED:
-        raise StateConflict("This registration is already withdrawn.", code="already_withdrawn")
+        raise StateConflict(_("This registration is already withdrawn."), code="already_withdrawn")
     registration.status, registration.updated_at = RegistrationStatus.WITHDRAWN, clock.now()
     registration.save(update_fields=["status", "updated_at"])
     audit_record(

@@ -17,6 +17,7 @@ transaction.
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from config.errors import StateConflict
@@ -62,8 +63,13 @@ def lock_tender(tender: Tender) -> Tender:
     return tender
 
 
-def _label(status: str) -> str:
-    return f"'{status}'"
+def illegal_transition(tender: Tender, current: str, to: str) -> StateConflict:
+    """The refusal of a move the graph does not allow, naming from and to."""
+    return StateConflict(
+        _("Tender %(code)s: cannot go from '%(from)s' to '%(to)s'.") % {"code": tender.code, "from": current, "to": to},
+        code="illegal_transition",
+        fields={"status": [f"{current} → {to} is not allowed"]},
+    )
 
 
 @transaction.atomic
@@ -73,22 +79,12 @@ def tender_transition(*, actor, tender: Tender, to: str, reason: str = "", data:
     current = tender.status
     to = TenderStatus(to).value
     if not can_transition(current, to):
-        raise StateConflict(
-            f"Tender {tender.code}: cannot go from {_label(current)} to {_label(to)}.",
-            code="illegal_transition",
-            fields={"status": [f"{current} → {to} is not allowed"]},
-        )
+        raise illegal_transition(tender, current, to)
     if current == S.SUSPENDED and to != S.CANCELLED and to != tender.suspended_from:
-        raise StateConflict(
-            f"Tender {tender.code}: a suspension returns to {_label(tender.suspended_from)}, not {_label(to)}.",
-            code="illegal_transition",
-            fields={"status": [f"{current} → {to} is not allowed"]},
-        )
+        raise illegal_transition(tender, current, to)
     if to == S.SUSPENDED:
         if current not in SUSPENDABLE:
-            raise StateConflict(
-                f"Tender {tender.code}: cannot suspend from {_label(current)}.", code="illegal_transition"
-            )
+            raise illegal_transition(tender, current, to)
         tender.suspended_from = current
     elif current == S.SUSPENDED:
         tender.suspended_from = ""

@@ -20,7 +20,7 @@ from config.errors import DomainError, RuleViolation, StateConflict
 from trading import clock
 from trading.models import READOUT_ITEMS, Lot, NoticeKind, Tender, TenderDocument, TenderStatus
 from trading.models.tender import CODE_PREFIX
-from trading.services.tender_status import lock_tender, tender_transition
+from trading.services.tender_status import illegal_transition, lock_tender, tender_transition
 
 TENDER_FIELDS = (
     "title",
@@ -46,7 +46,7 @@ def normalize_readout_items(items) -> list[str]:
     if items is None:
         items = []
     if not isinstance(items, (list, tuple)) or not all(isinstance(i, str) for i in items):
-        raise DomainError("Read-out items must be a list of item keys.", fields={"readout_items": ["not a list"]})
+        raise DomainError(_("Read-out items must be a list of item keys."), fields={"readout_items": ["not a list"]})
     unknown = [i for i in items if i not in READOUT_ITEMS]
     if unknown:
         raise DomainError(
@@ -76,7 +76,8 @@ def _full_clean(obj, exclude=None) -> None:
 def _require_draft(tender: Tender) -> None:
     if tender.status != TenderStatus.DRAFT:
         raise StateConflict(
-            f"Tender {tender.code} is {tender.status}: only a draft can be edited; publish an amendment instead.",
+            _("Tender %(code)s is %(status)s: only a draft can be edited; publish an amendment instead.")
+            % {"code": tender.code, "status": tender.get_status_display()},
             code="not_draft",
         )
 
@@ -84,7 +85,7 @@ def _require_draft(tender: Tender) -> None:
 def _check_times(*, bid_deadline: datetime, documents_available_until: datetime | None) -> None:
     now = clock.now()
     if bid_deadline <= now:
-        raise DomainError("The bid deadline must be in the future.", fields={"bid_deadline": ["in the past"]})
+        raise DomainError(_("The bid deadline must be in the future."), fields={"bid_deadline": ["in the past"]})
     if documents_available_until is not None and documents_available_until <= now:
         raise DomainError(
             "The documents must stay available until a future time.",
@@ -152,7 +153,7 @@ def tender_update(*, actor, tender: Tender, **changes) -> Tender:
     _require_draft(tender)
     unknown = set(changes) - set(TENDER_FIELDS)
     if unknown:
-        raise DomainError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+        raise DomainError(_("These fields cannot be changed: %(f)s.") % {"f": ", ".join(sorted(unknown))})
     if "readout_items" in changes:
         changes["readout_items"] = normalize_readout_items(changes["readout_items"])
     for field, value in changes.items():
@@ -226,7 +227,7 @@ def lot_update(*, actor, lot: Lot, **changes) -> Lot:
     _require_draft(tender)
     unknown = set(changes) - set(LOT_FIELDS)
     if unknown:
-        raise DomainError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+        raise DomainError(_("These fields cannot be changed: %(f)s.") % {"f": ", ".join(sorted(unknown))})
     for field, value in changes.items():
         setattr(lot, field, value)
     _full_clean(lot)
@@ -392,9 +393,7 @@ def tender_publish(*, actor, tender: Tender, notice_title: str = "", notice_body
     authorize(actor, "tender.manage", tender)
     lock_tender(tender)
     if tender.status != TenderStatus.DRAFT:
-        raise StateConflict(
-            f"Tender {tender.code}: cannot go from '{tender.status}' to 'published'.", code="illegal_transition"
-        )
+        raise illegal_transition(tender, tender.status, TenderStatus.PUBLISHED)
     now = clock.now()
     problems = publish_problems(tender, at=now)
     if problems:
