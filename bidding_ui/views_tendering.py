@@ -207,6 +207,9 @@ def agent_tender_edit(request, pk: int):
     tender = selectors.tender_get(user=request.user, pk=pk)
     if not can(request.user, "tender.edit", tender):
         raise PermissionDenied
+    if tender.status != TenderStatus.DRAFT:
+        messages.error(request, _("Only a draft can be edited; publish an amendment instead."))
+        return _back(tender)
     form = TenderForm(request.POST or None, initial=TenderForm.initial_from(tender))
     if request.method == "POST" and form.is_valid():
         changes = {k: v for k, v in form.cleaned_data.items() if k in form.changed_data}

@@ -206,6 +206,14 @@ def test_amendment_page_proposes_and_enforces_the_new_deadline(published, cast, 
     assert published.bid_deadline >= clock.now() + 15 * DAY - timedelta(seconds=1)
 
 
+def test_published_tender_cannot_be_edited_in_the_page(published, cast):
+    agent = login(cast.agent)
+    response = agent.get(f"/agent/tenders/{published.pk}/edit/", follow=True)
+    assert "Only a draft can be edited" in text(response)
+    response = agent.post(f"/agent/lots/{published.lots.get().pk}/edit/", {"title": "x", "estimated_price": "5"})
+    assert response.status_code == 200 and published.lots.get().title == "Lot 1"
+
+
 def test_agent_answers_and_replies_without_seeing_authors(published, cast):
     q = question_ask(actor=cast.bidders[0], tender=published, text="Question from a bidder")
     o = objection_raise(actor=cast.bidders[1], tender=published, text="Objection from a bidder")
