@@ -126,6 +126,9 @@ class Tender(models.Model):
         """True until the bid deadline has fired (registration and download facts sealed)."""
         return self.bidding_closed_at is None
 
+    def readout_labels(self) -> list[str]:
+        return [str(READOUT_ITEMS.get(item, item)) for item in self.readout_items]
+
     def objection_cutoff(self):
         return self.rules.objection_before_deadline.before(self.bid_deadline)
 
