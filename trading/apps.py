@@ -8,3 +8,7 @@ class TradingConfig(AppConfig):
 
     def ready(self) -> None:
         from trading import policies, steps  # noqa: F401  (register policy rules and step handlers)
+
+        # Sealed bids and the opening: policy rules, step handlers, the deadline hook.
+        from trading.opening import policies as opening_policies  # noqa: F401
+        from trading.opening import steps as opening_steps  # noqa: F401

@@ -1,6 +1,6 @@
 """Trading API routes, included by config/urls.py under /api/v1/."""
 
-from django.urls import path
+from django.urls import include, path
 
 from trading.api import views as v
 
@@ -33,3 +33,4 @@ urlpatterns = [
     path("objections/overdue", v.OverdueObjectionListView.as_view(), name="api-objections-overdue"),
     path("objections/<int:pk>/reply", v.ObjectionReplyView.as_view(), name="api-objection-reply"),
 ]
+urlpatterns += [path("", include("trading.bids.urls"))]  # sealed bids: keys, upload, receipts

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone, translation
 
+from tests.trading.custodians import make_custodians
 from tests.trading.helpers import pdf
 from trading import clock as trading_clock
 
@@ -22,6 +23,17 @@ def _english():
     """Service messages in English, whatever catalogs exist (assertions read English text)."""
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _opening_detached(monkeypatch):
+    """The tendering tests check the bid_deadline step alone (the tender stays bidding_closed):
+    the sealed-bid opening starter is detached here. tests/trading/bids/ and tests/trading/opening/
+    override this fixture to keep it."""
+    from trading.opening.steps import start_opening
+    from trading.services import opening_hook
+
+    monkeypatch.setattr(opening_hook, "_STARTERS", [s for s in opening_hook._STARTERS if s is not start_opening])
 
 
 class MovableClock:
@@ -63,6 +75,8 @@ def cast(make_org, make_user):
     c.bidders = [make_user("bidder", org=o, username=f"bidder{i}") for i, o in enumerate(c.bidder_orgs, 1)]
     c.supervisor = make_user("supervisor", username="supervisor")
     c.public_user = make_user(username="citizen")
+    # Custodians with registered keys: publishing runs the opening key ceremony (trading/bids/ceremony.py).
+    c.custodians = make_custodians(make_user, c.agent_org)
     return c
 
 

@@ -39,3 +39,35 @@ __all__ = [
     "TenderDocument",
     "TenderStatus",
 ]
+
+# Sealed bids and the opening (trading/bids/, trading/opening/).
+from trading.models.bid import (  # noqa: E402
+    Bid,
+    BidStatus,
+    CustodianRole,
+    KeyHolder,
+    KeyShare,
+    OpeningKey,
+    RegisteredKey,
+)
+from trading.models.opening import (  # noqa: E402
+    BidOpening,
+    BidOpeningStatus,
+    Confirmation,
+    ConfirmationKind,
+    FailureOutcome,
+    Fault,
+    LotOpening,
+    LotOutcome,
+    Opening,
+    OpeningObjection,
+    OpeningState,
+    ShareRelease,
+    SignIn,
+)
+
+__all__ += [
+    "Bid", "BidOpening", "BidOpeningStatus", "BidStatus", "Confirmation", "ConfirmationKind", "CustodianRole",
+    "FailureOutcome", "Fault", "KeyHolder", "KeyShare", "LotOpening", "LotOutcome", "Opening", "OpeningKey",
+    "OpeningObjection", "OpeningState", "RegisteredKey", "ShareRelease", "SignIn",
+]

@@ -420,4 +420,9 @@ def tender_publish(*, actor, tender: Tender, notice_title: str = "", notice_body
         },
     )
     step_schedule(kind=BID_DEADLINE, subject=f"trading.tender:{tender.pk}", due_at=tender.bid_deadline, tender=tender)
+    # Sealed bids: the opening key ceremony (one key per lot, Shamir shares to the custodians;
+    # trading/bids/ceremony.py). It refuses the publication if a custodian has no registered key.
+    from trading.bids.ceremony import opening_keys_create
+
+    opening_keys_create(actor=actor, tender=tender)
     return notice

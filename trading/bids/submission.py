@@ -1,0 +1,345 @@
+"""Bid submission: streamed upload, header and signature checks, the atomic deadline check, receipts.
+
+`bid_upload` is the entry point of the upload endpoint. It works in two stages:
+
+1. Outside any transaction, the request body is streamed into a temporary file in the
+   envelope store while it is hashed (`sbe1.receive_envelope`: header parsed and
+   validated, chunk lengths checked, size capped by the lot's `max_envelope_bytes`);
+   memory use does not grow with the envelope size. The header is checked against
+   the URL, the bidder, its registered key and the lot's opening key; the detached
+   signature (ECDSA P-256 r||s over the envelope SHA-256) against the bidder's
+   registered key. Nothing is decrypted: the server has no key that could.
+2. `bid_store`, ONE transaction: lock the tender row, compare `trading.clock.now()` with
+   the deadline (refused when now >= deadline, 招标投标法 Art 28; 电子招标投标办法 Art 26),
+   move the file to its final name (its SHA-256), create the Bid superseding the
+   previous one, write the audit event (hashes only), sign the receipt (SPECS.md §1).
+
+So a bid committed always has received_at < bid_deadline, whatever the concurrency:
+the bid_deadline step locks the same row to close the tender.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+import sbe1
+from accounts.policy import authorize
+from audit.services import audit_record
+from audit.signing import sign_receipt
+from config.errors import DomainError, NotFoundError, RuleViolation, StateConflict
+from trading import clock
+from trading.bids import storage
+from trading.bids.deposits_bridge import deposit_refund_after_withdrawal
+from trading.bids.keys import active_org_key
+from trading.models import (
+    Bid,
+    BidStatus,
+    Lot,
+    OpeningKey,
+    RegisteredKey,
+    Registration,
+    RegistrationStatus,
+    TenderStatus,
+)
+from trading.rules import DEADLINE_IS_FINAL
+from trading.services.tender_status import lock_tender
+from trading.visibility import identity_hash
+
+RECEIPT_FIELDS = ("tender", "lot", "bidder", "envelope_sha256", "size", "received_at", "audit_seq")
+
+
+class EnvelopeRejected(DomainError):
+    status = 400
+    code = "envelope_invalid"
+
+
+class TooLarge(DomainError):
+    status = 413
+    code = "too_large"
+
+
+@dataclass(frozen=True)
+class ReceivedUpload:
+    path: Path
+    header: sbe1.Header
+    sha256: str
+    size: int
+    bidder_key: RegisteredKey
+    opening_key: OpeningKey
+    signature: str
+
+
+def _fmt(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
+
+
+def _deadline_refusal(tender, now) -> RuleViolation:
+    return RuleViolation(
+        _("The bid was not completely received before the bid deadline %(t)s (received %(now)s): it is not "
+          "accepted (%(src)s; 电子招标投标办法: a bid not uploaded by the deadline is not received).")
+        % {"t": _fmt(tender.bid_deadline), "now": _fmt(now), "src": DEADLINE_IS_FINAL},
+        code="deadline_passed",
+    )
+
+
+def _require_open(tender) -> None:
+    if tender.status != TenderStatus.PUBLISHED:
+        raise StateConflict(
+            _("Tender %(code)s is %(status)s: bids are not accepted.")
+            % {"code": tender.code, "status": tender.get_status_display()},
+            code="not_open",
+        )
+
+
+def _registration(lot: Lot, org_id: int) -> Registration:
+    registration = Registration.objects.filter(lot=lot, bidder_id=org_id, status=RegistrationStatus.REGISTERED).first()
+    if registration is None:
+        raise RuleViolation(
+            _("Your organisation is not registered for lot %(n)s of tender %(code)s: register first.")
+            % {"n": lot.number, "code": lot.tender.code},
+            code="not_registered",
+        )
+    return registration
+
+
+def upload_precheck(*, actor, lot: Lot, content_length: int | None, signature: str | None) -> Registration:
+    """Cheap checks before the body is read (the authoritative deadline check is in `bid_store`)."""
+    authorize(actor, "bid.submit", lot)
+    tender = lot.tender
+    _require_open(tender)
+    now = clock.now()
+    if now >= tender.bid_deadline:
+        raise _deadline_refusal(tender, now)
+    registration = _registration(lot, actor.organisation_id)
+    if not signature:
+        raise EnvelopeRejected(
+            _("The detached signature is missing (header X-Envelope-Signature, base64 r||s; SPECS.md §1)."),
+            code="signature_missing",
+        )
+    if content_length is None or content_length <= 0:
+        raise DomainError(_("The upload needs a Content-Length."), code="length_required", status=411)
+    if content_length > lot.max_envelope_bytes:
+        raise TooLarge(
+            _("The envelope is %(n)s bytes; lot %(lot)s accepts at most %(max)s bytes.")
+            % {"n": content_length, "lot": lot.number, "max": lot.max_envelope_bytes}
+        )
+    if not hasattr(lot, "opening_key"):
+        raise StateConflict(_("This lot has no opening key."), code="no_opening_key")
+    return registration
+
+
+def _sbe1_rejection(exc: sbe1.SBE1Error) -> EnvelopeRejected:
+    if exc.code == "too_large":
+        return TooLarge(_("The envelope is larger than this lot accepts: %(why)s") % {"why": exc.args[0]})
+    return EnvelopeRejected(
+        _("The envelope is not a valid SBE1 envelope: %(why)s (SPECS.md §1).") % {"why": exc.args[0]},
+        code=f"envelope_{exc.code}" if not exc.code.startswith("envelope") else exc.code,
+    )
+
+
+def _mismatch(what: str, got: str, want: str, code: str) -> EnvelopeRejected:
+    return EnvelopeRejected(
+        _("The envelope header names %(what)s %(got)s, but this upload is for %(want)s.")
+        % {"what": what, "got": got[:80], "want": want},
+        code=code,
+        fields={"header": [code]},
+    )
+
+
+def envelope_receive(
+    *, actor, lot: Lot, stream: BinaryIO, sink: BinaryIO, path: Path, content_length: int, signature: str
+) -> ReceivedUpload:
+    """Stream the envelope to `sink` and check header and signature (no database writes)."""
+    try:
+        received = sbe1.receive_envelope(stream, sink, max_size=lot.max_envelope_bytes)
+    except sbe1.SBE1Error as exc:
+        raise _sbe1_rejection(exc) from None
+    sink.flush()
+    if received.size != content_length:
+        raise EnvelopeRejected(
+            _("The upload is incomplete: %(got)s of %(want)s bytes arrived.")
+            % {"got": received.size, "want": content_length},
+            code="incomplete_upload",
+        )
+    header = received.header
+    tender = lot.tender
+    if header.tender != str(tender.pk):
+        raise _mismatch(_("tender"), header.tender, str(tender.pk), "header_tender_mismatch")
+    if header.lot != str(lot.pk):
+        raise _mismatch(_("lot"), header.lot, str(lot.pk), "header_lot_mismatch")
+    if header.bidder != str(actor.organisation_id):
+        raise _mismatch(_("bidder"), header.bidder, str(actor.organisation_id), "header_bidder_mismatch")
+    bidder_key = active_org_key(actor.organisation_id, header.recipient("bidder").key_id)
+    if bidder_key is None:
+        raise EnvelopeRejected(
+            _("The envelope's bidder key %(kid)s is not a registered, unrevoked key of your organisation.")
+            % {"kid": header.recipient("bidder").key_id[:16] + "…"},
+            code="header_bidder_key_unknown",
+            fields={"header": ["header_bidder_key_unknown"]},
+        )
+    opening_key = lot.opening_key
+    if header.recipient("opening").key_id != opening_key.key_id:
+        raise EnvelopeRejected(
+            _("The envelope is not sealed to this lot's opening key %(kid)s.") % {"kid": opening_key.key_id[:16] + "…"},
+            code="header_opening_key_mismatch",
+            fields={"header": ["header_opening_key_mismatch"]},
+        )
+    try:
+        sbe1.verify_digest(bidder_key.public_spki, received.sha256, signature.strip())
+    except sbe1.SignatureError as exc:
+        raise EnvelopeRejected(
+            _("The envelope signature does not verify with your organisation's registered key %(kid)s: %(why)s "
+              "(the envelope may be tampered, truncated or re-ordered).")
+            % {"kid": bidder_key.key_id[:16] + "…", "why": exc.args[0]},
+            code="bad_signature",
+        ) from None
+    return ReceivedUpload(path, header, received.sha256.hex(), received.size, bidder_key, opening_key,
+                          signature.strip())
+
+
+def bid_upload(*, actor, lot: Lot, stream: BinaryIO, content_length: int | None, signature: str | None):
+    """The upload endpoint's service: pre-check, stream and verify, then `bid_store` atomically."""
+    upload_precheck(actor=actor, lot=lot, content_length=content_length, signature=signature)
+    with storage.incoming_file() as (sink, path):
+        received = envelope_receive(actor=actor, lot=lot, stream=stream, sink=sink, path=path,
+                                    content_length=content_length, signature=signature)
+        sink.close()
+        return bid_store(actor=actor, lot=lot, upload=received)
+
+
+@transaction.atomic
+def bid_store(*, actor, lot: Lot, upload: ReceivedUpload) -> Bid:
+    """Accept a verified upload: deadline check, storing, the Bid, the audit event and the receipt, atomically."""
+    tender = lock_tender(lot.tender)
+    _require_open(tender)
+    now = clock.now()
+    if now >= tender.bid_deadline:
+        raise _deadline_refusal(tender, now)
+    registration = _registration(lot, actor.organisation_id)
+    name = storage.storage_name(upload.sha256)
+    existed = storage.path_of(name).exists()
+    try:
+        storage.store(upload.path, upload.sha256)
+        previous = Bid.objects.select_for_update().filter(lot=lot, bidder_id=actor.organisation_id,
+                                                          status=BidStatus.ACTIVE).first()
+        if previous is not None:
+            previous.status = BidStatus.SUPERSEDED
+            previous.save(update_fields=["status"])
+        bid = Bid.objects.create(
+            tender=tender, lot=lot, bidder_id=actor.organisation_id, registration=registration, submitted_by=actor,
+            bidder_key=upload.bidder_key, opening_key=upload.opening_key, envelope_sha256=upload.sha256,
+            size=upload.size, header_sha256=hashlib.sha256(upload.header.line).hexdigest(),
+            chunk_size=upload.header.chunk_size, signature=upload.signature, storage_name=name, received_at=now,
+            replaces=previous, audit_seq=0, receipt={},
+        )
+        # Sealed until the deadline: the bidder and the user appear only as identity hashes.
+        event = audit_record(
+            actor="system",
+            action="bid.replaced" if previous else "bid.submitted",
+            obj=bid,
+            data={
+                "tender": tender.pk,
+                "lot": lot.pk,
+                "envelope_sha256": upload.sha256,
+                "size": upload.size,
+                "header_sha256": bid.header_sha256,
+                "signature_sha256": hashlib.sha256(upload.signature.encode("ascii")).hexdigest(),
+                "bidder_key_id": upload.bidder_key.key_id,
+                "opening_key_id": upload.opening_key.key_id,
+                "received_at": now,
+                "replaces": previous.pk if previous else None,
+                "bidder_hash": identity_hash(tender, "org", actor.organisation_id),
+                "actor_hash": identity_hash(tender, "user", actor.pk),
+            },
+        )
+        bid.audit_seq = event.seq
+        bid.receipt = sign_receipt(receipt_payload(bid))
+        bid.save(update_fields=["audit_seq", "receipt"])
+    except BaseException:
+        if not existed:  # the rollback leaves no row referring to the file moved into place above
+            storage.discard(name)
+        raise
+    return bid
+
+
+def receipt_payload(bid: Bid) -> dict:
+    """The receipt fields of SPECS.md §1 (ids as in the envelope header: decimal strings)."""
+    return {
+        "tender": str(bid.tender_id),
+        "lot": str(bid.lot_id),
+        "bidder": str(bid.bidder_id),
+        "envelope_sha256": bid.envelope_sha256,
+        "size": bid.size,
+        "received_at": bid.received_at,
+        "audit_seq": bid.audit_seq,
+    }
+
+
+@transaction.atomic
+def bid_withdraw(*, actor, bid: Bid) -> dict:
+    """Withdraw a bid before the deadline (撤回); returns the signed withdrawal receipt."""
+    authorize(actor, "bid.withdraw", bid)
+    tender = lock_tender(bid.tender)
+    bid = Bid.objects.select_for_update().get(pk=bid.pk)
+    now = clock.now()
+    if now >= tender.bid_deadline:
+        raise RuleViolation(
+            _("A bid can only be withdrawn before the bid deadline %(t)s (%(src)s).")
+            % {"t": _fmt(tender.bid_deadline), "src": DEADLINE_IS_FINAL},
+            code="deadline_passed",
+        )
+    if bid.status != BidStatus.ACTIVE:
+        raise StateConflict(_("Only the current bid can be withdrawn."), code="not_active")
+    bid.status = BidStatus.WITHDRAWN
+    bid.withdrawn_at = now
+    bid.save(update_fields=["status", "withdrawn_at"])
+    refund = deposit_refund_after_withdrawal(registration=bid.registration, withdrawn_at=now)
+    event = audit_record(
+        actor="system",
+        action="bid.withdrawn",
+        obj=bid,
+        data={
+            "tender": tender.pk,
+            "lot": bid.lot_id,
+            "envelope_sha256": bid.envelope_sha256,
+            "withdrawn_at": now,
+            "deposit_refund_scheduled": refund,
+            "bidder_hash": identity_hash(tender, "org", bid.bidder_id),
+            "actor_hash": identity_hash(tender, "user", actor.pk),
+        },
+    )
+    return sign_receipt({
+        "tender": str(bid.tender_id), "lot": str(bid.lot_id), "bidder": str(bid.bidder_id),
+        "envelope_sha256": bid.envelope_sha256, "withdrawn_at": now, "audit_seq": event.seq,
+        "withdrawn": True,
+    })
+
+
+# --- selectors ------------------------------------------------------------------------------
+
+
+def bid_get(*, user, pk: int) -> Bid:
+    bid = Bid.objects.select_related("tender", "lot").filter(pk=pk).first()
+    if bid is None or not _can_view(user, bid):
+        raise NotFoundError(_("No such bid."))
+    return bid
+
+
+def _can_view(user, bid) -> bool:
+    from accounts.policy import can
+
+    return can(user, "bid.view", bid)
+
+
+def bids_of_org(*, org_id: int, lot: Lot | None = None):
+    qs = Bid.objects.filter(bidder_id=org_id).select_related("tender", "lot").order_by("-received_at", "-pk")
+    if lot is not None:
+        qs = qs.filter(lot=lot)
+    return qs
