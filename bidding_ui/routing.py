@@ -1,3 +1,7 @@
 from django.urls import path  # noqa: F401
 
 websocket_urlpatterns: list = []
+
+from bidding_ui.consumers.opening import OpeningRoomConsumer  # noqa: E402
+
+websocket_urlpatterns += [path("ws/opening/<int:tender_id>/", OpeningRoomConsumer.as_asgi())]

@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("bidding_ui.urls_tendering")),
     path("", include("bidding_ui.urls_experts")),
     path("", include("bidding_ui.urls_audit")),
+    path("", include("bidding_ui.urls_opening")),
 ]

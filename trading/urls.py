@@ -34,3 +34,4 @@ urlpatterns = [
     path("objections/<int:pk>/reply", v.ObjectionReplyView.as_view(), name="api-objection-reply"),
 ]
 urlpatterns += [path("", include("trading.bids.urls"))]  # sealed bids: keys, upload, receipts
+urlpatterns += [path("", include("trading.opening.urls"))]  # the opening room, its commands and the record

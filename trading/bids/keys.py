@@ -7,6 +7,7 @@ private key in a password-protected key file). `key_id` = hex SHA-256 of the SPK
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 import sbe1
@@ -79,11 +80,10 @@ def key_revoke(*, actor, key: RegisteredKey) -> RegisteredKey:
 
 def keys_of(*, user) -> list[RegisteredKey]:
     """The keys `user` may see and manage: its organisation's keys and its own custodian keys."""
-    qs = RegisteredKey.objects.none()
+    own = Q(holder=KeyHolder.CUSTODIAN, user_id=user.pk)
     if getattr(user, "organisation_id", None):
-        qs = RegisteredKey.objects.filter(holder=KeyHolder.ORGANISATION, organisation_id=user.organisation_id)
-    return list(qs.union(RegisteredKey.objects.filter(holder=KeyHolder.CUSTODIAN, user_id=user.pk)).order_by(
-        "-registered_at"))
+        own |= Q(holder=KeyHolder.ORGANISATION, organisation_id=user.organisation_id)
+    return list(RegisteredKey.objects.filter(own).order_by("-registered_at", "-pk"))
 
 
 def key_get(*, user, pk: int) -> RegisteredKey:

@@ -1,0 +1,110 @@
+"""Sealed-bid and opening pages: keys, bid preparation (seals in the browser), the live room, the record.
+
+Thin views: a selector gives the objects, a template renders them; the browser does the
+cryptography with sbe1.js (private keys never leave it) and talks to the API and the room.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import render
+from django.utils import timezone
+
+from accounts.policy import can
+from config.errors import NotFoundError
+from trading import clock, selectors
+from trading.bids import keys as key_selectors
+from trading.bids import submission
+from trading.models import READOUT_ITEMS, Opening, OpeningKey, Registration, RegistrationStatus
+from trading.opening import selectors as opening_selectors
+from trading.opening.room import room_state
+
+
+def _not_found(fn):
+    def wrapper(request, *args, **kwargs):
+        try:
+            return fn(request, *args, **kwargs)
+        except NotFoundError as exc:
+            raise Http404(exc.message) from None
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+@login_required
+def keys_page(request):
+    """Generate a key pair in the browser, download the key file, register the public key."""
+    user = request.user
+    return render(request, "opening/keys.html", {
+        "keys": key_selectors.keys_of(user=user),
+        "may_org": can(user, "sbe1_key.register_organisation"),
+        "may_custodian": can(user, "sbe1_key.register_custodian"),
+    })
+
+
+@login_required
+@_not_found
+def bid_page(request, pk: int):
+    """Prepare a bid for a lot: fill the read-out items, pick files, seal and sign locally, upload."""
+    lot = selectors.lot_get(user=request.user, pk=pk)
+    if not can(request.user, "bid.submit", lot):
+        raise PermissionDenied
+    tender = lot.tender
+    registration = Registration.objects.filter(lot=lot, bidder_id=request.user.organisation_id,
+                                               status=RegistrationStatus.REGISTERED).first()
+    opening_key = OpeningKey.objects.filter(lot=lot).first()
+    items = [{"key": k, "label": str(READOUT_ITEMS.get(k, k))} for k in tender.readout_items]
+    return render(request, "opening/bid.html", {
+        "lot": lot,
+        "tender": tender,
+        "registration": registration,
+        "opening_key": opening_key,
+        "items": items,
+        "bids": submission.bids_of_org(org_id=request.user.organisation_id, lot=lot),
+        "open": tender.status == "published" and clock.now() < tender.bid_deadline,
+        "config": json.dumps({
+            "tender": str(tender.pk), "lot": str(lot.pk), "bidder": str(request.user.organisation_id),
+            "openingSpki": opening_key.public_spki if opening_key else None,
+            "maxBytes": lot.max_envelope_bytes,
+            "uploadUrl": f"/api/v1/tenders/{tender.pk}/lots/{lot.pk}/bids",
+            "items": [i["key"] for i in items],
+        }),
+    })
+
+
+@_not_found
+def room_page(request, pk: int):
+    """The live opening room (everyone may watch; what each sees depends on who they are)."""
+    tender = opening_selectors.room_tender(user=request.user, pk=pk)
+    user = request.user
+    org_id = getattr(user, "organisation_id", None)
+    return render(request, "opening/room.html", {
+        "tender": tender,
+        "config": json.dumps({
+            "tender": tender.pk,
+            "ws": f"/ws/opening/{tender.pk}/",
+            "serverTime": timezone.now().isoformat(),
+            "org": str(org_id) if org_id else None,
+            "host": can(user, "opening.host", tender),
+            "bidder": can(user, "bid.submit"),
+            "custodian": can(user, "sbe1_key.register_custodian"),
+            "sharesUrl": f"/api/v1/custodian/shares?tender={tender.pk}",
+        }),
+        "initial": json.dumps(room_state(tender=tender, user=user), ensure_ascii=False),
+    })
+
+
+@_not_found
+def record_page(request, pk: int):
+    tender = opening_selectors.room_tender(user=request.user, pk=pk)
+    opening = Opening.objects.filter(tender=tender).first()
+    if opening is None or not opening.record_sha256 or not can(request.user, "opening.view_record", opening):
+        return render(request, "opening/record.html", {"tender": tender, "record": None}, status=404)
+    record = json.loads(opening.record_json)
+    return render(request, "opening/record.html", {"tender": tender, "opening": opening, "record": record,
+                                                   "items": record["tender"]["readout_items"]})

@@ -1,0 +1,99 @@
+"""Helpers for sealed-bid and opening tests: bidders with keys, sealing, uploading, moving time."""
+
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.test import Client
+from rest_framework.authtoken.models import Token
+
+import sbe1
+
+
+@dataclass
+class SealedBidder:
+    user: object
+    org: object
+    key: object  # P-256 private key (as in the bidder's key file)
+    token: str
+    registration: object = None
+    envelopes: dict = field(default_factory=dict)
+
+    @property
+    def org_id(self) -> int:
+        return self.org.pk
+
+
+def bidder_with_key(user) -> SealedBidder:
+    from trading.bids.keys import key_register
+
+    key = sbe1.generate_private_key()
+    key_register(actor=user, public_key=sbe1.spki_b64(key), holder="organisation", label="test")
+    token, _ = Token.objects.get_or_create(user=user)
+    return SealedBidder(user=user, org=user.organisation, key=key, token=token.key)
+
+
+def seal(lot, bidder: SealedBidder, *, price: str = "1000000.00", form: dict | None = None, files=None,
+         chunk_size: int = 1024, bidder_id: str | None = None, tender_id: str | None = None, lot_id: str | None = None,
+         opening_spki: str | None = None) -> bytes:
+    form = form if form is not None else {"price": price, "currency": "CNY", "duration_days": 180}
+    files = files if files is not None else [("technical.pdf", b"%PDF-1.4 technical proposal " * 200)]
+    out = io.BytesIO()
+    sbe1.seal_bid(form, files, out, tender=tender_id or str(lot.tender_id), lot=lot_id or str(lot.pk),
+                  bidder=bidder_id or str(bidder.org_id), bidder_key=sbe1.spki_der(bidder.key),
+                  opening_key=opening_spki or lot.opening_key.public_spki, chunk_size=chunk_size)
+    return out.getvalue()
+
+
+def sign(bidder: SealedBidder, envelope: bytes) -> str:
+    return sbe1.sign_envelope(bidder.key, envelope)
+
+
+def upload(lot, bidder: SealedBidder, envelope: bytes, *, signature: str | None = None, client: Client | None = None,
+           tender_id: int | None = None, **headers):
+    client = client or Client()
+    extra = {"HTTP_AUTHORIZATION": f"Token {bidder.token}"}
+    sig = sign(bidder, envelope) if signature is None else signature
+    if sig:
+        extra["HTTP_X_ENVELOPE_SIGNATURE"] = sig
+    extra.update(headers)
+    url = f"/api/v1/tenders/{tender_id or lot.tender_id}/lots/{lot.pk}/bids"
+    return client.post(url, data=envelope, content_type="application/octet-stream", **extra)
+
+
+def submit(lot, bidder: SealedBidder, **kw) -> dict:
+    """Seal, sign and upload; returns the API's bid JSON (asserting 201)."""
+    envelope = seal(lot, bidder, **kw)
+    response = upload(lot, bidder, envelope)
+    assert response.status_code == 201, response.content
+    bidder.envelopes[response.json()["id"]] = envelope
+    return response.json()
+
+
+def dek_of(bidder: SealedBidder, envelope: bytes) -> str:
+    """What `python -m sbe1 decrypt-dek` prints: the bidder unwraps its DEK locally."""
+    return base64.b64encode(sbe1.unwrap_dek(sbe1.parse_header(envelope), bidder.key, "bidder")).decode()
+
+
+def run_steps() -> list:
+    from trading.services.scheduling import steps_run_due
+
+    return steps_run_due()
+
+
+def pass_deadline(clock, tender, seconds: float = 1) -> None:
+    clock.move_to(tender.bid_deadline + timedelta(seconds=seconds))
+    run_steps()
+
+
+def end_phase(clock, tender) -> None:
+    """Move the clock to the end of the current opening phase and run the due steps."""
+    from trading.models import Opening
+
+    opening = Opening.objects.get(tender=tender)
+    assert opening.phase_ends_at is not None, opening.state
+    clock.move_to(opening.phase_ends_at + timedelta(seconds=1))
+    run_steps()
