@@ -97,3 +97,61 @@ def end_phase(clock, tender) -> None:
     assert opening.phase_ends_at is not None, opening.state
     clock.move_to(opening.phase_ends_at + timedelta(seconds=1))
     run_steps()
+
+
+class FakeClock:
+    """trading.clock.now replacement: real time plus an offset the test moves."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def now(self):
+        from django.utils import timezone
+
+        return timezone.now() + self.offset
+
+    def move_to(self, moment) -> None:
+        from django.utils import timezone
+
+        self.offset = moment - timezone.now()
+
+
+@dataclass
+class Scenario:
+    tender: object
+    lot: object
+    agent: object
+    supervisor: object
+    custodians: dict
+    bidders: list
+
+
+def scenario(make_org, make_user, *, bidders: int = 3, readout_items=("duration_days",)) -> Scenario:
+    """A published works tender with one lot, custodians with keys, `bidders` registered bidders with keys."""
+    from decimal import Decimal
+
+    from tests.trading.custodians import make_custodians
+    from tests.trading.helpers import pdf
+    from trading import clock
+    from trading.services.documents import document_upload
+    from trading.services.registrations import registration_create
+    from trading.services.tenders import lot_create, tender_create, tender_publish
+
+    tenderer_org, agent_org = make_org("Tenderer Bureau"), make_org("Agent Co")
+    agent = make_user("agent", org=agent_org)
+    make_user("tenderer", org=tenderer_org)
+    custodians = make_custodians(make_user, agent_org)
+    tender = tender_create(actor=agent, title="Bridge repair", tenderer=tenderer_org, procedure_type="works",
+                           bid_deadline=clock.now() + timedelta(days=30), readout_items=list(readout_items))
+    lot = lot_create(actor=agent, tender=tender, title="Lot 1", estimated_price=Decimal("10000000.00"),
+                     deposit_amount=Decimal("100000.00"))
+    document_upload(actor=agent, tender=tender, file=pdf())
+    tender_publish(actor=agent, tender=tender)
+    tender.refresh_from_db()
+    lot.refresh_from_db()
+    sealed = []
+    for i in range(bidders):
+        b = bidder_with_key(make_user("bidder", org=make_org(f"Bidder {i + 1} Co")))
+        b.registration, _ = registration_create(actor=b.user, lot=lot)
+        sealed.append(b)
+    return Scenario(tender, lot, agent, make_user("supervisor"), custodians, sealed)

@@ -24,6 +24,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from audit.canonical import normalize
 from config.errors import DomainError
 from trading.models import Tender
 from trading.opening import services as sv
@@ -135,4 +136,4 @@ def opening_command(*, user: Any, tender: Tender, content: dict) -> dict:
     ser = command.input(data={k: v for k, v in content.items() if k not in ("type", "ref")})
     if not ser.is_valid():
         raise DomainError(_first_error(ser.errors), code="invalid", fields=ser.errors)
-    return command.run(user, tender, ser.validated_data)
+    return normalize(command.run(user, tender, ser.validated_data))
