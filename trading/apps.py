@@ -12,3 +12,7 @@ class TradingConfig(AppConfig):
         # Sealed bids and the opening: policy rules, step handlers, the deadline hook.
         from trading.opening import policies as opening_policies  # noqa: F401
         from trading.opening import steps as opening_steps  # noqa: F401
+
+        # Bid deposits: policy rules and step handlers.
+        from trading.deposits import policies as deposit_policies  # noqa: F401
+        from trading.deposits import steps as deposit_steps  # noqa: F401

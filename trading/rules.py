@@ -263,3 +263,85 @@ FREE_DOWNLOAD = "电子招标投标办法 Art 20"
 OBJECTION_SUSPENDS = "招标投标法实施条例 Art 22"
 AWARD_AFTER_PUBLICITY = "招标投标法实施条例 Art 54"
 TERMINATION_NOTICE = "招标投标法实施条例 Art 31"
+
+
+# --- Deposit refunds and forfeits (appended by the Deposits issue; trading/deposits/) -----------
+
+
+@dataclass(frozen=True)
+class DepositRefundRules:
+    """When a deposit must be back with the bidder (and its interest, 实施条例 Art 57), per procedure."""
+
+    procedure: str
+    # Bid withdrawn before the deadline → refund within.
+    after_withdrawal: LegalNumber
+    # Losers refunded after the award notice (government procurement); None: after the contract.
+    losers_after_award: LegalNumber | None
+    # Written contract signed → refund (winner, and losers not yet refunded) within.
+    after_contract: LegalNumber
+    # Tender terminated or failed → refund within.
+    after_termination: LegalNumber
+    # Money that is no valid deposit (wrong payer, late, after withdrawal) → back to the payer within.
+    return_invalid: LegalNumber
+
+
+# 招标投标法实施条例 Art 35: 投标人撤回已提交的投标文件……招标人已收取投标保证金的，
+# 应当自收到投标人书面撤回通知之日起5日内退还。
+_DEPOSIT_REFUND_WITHDRAWAL = LegalNumber(5, DAYS, "招标投标法实施条例 Art 35", "refund after a withdrawal")
+# 招标投标法实施条例 Art 57: 招标人最迟应当在书面合同签订后5日内向中标人和未中标的投标人退还投标保证金及银行同期存款利息。
+_DEPOSIT_REFUND_CONTRACT = LegalNumber(5, DAYS, "招标投标法实施条例 Art 57", "refund after the written contract")
+# 招标投标法实施条例 Art 31: 终止招标的……应当及时退还所收取的投标保证金及银行同期存款利息。
+# "及时" has no number: the platform uses 5 days (docs/deposits.md).
+_DEPOSIT_REFUND_TERMINATION = LegalNumber(
+    5, DAYS, "招标投标法实施条例 Art 31", "refund after termination; 及时, platform: 5 days"
+)
+# No statute speaks of payments that are no valid deposit; the platform returns them within
+# 5 days, as for a withdrawal (招标投标法实施条例 Art 35 by analogy).
+_DEPOSIT_RETURN_INVALID = LegalNumber(
+    5, DAYS, "platform rule (招标投标法实施条例 Art 35 by analogy)", "return of a payment that is no valid deposit"
+)
+
+DEPOSIT_REFUNDS_BIDDING_LAW = DepositRefundRules(
+    procedure="bidding_law",
+    after_withdrawal=_DEPOSIT_REFUND_WITHDRAWAL,
+    losers_after_award=None,
+    after_contract=_DEPOSIT_REFUND_CONTRACT,
+    after_termination=_DEPOSIT_REFUND_TERMINATION,
+    return_invalid=_DEPOSIT_RETURN_INVALID,
+)
+
+DEPOSIT_REFUNDS_GOVERNMENT_PROCUREMENT = DepositRefundRules(
+    procedure="government_procurement",
+    # 政府采购货物和服务招标投标管理办法 (财政部令第87号) Art 38*: 撤回……5个工作日内退还.
+    after_withdrawal=LegalNumber(
+        5, WORKING_DAYS, "政府采购货物和服务招标投标管理办法 Art 38*", "refund after a withdrawal"
+    ),
+    # 政府采购法实施条例 Art 33: 自中标通知书发出之日起5个工作日内退还未中标供应商的投标保证金，
+    # 自政府采购合同签订之日起5个工作日内退还中标供应商的投标保证金。
+    losers_after_award=LegalNumber(5, WORKING_DAYS, "政府采购法实施条例 Art 33", "losers, after the award notice"),
+    after_contract=LegalNumber(5, WORKING_DAYS, "政府采购法实施条例 Art 33", "winner, after the contract"),
+    # 政府采购货物和服务招标投标管理办法 Art 29*: 终止……5个工作日内退还投标保证金及其在银行产生的孳息.
+    after_termination=LegalNumber(
+        5, WORKING_DAYS, "政府采购货物和服务招标投标管理办法 Art 29*", "refund after termination"
+    ),
+    return_invalid=_DEPOSIT_RETURN_INVALID,
+)
+
+
+def deposit_refund_rules(procedure_type: str) -> DepositRefundRules:
+    if procedure_type == "government_procurement":
+        return DEPOSIT_REFUNDS_GOVERNMENT_PROCUREMENT
+    rules_for(procedure_type)  # refuses unknown types
+    return DEPOSIT_REFUNDS_BIDDING_LAW
+
+
+# Refund with bank interest at the same-period deposit rate.
+DEPOSIT_INTEREST = "招标投标法实施条例 Art 57"
+# Cash deposits arrive before the bid deadline, from the basic account (实施条例 Art 26).
+DEPOSIT_BEFORE_DEADLINE = "招标投标法实施条例 Art 26"
+# 投标截止后投标人撤销投标文件的，招标人可以不退还投标保证金 (decryption failure by the bidder's fault = revoked).
+DEPOSIT_FORFEIT_REVOKED = "招标投标法实施条例 Art 35"
+# 中标人无正当理由不与招标人订立合同……取消其中标资格，投标保证金不予退还。
+DEPOSIT_FORFEIT_REFUSED_CONTRACT = "招标投标法实施条例 Art 74"
+# A deposit's validity equals the bid validity period (guarantee letters must cover it).
+DEPOSIT_VALIDITY = "招标投标法实施条例 Art 26"

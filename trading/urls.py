@@ -35,3 +35,4 @@ urlpatterns = [
 ]
 urlpatterns += [path("", include("trading.bids.urls"))]  # sealed bids: keys, upload, receipts
 urlpatterns += [path("", include("trading.opening.urls"))]  # the opening room, its commands and the record
+urlpatterns += [path("", include("trading.deposits.urls"))]  # bid deposits: bank webhook, ledger, refunds

@@ -26,7 +26,8 @@ def test_register_returns_deposit_instructions(published, cast, settings):
     assert instructions["amount"] == Decimal("100000.00") and instructions["currency"] == "CNY"
     assert instructions["required"] is True
     assert instructions["payee_account"]["account_number"] == "1202000000000001"
-    assert instructions["virtual_account"] is None
+    # The deposits module opens the registration's virtual sub-account (tests/trading/deposits/).
+    assert instructions["virtual_account"]["account_number"] == registration.deposit_account.number
     assert instructions["payer_account"]["account_number"] == cast.bidder_orgs[0].basic_account_number
     assert "招标投标法实施条例 Art 26" in instructions["payer_rule"]
     assert instructions["due_before"] == published.bid_deadline
@@ -48,7 +49,11 @@ def test_default_collection_account_and_virtual_account_provider(published, cast
         )
     finally:
         deposit_hook.set_virtual_account_provider(None)
-    assert deposit_hook.deposit_instructions(registration)["virtual_account"] is None
+    # Without an installed provider the deposits module's own sub-account is back.
+    assert (
+        deposit_hook.deposit_instructions(registration)["virtual_account"]["account_number"]
+        == registration.deposit_account.number
+    )
 
 
 def test_zero_deposit_is_not_required(make_draft, cast):

@@ -71,3 +71,24 @@ __all__ += [
     "FailureOutcome", "Fault", "KeyHolder", "KeyShare", "LotOpening", "LotOutcome", "Opening", "OpeningKey",
     "OpeningObjection", "OpeningState", "RegisteredKey", "ShareRelease", "SignIn",
 ]
+
+# Bid deposits (trading/deposits/).
+from trading.models.deposit import (  # noqa: E402
+    BankMessage,
+    BankTransaction,
+    DepositAccount,
+    DepositEntry,
+    DepositStatus,
+    DepositWarning,
+    GuaranteeIssuer,
+    GuaranteeLetter,
+    RefundInstruction,
+    RefundItem,
+    StatementImport,
+    StatementLine,
+)
+
+__all__ += [
+    "BankMessage", "BankTransaction", "DepositAccount", "DepositEntry", "DepositStatus", "DepositWarning",
+    "GuaranteeIssuer", "GuaranteeLetter", "RefundInstruction", "RefundItem", "StatementImport", "StatementLine",
+]

@@ -6,14 +6,10 @@ pay, in which currency, to which account, by when, and from which account
 
 The payee is the platform's collection account, `settings.PLATFORM_COLLECTION_ACCOUNT`
 (a dict with bank, account_name, account_number; a demo default below until the
-deployment sets it). The Deposits issue gives each (bidder, lot) its own virtual
-sub-account; it plugs in with
-
-    from trading.services.deposit_hook import set_virtual_account_provider
-    set_virtual_account_provider(lambda registration: {"bank": ..., "account_number": ...})
-
-Until then `"virtual_account"` is None and bidders pay to the collection account
-quoting `reference`.
+deployment sets it). Each (bidder, lot) pays into its own virtual sub-account under
+it (trading/deposits/): `"virtual_account"` is opened on the first call (inside
+`registration_create`'s transaction) by `virtual_account_for`. A different provider
+can still be installed with `set_virtual_account_provider` (tests, other banks).
 """
 
 from __future__ import annotations
@@ -46,6 +42,22 @@ def collection_account() -> dict:
     return dict(getattr(settings, "PLATFORM_COLLECTION_ACCOUNT", None) or DEFAULT_COLLECTION_ACCOUNT)
 
 
+def virtual_account_for(registration) -> dict:
+    """The registration's virtual sub-account (trading/deposits/), opened on first use."""
+    from trading.deposits.services import deposit_account_open
+    from trading.deposits.vaccount import format_grouped
+
+    account = deposit_account_open(registration=registration)
+    parent = collection_account()
+    return {
+        "bank": parent.get("bank", ""),
+        "account_name": parent.get("account_name", ""),
+        "account_number": account.number,
+        "account_number_display": format_grouped(account.number),
+        "parent_account_number": parent.get("account_number", ""),
+    }
+
+
 def deposit_instructions(registration) -> dict:
     lot = registration.lot
     tender = lot.tender
@@ -56,7 +68,7 @@ def deposit_instructions(registration) -> dict:
         "amount": amount,
         "currency": "CNY",
         "payee_account": collection_account(),
-        "virtual_account": _provider(registration) if _provider is not None else None,
+        "virtual_account": (_provider or virtual_account_for)(registration),
         "payer_account": {
             "bank": bidder.basic_account_bank,
             "account_name": bidder.basic_account_name,

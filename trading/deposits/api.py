@@ -1,0 +1,368 @@
+"""Deposits API under /api/v1/deposits/ (thin views: parse, call one service or selector, render).
+
+The bank is no user: its two endpoints (notifications, refund export) authenticate by
+HMAC-SHA256 over the raw body and a timestamp (trading/deposits/bankmsg.py). Every
+other endpoint uses the platform's token or session authentication and the policy rules.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.policy import authorize
+from config.errors import DomainError, NotFoundError
+from trading import selectors as trading_selectors
+from trading.deposits import bankmsg, selectors, services
+from trading.deposits import serializers as s
+from trading.models import Registration
+from trading.models.deposit import BankTransaction, DepositWarning, GuaranteeIssuer, RefundInstruction
+from trading.services.deposit_hook import deposit_instructions
+
+ERRORS = {
+    400: OpenApiResponse(description="Invalid input or a legal rule refused it (the message names it)"),
+    403: OpenApiResponse(description="Not permitted"),
+    404: OpenApiResponse(description="Not found"),
+    409: OpenApiResponse(description="Not possible in the current state"),
+}
+BANK_HEADERS = [
+    OpenApiParameter(bankmsg.TIMESTAMP_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+                     description="Unix time (seconds) when the bank signed; ±300 s of the server's clock."),
+    OpenApiParameter(bankmsg.SIGNATURE_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+                     description='"v1=" + hex HMAC-SHA256(secret, timestamp + "." + raw body).'),
+]
+BANK_ERRORS = {
+    400: OpenApiResponse(description="Malformed message"),
+    401: OpenApiResponse(description="Signature missing, forged or stale"),
+    409: OpenApiResponse(description="Replayed message, or a txn_id reported before with other content"),
+}
+
+
+def _valid(serializer_class, data, **kwargs):
+    ser = serializer_class(data=data, **kwargs)
+    ser.is_valid(raise_exception=True)
+    return ser.validated_data
+
+
+def _bank_headers(request) -> tuple[str | None, str | None]:
+    return request.headers.get(bankmsg.TIMESTAMP_HEADER), request.headers.get(bankmsg.SIGNATURE_HEADER)
+
+
+# --- the bank --------------------------------------------------------------------------------------------
+
+
+@extend_schema(tags=["deposits: bank"])
+class BankNotificationView(APIView):
+    """The bank's arrival and refund notifications (webhook)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request={"application/json": OpenApiTypes.OBJECT},
+        parameters=BANK_HEADERS,
+        responses={200: s.BookResultOutput, **BANK_ERRORS},
+        summary="Report a deposit arrival or a refund execution (HMAC-signed)",
+        description="Idempotent on txn_id: the same transaction twice is booked once (result 'duplicate'). "
+        "See docs/deposits.md for the body and the signature.",
+    )
+    def post(self, request):
+        timestamp, signature = _bank_headers(request)
+        result = services.bank_notification_receive(body=request.body, timestamp=timestamp, signature=signature)
+        return Response(s.BookResultOutput(result).data)
+
+
+@extend_schema(tags=["deposits: bank"])
+class BankRefundExportView(APIView):
+    """The bank fetches the open refund instructions with a signed request (no user account)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request={"application/json": OpenApiTypes.OBJECT},
+        parameters=BANK_HEADERS,
+        responses={200: OpenApiTypes.OBJECT, **BANK_ERRORS},
+        summary='Open refund instructions for the bank (signed body {"request": "refund_instructions"})',
+    )
+    def post(self, request):
+        timestamp, signature = _bank_headers(request)
+        verified = services.bank_verify(body=request.body, timestamp=timestamp, signature=signature)
+        try:
+            body = json.loads(request.body or b"{}")
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or body.get("request") != "refund_instructions":
+            raise DomainError('The signed body must be {"request": "refund_instructions"}.', code="invalid_request")
+        rows = services.bank_refund_export(verified=verified)
+        return Response({"count": len(rows), "instructions": rows})
+
+
+# --- bidders ---------------------------------------------------------------------------------------------
+
+
+@extend_schema(tags=["deposits"])
+class MyAccountsView(generics.ListAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.AccountOutput
+
+    def get_queryset(self):
+        authorize(self.request.user, "deposit.bidder")
+        return selectors.accounts_for_user(self.request.user).filter(bidder_id=self.request.user.organisation_id)
+
+    @extend_schema(summary="My organisation's deposit sub-accounts")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+def _account_detail(request, account):
+    data = s.AccountOutput(account).data
+    data["entries"] = s.EntryOutput(selectors.ledger_for(user=request.user, account=account), many=True).data
+    data["instructions"] = s.InstructionOutput(
+        selectors.instructions_for_account(user=request.user, account=account), many=True
+    ).data
+    return data
+
+
+@extend_schema(tags=["deposits"])
+class AccountDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: s.AccountDetailOutput, 404: ERRORS[404]},
+                   summary="A sub-account: status, ledger, refunds (sealed until the deadline)")
+    def get(self, request, pk: int):
+        account = selectors.account_get(user=request.user, pk=pk)
+        return Response(_account_detail(request, account))
+
+
+@extend_schema(tags=["deposits"])
+class RegistrationDepositView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, **ERRORS},
+                   summary="A registration's deposit: payment instructions and the sub-account")
+    def get(self, request, pk: int):
+        registration = Registration.objects.select_related("lot", "tender", "bidder").filter(pk=pk).first()
+        if registration is None:
+            raise NotFoundError(_("No such registration."))
+        authorize(request.user, "registration.view", registration)
+        account = services.deposit_account_open(registration=registration)
+        authorize(request.user, "deposit.view_account", account)
+        instructions = deposit_instructions(registration)
+        instructions["amount"] = str(instructions["amount"])
+        return Response({"instructions": instructions, "account": _account_detail(request, account)})
+
+
+@extend_schema(tags=["deposits"])
+class GuaranteeView(APIView):
+    permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(request=s.GuaranteeInput, responses={201: s.GuaranteeOutput, **ERRORS},
+                   summary="Lodge an electronic guarantee letter (电子保函) instead of cash")
+    def post(self, request, pk: int):
+        account = selectors.account_get(user=request.user, pk=pk)
+        data = _valid(s.GuaranteeInput, request.data)
+        letter = services.guarantee_submit(actor=request.user, account=account, document=data["document"])
+        return Response(s.GuaranteeOutput(letter).data, status=201)
+
+
+# --- the tender's list (sealed) --------------------------------------------------------------------------
+
+
+@extend_schema(tags=["deposits"])
+class TenderDepositsView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: s.DepositRowOutput(many=True), **ERRORS},
+                   summary="Deposit status of every registration (sealed until the bid deadline)")
+    def get(self, request, pk: int):
+        tender = trading_selectors.tender_get(user=request.user, pk=pk)
+        rows = selectors.deposit_list_for_tender(user=request.user, tender=tender)
+        return Response(s.DepositRowOutput(rows, many=True).data)
+
+
+# --- platform administrator -------------------------------------------------------------------------------
+
+
+@extend_schema(tags=["deposits: admin"])
+class SuspenseListView(generics.ListAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.SuspenseOutput
+
+    def get_queryset(self):
+        return selectors.suspense_list(user=self.request.user)
+
+    @extend_schema(summary="Unidentified bank transactions (suspense list)")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+@extend_schema(tags=["deposits: admin"])
+class SuspenseResolveView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=s.SuspenseResolveInput, responses={200: s.SuspenseOutput, **ERRORS},
+                   summary="Return a suspense payment, assign it to a sub-account, or close it")
+    def post(self, request, pk: int):
+        authorize(request.user, "deposit.admin")
+        txn = BankTransaction.objects.filter(pk=pk).first()
+        if txn is None:
+            raise NotFoundError(_("No such bank transaction."))
+        data = _valid(s.SuspenseResolveInput, request.data)
+        txn = services.suspense_resolve(actor=request.user, txn=txn, **data)
+        return Response(s.SuspenseOutput(txn).data)
+
+
+@extend_schema(tags=["deposits: admin"])
+class StatementListView(generics.ListAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.StatementOutput
+    parser_classes = [MultiPartParser, FormParser]
+
+    def get_queryset(self):
+        return selectors.statements_for(user=self.request.user)
+
+    @extend_schema(summary="Imported bank statements")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request={"multipart/form-data": s.StatementInput}, responses={201: s.StatementOutput, **ERRORS},
+                   summary="Import the bank's daily statement (CSV)")
+    def post(self, request):
+        authorize(request.user, "deposit.admin")
+        data = _valid(s.StatementInput, request.data)
+        statement = services.statement_import(actor=request.user, data=data["file"], file_name=data["file"].name)
+        return Response(s.StatementOutput(statement).data, status=201)
+
+
+@extend_schema(tags=["deposits: admin"])
+class ReconciliationView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: s.ReconciliationOutput, **ERRORS},
+                   summary="Statement vs ledger: duplicated, missing and mismatched lines")
+    def get(self, request, pk: int):
+        statement = selectors.statement_get(user=request.user, pk=pk)
+        return Response(s.ReconciliationOutput(selectors.reconciliation_report(statement=statement)).data)
+
+
+@extend_schema(tags=["deposits: admin"])
+class RefundInstructionListView(generics.ListAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.InstructionOutput
+
+    def get_queryset(self):
+        status = self.request.query_params.get("status")
+        return selectors.refund_instructions_for(user=self.request.user, statuses=[status] if status else None)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "mask": selectors.instruction_is_sealed}
+
+    @extend_schema(parameters=[OpenApiParameter("status", OpenApiTypes.STR)],
+                   summary="Refund instructions (payees of sealed tenders masked)")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+@extend_schema(tags=["deposits: admin"])
+class RefundExportView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={(200, "text/csv"): OpenApiTypes.STR, **ERRORS},
+                   summary="Export the open refund instructions for the bank (CSV); marks them sent")
+    def post(self, request):
+        _rows, text = services.refund_instructions_export(actor=request.user)
+        response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="refund-instructions.csv"'
+        return response
+
+
+@extend_schema(tags=["deposits: admin"])
+class RefundReissueView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=s.ReissueInput, responses={201: s.InstructionOutput, **ERRORS},
+                   summary="Instruct a failed refund again")
+    def post(self, request, reference: str):
+        authorize(request.user, "deposit.admin")
+        instruction = RefundInstruction.objects.filter(reference=reference).first()
+        if instruction is None:
+            raise NotFoundError(_("No such refund instruction."))
+        data = _valid(s.ReissueInput, request.data)
+        new = services.refund_instruction_reissue(actor=request.user, instruction=instruction, **data)
+        return Response(s.InstructionOutput(new).data, status=201)
+
+
+@extend_schema(tags=["deposits: admin"])
+class IssuerListView(generics.ListAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.IssuerOutput
+
+    def get_queryset(self):
+        authorize(self.request.user, "deposit.admin")
+        return GuaranteeIssuer.objects.order_by("name", "pk")
+
+    @extend_schema(summary="Guarantee issuers whose keys the platform trusts")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request=s.IssuerInput, responses={201: s.IssuerOutput, **ERRORS}, summary="Trust an issuer key")
+    def post(self, request):
+        data = _valid(s.IssuerInput, request.data)
+        issuer = services.guarantee_issuer_add(actor=request.user, **data)
+        return Response(s.IssuerOutput(issuer).data, status=201)
+
+
+@extend_schema(tags=["deposits: admin"])
+class IssuerRevokeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: s.IssuerOutput, **ERRORS}, summary="Stop trusting an issuer key")
+    def post(self, request, pk: int):
+        authorize(request.user, "deposit.admin")
+        issuer = GuaranteeIssuer.objects.filter(pk=pk).first()
+        if issuer is None:
+            raise NotFoundError(_("No such issuer."))
+        return Response(s.IssuerOutput(services.guarantee_issuer_revoke(actor=request.user, issuer=issuer)).data)
+
+
+# --- supervisors ----------------------------------------------------------------------------------------------
+
+
+@extend_schema(tags=["deposits: supervision"])
+class WarningListView(generics.ListAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.WarningOutput
+
+    def get_queryset(self):
+        return selectors.warnings_for(user=self.request.user,
+                                      open_only=self.request.query_params.get("open") in ("1", "true"))
+
+    @extend_schema(parameters=[OpenApiParameter("open", OpenApiTypes.BOOL)],
+                   summary="Overdue and failed refunds (red warnings)")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+@extend_schema(tags=["deposits: supervision"])
+class WarningAcknowledgeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: s.WarningOutput, **ERRORS}, summary="Acknowledge a warning")
+    def post(self, request, pk: int):
+        authorize(request.user, "deposit.supervise")
+        warning = DepositWarning.objects.filter(pk=pk).first()
+        if warning is None:
+            raise NotFoundError(_("No such warning."))
+        return Response(s.WarningOutput(services.deposit_warning_acknowledge(actor=request.user,
+                                                                             warning=warning)).data)
