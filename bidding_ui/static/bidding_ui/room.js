@@ -1,0 +1,154 @@
+// The opening room page: renders the room state kept by RoomStream (room_state.js) and sends the
+// room commands. Bidders unwrap their DEK locally from the stored envelope header with their key
+// file (sbe1.js) and release it; custodians decrypt their share locally in the fallback phase.
+import * as sbe1 from "./sbe1.js";
+import { _, readKey, say } from "./opening_common.js";
+import { RoomStream } from "./room_state.js";
+
+const config = JSON.parse(document.getElementById("room-config").textContent);
+const initial = JSON.parse(document.getElementById("room-initial").textContent);
+const offset = new Date(config.serverTime).getTime() - Date.now();
+const $ = (id) => document.getElementById(id);
+const message = $("message");
+const PHASES = {
+  waiting: _("Waiting for the bid deadline"), signing_in: _("Sign-in"), decrypting: _("Decryption"),
+  fallback: _("Custodian decryption"), reading_out: _("Read-out"), confirming: _("Confirmation"),
+  objections: _("Objections"), closed: _("Closed"), failed: _("Failed (fewer than 3 bids)"),
+};
+let state = initial;
+
+function el(tag, text, attrs = {}) {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  return node;
+}
+
+function fill(container, nodes) { container.replaceChildren(...nodes); }
+
+function myBids() {
+  return (state.private && config.org && state.private[config.org]) || {};
+}
+
+function render() {
+  $("phase").textContent = PHASES[state.state] || state.state;
+  const mine = myBids();
+  $("host-controls").hidden = !config.host || ["closed", "failed", "waiting"].includes(state.state);
+  $("bidder-controls").hidden = !Object.keys(mine).length;
+  $("my-bids").hidden = !Object.keys(mine).length;
+  $("custodian").hidden = !(config.custodian && state.state === "fallback");
+  $("objection-form").hidden = !Object.keys(mine).length
+    || !["reading_out", "confirming", "objections"].includes(state.state);
+  fill($("signins"), Object.values(state.signins || {}).map((s) => el("li", `${s.name} — ${new Date(s.at).toLocaleTimeString()}`)));
+  fill($("bids"), Object.entries(state.bids || {}).map(([id, b]) => {
+    const li = el("li", `${_("Lot")} ${b.lot_number} · ${b.bidder_name}: ${b.status}${b.outcome ? ` (${b.outcome})` : ""}`);
+    if (config.host && state.state === "decrypting" && b.status === "pending") {
+      const button = el("button", _("Not the bidder's fault: hand to custodians"), { type: "button", class: "link" });
+      button.addEventListener("click", () => {
+        const reason = window.prompt(_("Why could this bid not be decrypted (not the bidder's fault)?"));
+        if (reason) run("mark_fallback", { bid: Number(id), reason });
+      });
+      li.append(" ", button);
+    }
+    return li;
+  }));
+  fill($("fallback"), Object.values(state.fallback || {}).filter((f) => f.bids || f.released.length).map(
+    (f) => el("p", `${_("Custodian shares")}: ${f.released.length}/${f.threshold} (${f.released.join(", ")}) · ${_("bids waiting")}: ${f.bids}`)));
+  const items = (state.tender.readout_items || []).map((i) => i.key);
+  fill(document.querySelector("#readout tbody"), Object.entries(state.readout || {}).map(([, row]) => {
+    const tr = el("tr");
+    const confirmation = (state.confirmations || {})[String(row.bidder)];
+    tr.append(el("td", row.lot_number), el("td", row.bidder_name),
+      ...items.map((k) => el("td", row.items && row.items[k] !== undefined ? row.items[k] : "—")),
+      el("td", row.outcome ? `${row.status} (${row.outcome})` : row.status), el("td", row.deposit || "—"),
+      el("td", confirmation ? confirmation.kind : "—"));
+    return tr;
+  }));
+  fill($("objections"), Object.entries(state.objections || {}).map(([id, o]) => {
+    const li = el("li");
+    li.append(el("strong", o.org_name), `: ${o.text}`);
+    if (o.answer) li.append(el("br"), `${_("Answer")}: ${o.answer}`);
+    else if (config.host) {
+      const button = el("button", _("Answer"), { type: "button", class: "link" });
+      button.addEventListener("click", () => {
+        const answer = window.prompt(_("Your answer (recorded in the opening record)"));
+        if (answer) run("answer_objection", { objection: Number(id), answer });
+      });
+      li.append(" ", button);
+    }
+    return li;
+  }));
+  fill($("my-bid-list"), Object.entries(mine).map(([id, b]) => {
+    const li = el("li", `${_("Lot")} ${b.lot_number} · SHA-256 ${b.envelope_sha256.slice(0, 16)}… · ${b.status}`
+      + (b.last_error ? ` · ${b.last_error}` : ""));
+    if (state.state === "decrypting" && (b.status === "pending" || b.status === "fallback")) {
+      const button = el("button", _("Decrypt and release"), { type: "button", class: "button" });
+      button.addEventListener("click", () => releaseDek(Number(id), b));
+      li.append(" ", button);
+    }
+    return li;
+  }));
+  $("last-id").textContent = stream.lastId;
+}
+
+async function run(type, fields = {}) {
+  try {
+    const result = await stream.command(type, fields);
+    say(message, `${type}: ${_("done")}${result && result.state ? ` (${result.state})` : ""}`);
+  } catch (err) {
+    say(message, err.message, true);
+  }
+}
+
+async function releaseDek(bidId, entry) {
+  try {
+    const key = await readKey($("dec-keyfile"), $("dec-password"), sbe1);
+    const response = await fetch(entry.header_url, { credentials: "same-origin" });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    const dek = await sbe1.unwrapDek(new Uint8Array(await response.arrayBuffer()), key, { kind: "bidder" });
+    await run("release_dek", { bid: bidId, dek: sbe1.b64encode(dek) });
+  } catch (err) {
+    say(message, err.message, true);
+  }
+}
+
+async function releaseShare() {
+  try {
+    const key = await readKey($("cust-keyfile"), $("cust-password"), sbe1);
+    const response = await fetch(config.sharesUrl, { credentials: "same-origin" });
+    const shares = await response.json();
+    if (!shares.length) throw new Error(_("You hold no share of this tender's opening keys."));
+    for (const share of shares) {
+      const released = await sbe1.decryptShare(share.container, key);
+      await run("submit_share", { share: released.json });
+    }
+  } catch (err) {
+    say(message, err.message, true);
+  }
+}
+
+function tick() {
+  const ends = state.phase_ends_at ? new Date(state.phase_ends_at).getTime() : null;
+  if (!ends) { $("countdown").textContent = "—"; return; }
+  const left = Math.max(0, Math.round((ends - (Date.now() + offset)) / 1000));
+  const h = Math.floor(left / 3600), m = Math.floor((left % 3600) / 60), s = left % 60;
+  $("countdown").textContent = `${h ? `${h}:` : ""}${String(m).padStart(2, "0")}:${String(s).padStart(2, "0")}`;
+  if (left === 0 && !tick.asked) { tick.asked = true; setTimeout(() => { stream.send({ type: "snapshot" }); tick.asked = false; }, 3000); }
+}
+
+const scheme = window.location.protocol === "https:" ? "wss" : "ws";
+const stream = new RoomStream({
+  url: `${scheme}://${window.location.host}${config.ws}`,
+  onState: (s) => { state = s; render(); },
+  onStatus: (s) => { $("conn").textContent = _(s); },
+}).connect();
+
+document.querySelectorAll("[data-cmd]").forEach((b) => b.addEventListener("click", () => run(b.dataset.cmd)));
+$("release-share").addEventListener("click", releaseShare);
+$("objection-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  run("raise_objection", { text: $("objection-text").value });
+  $("objection-text").value = "";
+});
+render();
+setInterval(tick, 1000);
