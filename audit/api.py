@@ -283,3 +283,138 @@ class ExportView(APIView):
         response = StreamingHttpResponse(bundle.chunks(), content_type="application/x-ndjson; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{bundle.filename}"'
         return response
+
+
+# --- Supervisor replay, live supervision, collusion signals (docs/audit.md) ---------------------------
+
+class ReplayInput(serializers.Serializer):
+    at = serializers.IntegerField(min_value=1, max_value=_MAX_SIZE, required=False,
+                                  help_text="seq of the event to show the state at (default: the last shown)")
+    actor = serializers.CharField(max_length=64, required=False, help_text="only events by this actor")
+    kind = serializers.RegexField(r"^[a-z][a-z0-9_.]{0,99}$", required=False,
+                                  help_text='only events of this kind ("objection") or action ("objection.raised")')
+    events = serializers.BooleanField(required=False, default=True, help_text="include the timeline")
+
+
+class ReplayOutput(serializers.Serializer):
+    tender = serializers.CharField()
+    total = serializers.IntegerField(help_text="events of the tender")
+    failed = serializers.IntegerField(help_text="events failing a check")
+    at = serializers.IntegerField(allow_null=True)
+    filters = serializers.DictField()
+    actors = serializers.ListField(child=serializers.CharField())
+    kinds = serializers.ListField(child=serializers.CharField())
+    checkpoint = serializers.DictField(help_text="{tree_size, root_hash, signature_ok, problem}")
+    selected = serializers.DictField(allow_null=True)
+    neighbours = serializers.DictField(help_text="seqs of the first, previous, next and last shown events")
+    state = serializers.DictField(help_text="the tender as rebuilt from its events up to `at`")
+    summary = serializers.DictField()
+    events = serializers.ListField(child=serializers.DictField(), required=False,
+                                   help_text="{seq, ts, actor, action, kind, object, data, prev, hash, "
+                                             "interpreted, verification: {ok, status, leaf, link, inclusion, "
+                                             "problems}}")
+
+
+class TenderReplayView(APIView):
+    """One tender's audit trail replayed: each event checked (leaf hash, chain link, inclusion in
+    the latest signed checkpoint) and the tender's state rebuilt from the events up to `at`
+    (supervisors)."""
+
+    permission_classes = [IsAuthenticated, CanViewEvents]
+
+    @extend_schema(parameters=[ReplayInput], responses=ReplayOutput)
+    def get(self, request, tender: int):
+        from audit.replay import tender_replay
+
+        params = _parse(ReplayInput, request)
+        replay = tender_replay(tender=tender, at=params.get("at"), actor=params.get("actor", ""),
+                               kind=params.get("kind", ""))
+        return Response(replay.as_dict(with_events=params["events"]))
+
+
+class CanViewSupervision(Allowed):
+    action = "supervision.view"
+
+
+class CanViewCollusion(Allowed):
+    action = "collusion.view"
+
+
+class SupervisionOverviewOutput(serializers.Serializer):
+    rooms = serializers.ListField(child=serializers.DictField())
+    draws = serializers.ListField(child=serializers.DictField())
+    warnings = serializers.ListField(child=serializers.DictField(),
+                                     help_text="{key, level: red|yellow, kind, tender, tender_code, subject, "
+                                               "due_at, detail}")
+    counts = serializers.DictField()
+    computed_at = serializers.CharField()
+
+
+class SupervisionOverviewView(APIView):
+    """Active opening rooms, draws in progress and red/yellow warnings, computed now (supervisors).
+    The live version is the WebSocket /ws/supervision/."""
+
+    permission_classes = [IsAuthenticated, CanViewSupervision]
+
+    @extend_schema(responses=SupervisionOverviewOutput)
+    def get(self, request):
+        from audit.supervision import supervision_overview
+
+        return Response(supervision_overview())
+
+
+class CollusionSignalOutput(serializers.Serializer):
+    kind = serializers.CharField()
+    severity = serializers.CharField()
+    lot = serializers.IntegerField(allow_null=True)
+    bidders = serializers.ListField(child=serializers.IntegerField())
+    evidence = serializers.DictField()
+
+
+class CollusionRunOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    tender = serializers.IntegerField(source="tender_id")
+    computed_at = serializers.DateTimeField()
+    trigger = serializers.CharField()
+    actor = serializers.CharField()
+    sources = serializers.DictField()
+    counts = serializers.DictField()
+    evidence_sha256 = serializers.CharField()
+    audit_seq = serializers.IntegerField(allow_null=True)
+    signals = CollusionSignalOutput(many=True, source="signals.all")
+
+
+def _tender_or_404(pk: int):
+    from trading.models import Tender
+
+    tender = Tender.objects.filter(pk=pk).first()
+    if tender is None:
+        raise NotFoundError(f"No tender {pk}.")
+    return tender
+
+
+class TenderCollusionView(APIView):
+    """GET: the latest collusion check of a tender with its signals and their evidence.
+    POST: compute the signals now (after the bid deadline). Supervisors only."""
+
+    permission_classes = [IsAuthenticated, CanViewCollusion]
+
+    @extend_schema(responses=CollusionRunOutput)
+    def get(self, request, tender: int):
+        from audit.collusion import collusion_latest
+
+        tender_obj = _tender_or_404(tender)
+        run = collusion_latest(tender_id=tender_obj.pk)
+        if run is None:
+            raise NotFoundError(f"Tender {tender} has not been checked yet.")
+        return Response(CollusionRunOutput(run).data)
+
+    @extend_schema(request=None, responses={201: CollusionRunOutput})
+    def post(self, request, tender: int):
+        from accounts.policy import authorize
+        from audit.collusion import collusion_check
+
+        tender_obj = _tender_or_404(tender)
+        authorize(request.user, "collusion.compute", tender_obj)
+        run = collusion_check(actor=request.user, tender=tender_obj, trigger="supervisor")
+        return Response(CollusionRunOutput(run).data, status=201)

@@ -14,4 +14,8 @@ urlpatterns = [
     re_path(r"^audit/events/?$", api.EventListView.as_view(), name="audit-events"),
     path("audit/events/<int:seq>", api.EventDetailView.as_view(), name="audit-event"),
     path("audit/export", api.ExportView.as_view(), name="audit-export"),
+    # supervisor replay, live supervision, collusion signals
+    path("audit/tenders/<int:tender>/replay", api.TenderReplayView.as_view(), name="audit-tender-replay"),
+    path("audit/tenders/<int:tender>/collusion", api.TenderCollusionView.as_view(), name="audit-tender-collusion"),
+    path("audit/supervision", api.SupervisionOverviewView.as_view(), name="audit-supervision"),
 ]

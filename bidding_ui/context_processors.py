@@ -15,6 +15,7 @@ NAVIGATION: list[tuple[str, object, tuple[str, ...]]] = [
     ("tendering:agent_home", _("Agent workspace"), (Role.AGENT, Role.TENDERER)),
     ("tendering:bidder_home", _("Bidder workspace"), (Role.BIDDER,)),
     ("tendering:supervisor_tenders", _("Supervision"), (Role.SUPERVISOR,)),
+    ("supervision:dashboard", _("Live supervision"), (Role.SUPERVISOR,)),
     ("admin:index", _("Back office"), (Role.PLATFORM_ADMIN,)),
 ]
 

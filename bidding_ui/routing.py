@@ -5,3 +5,8 @@ websocket_urlpatterns: list = []
 from bidding_ui.consumers.opening import OpeningRoomConsumer  # noqa: E402
 
 websocket_urlpatterns += [path("ws/opening/<int:tender_id>/", OpeningRoomConsumer.as_asgi())]
+
+# Live supervision dashboard (supervisors): bidding_ui/consumers/supervision.py
+from bidding_ui.consumers.supervision import SupervisionConsumer  # noqa: E402
+
+websocket_urlpatterns.append(path("ws/supervision/", SupervisionConsumer.as_asgi()))

@@ -1,0 +1,142 @@
+"""Supervision pages: the live dashboard, the replay of a tender's audit trail, collusion signals.
+
+Thin views over audit/replay.py, audit/supervision.py and audit/collusion.py; permissions are
+the policy rules "supervision.view", "audit.view_events", "collusion.view" and
+"collusion.compute" (audit/policies.py): supervisors only.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accounts.policy import can
+from audit.collusion import KINDS as SIGNAL_KINDS
+from audit.collusion import collusion_check, collusion_latest
+from audit.models import CollusionRun
+from audit.replay import tender_replay
+from audit.replay_reducers import summary
+from audit.supervision import supervision_overview
+from bidding_ui.views_tendering import _attempt, page_view
+from trading.models import Tender, TenderStatus
+
+WARNING_LABELS = {
+    "objection_reply": gettext_lazy("Objection reply"),
+    "step_overdue": gettext_lazy("Scheduled step overdue"),
+    "step_failing": gettext_lazy("Scheduled step failing"),
+    "step_waiting": gettext_lazy("Scheduled step waiting"),
+    "deposit_refund": gettext_lazy("Deposit refund"),
+    "deposit_refund_failed": gettext_lazy("Deposit refund failed at the bank"),
+    "expert_pool_exhausted": gettext_lazy("Expert pool exhausted"),
+    "expert_draw_closed": gettext_lazy("Seat vacated after the draw closed"),
+}
+LEVEL_LABELS = {"red": gettext_lazy("Red warning"), "yellow": gettext_lazy("Yellow warning")}
+
+
+def _int_param(request, name: str) -> int | None:
+    value = request.GET.get(name, "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 18:
+        raise Http404(_("Bad parameter %(name)s.") % {"name": name})
+    return int(value)
+
+
+def _labels() -> dict:
+    return {
+        "warnings": {k: str(v) for k, v in WARNING_LABELS.items()},
+        "levels": {k: str(v) for k, v in LEVEL_LABELS.items()},
+        "statuses": {k: str(v) for k, v in TenderStatus.choices},
+        "none": _("None."),
+        "live": _("Live"),
+        "offline": _("Disconnected, reconnecting…"),
+        "replay": _("Replay"),
+        "signals": _("Signals"),
+        "new_red": _("New red warning"),
+        "updated": _("Updated"),
+    }
+
+
+@page_view("supervision.view")
+def dashboard(request):
+    overview = supervision_overview()
+    for warning in overview["warnings"]:
+        warning["label"] = WARNING_LABELS.get(warning["kind"], warning["kind"])
+    return render(request, "audit/dashboard.html", {"overview": overview, "labels": _labels(),
+                                                    "level_labels": LEVEL_LABELS})
+
+
+@page_view("audit.view_events")
+def tender_replay_page(request, pk: int):
+    at = _int_param(request, "at")
+    actor = request.GET.get("actor", "").strip()[:64]
+    kind = request.GET.get("kind", "").strip()[:100]
+    replay = tender_replay(tender=pk, at=at, actor=actor, kind=kind)
+    context = {
+        "tender_id": pk, "tender": Tender.objects.filter(pk=pk).first(), "replay": replay,
+        "state": replay.state, "summary": summary(replay.state), "selected": replay.selected,
+        "neighbours": replay.neighbours(), "statuses": dict(TenderStatus.choices),
+        "selected_data": json.dumps(replay.selected.event.data, indent=2, ensure_ascii=False, sort_keys=True)
+        if replay.selected else "",
+    }
+    if request.GET.get("partial") == "state":
+        return render(request, "audit/_replay_state.html", context)
+    return render(request, "audit/replay.html", context)
+
+
+def _evidence_lines(value) -> list[str]:
+    """Evidence values as lines of text: {bidder: x} → "bidder: x", lists item by item."""
+    if isinstance(value, dict):
+        return [f"{k}: {_flat(v)}" for k, v in value.items()] or ["—"]
+    if isinstance(value, list):
+        return [_flat(v) for v in value] or ["—"]
+    return [_flat(value)]
+
+
+def _flat(value) -> str:
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_flat(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(_flat(v) for v in value)
+    return str(value)
+
+
+@page_view("collusion.view")
+def tender_signals(request, pk: int):
+    tender = Tender.objects.filter(pk=pk).first()
+    if tender is None:
+        raise Http404(_("No such tender."))
+    run = collusion_latest(tender_id=tender.pk)
+    signals = []
+    if run is not None:
+        for signal in run.signals.all():
+            info = SIGNAL_KINDS.get(signal.kind, {})
+            names = signal.evidence.get("bidder_names", {})
+            signals.append({"signal": signal, "label": info.get("label", signal.kind), "basis": info.get("basis", ""),
+                            "bidders": [names.get(str(b)) or f"#{b}" for b in signal.bidders],
+                            "evidence": [(k, _evidence_lines(v)) for k, v in signal.evidence.items()
+                                         if k != "bidder_names"]})
+    history = CollusionRun.objects.filter(tender_id=tender.pk).order_by("-computed_at", "-pk")[:20]
+    return render(request, "audit/signals.html", {
+        "tender": tender, "run": run, "signals": signals, "history": history, "kinds": SIGNAL_KINDS,
+        "can_compute": can(request.user, "collusion.compute", tender) and tender.bidding_closed_at is not None,
+    })
+
+
+@require_POST
+@page_view("collusion.view")
+def tender_signals_compute(request, pk: int):
+    tender = Tender.objects.filter(pk=pk).first()
+    if tender is None:
+        raise Http404(_("No such tender."))
+    if not can(request.user, "collusion.compute", tender):
+        raise PermissionDenied
+    _attempt(request, lambda: collusion_check(actor=request.user, tender=tender, trigger="supervisor"),
+             _("Collusion signals computed."))
+    return redirect("supervision:tender_signals", pk=tender.pk)
