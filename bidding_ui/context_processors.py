@@ -16,6 +16,9 @@ NAVIGATION: list[tuple[str, object, tuple[str, ...]]] = [
     ("tendering:bidder_home", _("Bidder workspace"), (Role.BIDDER,)),
     ("tendering:supervisor_tenders", _("Supervision"), (Role.SUPERVISOR,)),
     ("supervision:dashboard", _("Live supervision"), (Role.SUPERVISOR,)),
+    ("experts:agent_draws", _("Expert draws"), (Role.AGENT, Role.TENDERER)),
+    ("experts:inbox", _("My assignments"), (Role.EXPERT,)),
+    ("experts:supervisor_draws", _("Expert draws"), (Role.SUPERVISOR,)),
     ("admin:index", _("Back office"), (Role.PLATFORM_ADMIN,)),
 ]
 

@@ -1,5 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ExpertsConfig(AppConfig):
     name = "experts"
+    verbose_name = _("Experts")
+
+    def ready(self) -> None:
+        from experts import policies, steps  # noqa: F401  (register policy rules and step handlers)

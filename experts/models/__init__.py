@@ -1,0 +1,56 @@
+"""Expert app models, one module per concept."""
+
+from experts.models.draw import (
+    ALGORITHM,
+    BOOKING,
+    IN_PROGRESS,
+    Assignment,
+    AssignmentStatus,
+    Draw,
+    DrawLine,
+    DrawnAs,
+    DrawStatus,
+    DrawWarning,
+    WarningKind,
+)
+from experts.models.messaging import Channel, InboundMessage, Notification, NotificationStatus
+from experts.models.pool import (
+    EmploymentPosition,
+    Expert,
+    ExpertEmployment,
+    ExpertLeave,
+    ExpertRelative,
+    ExpertSpecialty,
+    ExpertStatus,
+    PanelRecord,
+    Specialty,
+    SpecialtyCategory,
+)
+
+__all__ = [
+    "ALGORITHM",
+    "BOOKING",
+    "IN_PROGRESS",
+    "Assignment",
+    "AssignmentStatus",
+    "Channel",
+    "Draw",
+    "DrawLine",
+    "DrawStatus",
+    "DrawWarning",
+    "DrawnAs",
+    "EmploymentPosition",
+    "Expert",
+    "ExpertEmployment",
+    "ExpertLeave",
+    "ExpertRelative",
+    "ExpertSpecialty",
+    "ExpertStatus",
+    "InboundMessage",
+    "Notification",
+    "NotificationStatus",
+    "PanelRecord",
+    "Specialty",
+    "SpecialtyCategory",
+    "WarningKind",
+]

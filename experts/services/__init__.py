@@ -1,0 +1,1 @@
+"""Expert app write services, one module per concept (docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""A stand-in SMS/voice gateway for demos and tests (experts/simulator/server.py)."""
