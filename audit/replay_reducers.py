@@ -74,6 +74,7 @@ def initial_state(tender: int | str | None = None) -> State:
         "opening": {"state": None, "steps": []},
         "draws": {},
         "deposits": {"accounts": 0, "guarantees": 0, "refunds_scheduled": 0, "refunds_overdue": 0, "other": {}},
+        "evaluation": {"steps": [], "counts": {}},
         "collusion_checks": [],
         "not_interpreted": [],
         "events": 0,
@@ -448,6 +449,27 @@ def _expert_panel_event(state: State, event: Event) -> None:
     if event["action"] == "expert_panel.revealed":
         draw["panel_revealed"] = True
         draw["panel_size"] = len(data.get("members") or ())
+
+
+# --- evaluation, publicity, complaints, award, contract ------------------------------------------------
+
+def _evaluation_event(state: State, event: Event) -> None:
+    """The steps after the opening, in order, with a count per action (the status moves through
+    `tender.status_changed`)."""
+    evaluation = state["evaluation"]
+    action = event["action"]
+    evaluation["counts"][action] = evaluation["counts"].get(action, 0) + 1
+    step = {"seq": event.get("seq"), "ts": event.get("ts"), "action": action}
+    data = event["data"]
+    for name in ("lot", "report", "sha256", "late", "outcome", "decision", "status"):
+        if name in data and (data[name] is None or isinstance(data[name], (str, int, bool))):
+            step[name] = data[name]
+    evaluation["steps"].append(step)
+
+
+for _prefix in ("evaluation", "evaluation_criteria", "evaluation_report", "candidate_publicity",
+                "publicity_objection", "complaint", "award", "contract", "deposit_refunds"):
+    family(_prefix)(_evaluation_event)
 
 
 # --- supervision ---------------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ Warning levels (all periods divided by the sandbox acceleration, trading.rules.a
   condition, e.g. a suspended tender; the reason is shown) is yellow once due for longer than the
   grace; any other step left pending longer than the grace after its due time is red (the sweep
   is not running it);
+- candidate publicity objection reply, complaint acceptance and decision, contract after the
+  award (trading.evaluation): yellow when due within `SUPERVISION_YELLOW_DAYS`, red when overdue;
 - expert draw warning (experts.DrawWarning, not acknowledged): red for a pool exhausted,
   yellow for a seat vacated after the draw was closed;
 - deposit refund (trading.deposits RefundInstruction, pending or sent to the bank): yellow when
@@ -197,6 +199,49 @@ def deposit_refund_warnings(now: datetime) -> Iterable[SupervisionWarning]:
             tender_code=warning.tender.code if warning.tender_id else "",
             subject=f"trading.refundinstruction:{warning.instruction_id}", due_at=warning.raised_at,
             detail=warning.message[:300])
+
+
+def _evaluation_models():
+    try:
+        from trading.evaluation import models
+    except ImportError:
+        return None
+    names = ("PublicityObjection", "PublicityObjectionStatus", "Complaint", "ComplaintStatus", "Award", "AwardStatus")
+    return models if all(hasattr(models, n) for n in names) else None
+
+
+@warning_source("evaluation")
+def evaluation_warnings(now: datetime) -> Iterable[SupervisionWarning]:
+    """Replies to objections during the candidate publicity (实施条例 Art 54), acceptance and decision
+    of complaints (Art 61) and the contract after the award (招标投标法 Art 46), by their due times."""
+    models = _evaluation_models()
+    if models is None:
+        return
+    window = yellow_window()
+    limit = now + window
+    due: list[tuple[str, str, Any, str, datetime]] = []
+    open_objections = models.PublicityObjection.objects.filter(
+        status=models.PublicityObjectionStatus.OPEN, reply_due_at__lte=limit).select_related("tender")
+    for o in open_objections:
+        due.append((f"publicity_objection:{o.pk}", "publicity_objection_reply", o.tender,
+                    f"evaluation.publicityobjection:{o.pk}", o.reply_due_at))
+    filed, accepted = models.ComplaintStatus.FILED, models.ComplaintStatus.ACCEPTED
+    for c in models.Complaint.objects.filter(status__in=(filed, accepted)).select_related("tender"):
+        if c.status == filed and c.accept_due_at <= limit:
+            due.append((f"complaint_acceptance:{c.pk}", "complaint_acceptance", c.tender,
+                        f"evaluation.complaint:{c.pk}", c.accept_due_at))
+        elif c.status == accepted and c.decide_due_at is not None and c.decide_due_at <= limit:
+            due.append((f"complaint_decision:{c.pk}", "complaint_decision", c.tender,
+                        f"evaluation.complaint:{c.pk}", c.decide_due_at))
+    awards = models.Award.objects.filter(status=models.AwardStatus.ACTIVE, contract_due_at__lte=limit).select_related(
+        "tender")
+    for a in awards:
+        due.append((f"contract:{a.pk}", "contract_signing", a.tender, f"evaluation.award:{a.pk}", a.contract_due_at))
+    for key, kind, tender, subject, due_at in due:
+        level = due_level(due_at, now, window)
+        if level:
+            yield SupervisionWarning(key=key, level=level, kind=kind, tender=tender.pk, tender_code=tender.code,
+                                     subject=subject, due_at=due_at)
 
 
 @warning_source("expert_draws")

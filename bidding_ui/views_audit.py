@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.policy import can
+from audit.canonical import format_timestamp
 from audit.collusion import KINDS as SIGNAL_KINDS
 from audit.collusion import collusion_check, collusion_latest
 from audit.models import CollusionRun
@@ -33,6 +34,10 @@ WARNING_LABELS = {
     "step_waiting": gettext_lazy("Scheduled step waiting"),
     "deposit_refund": gettext_lazy("Deposit refund"),
     "deposit_refund_failed": gettext_lazy("Deposit refund failed at the bank"),
+    "publicity_objection_reply": gettext_lazy("Reply to an objection during the candidate publicity"),
+    "complaint_acceptance": gettext_lazy("Complaint acceptance"),
+    "complaint_decision": gettext_lazy("Complaint decision"),
+    "contract_signing": gettext_lazy("Contract signing after the award"),
     "expert_pool_exhausted": gettext_lazy("Expert pool exhausted"),
     "expert_draw_closed": gettext_lazy("Seat vacated after the draw closed"),
 }
@@ -82,6 +87,7 @@ def tender_replay_page(request, pk: int):
         "tender_id": pk, "tender": Tender.objects.filter(pk=pk).first(), "replay": replay,
         "state": replay.state, "summary": summary(replay.state), "selected": replay.selected,
         "neighbours": replay.neighbours(), "statuses": dict(TenderStatus.choices),
+        "selected_ts": format_timestamp(replay.selected.event.ts) if replay.selected else "",
         "selected_data": json.dumps(replay.selected.event.data, indent=2, ensure_ascii=False, sort_keys=True)
         if replay.selected else "",
     }

@@ -32,6 +32,7 @@ from audit.collusion import (
 )
 from audit.models import AuditEvent, CollusionRun
 from tests.trading.conftest import _english, _media_root, cast, clock, make_draft, published  # noqa: F401
+from tests.trading.deposits.conftest import _bank_settings, make_transfer, notify, registered  # noqa: F401
 
 SHA = {name: hashlib.sha256(name.encode()).hexdigest() for name in ("a", "b", "c", "d", "doc")}
 
@@ -281,6 +282,22 @@ def test_no_signal_for_independent_bids(published, cast, clock):
     run = collusion.collusion_check(actor=cast.supervisor, tender=published)
     assert list(run.signals.all()) == [] and run.counts == {} and run.trigger == "supervisor"
     assert AuditEvent.objects.get(action="collusion.checked").actor == str(cast.supervisor.pk)
+
+
+def test_deposits_paid_from_one_account(registered, notify, clock, cast):
+    from trading.services.scheduling import steps_run_due
+
+    tender, regs = registered
+    shared = "6222 0300 0000 7788"
+    for reg, payer in zip(regs, [shared, shared.replace(" ", ""), None], strict=True):
+        notify(make_transfer(reg.deposit_account, payer=payer))
+    clock.move_to(tender.bid_deadline + timedelta(seconds=1))
+    steps_run_due()  # the deadline (no bids: the opening fails, bidding is closed)
+    run = collusion.collusion_check(actor=cast.supervisor, tender=tender)
+    (signal,) = run.signals.all()
+    assert signal.kind == "shared_payer_account" and signal.severity == "red"
+    assert signal.bidders == sorted(r.bidder_id for r in regs[:2])
+    assert signal.evidence["payer_account"] == "6222030000007788" and run.sources["deposits"] == {"arrivals": 3}
 
 
 def test_not_before_the_deadline(published, cast):

@@ -17,6 +17,7 @@ from audit.replay import tender_replay
 from audit.replay_reducers import fold, interpreted, summary
 from tests.audit.tamper import guard_off, rewrite
 from tests.audit.test_collusion import opened  # noqa: F401
+from tests.evaluation.conftest import fake, make_world  # noqa: F401
 from tests.trading.conftest import _english, _media_root, cast, clock, make_draft, published  # noqa: F401
 from trading.models import TenderStatus
 from trading.services.objections import objection_raise, objection_reply
@@ -271,3 +272,28 @@ def test_bids_and_the_opening_are_rebuilt_from_the_log(opened, cast):
     (sealed,) = first.state["bids"].values()
     assert sealed["status"] == "received" and "readout" not in sealed and sealed["bidder_hash"]
     assert cast.bidder_orgs[0].name not in json.dumps(first.state)
+
+
+def test_evaluation_publicity_and_award_are_followed(make_world, fake, clock):
+    from tests.evaluation.helpers import concluded
+    from trading.evaluation.services import award as award_services
+    from trading.evaluation.services import publicity as pub
+    from trading.services.scheduling import steps_run_due
+
+    w = make_world()
+    concluded(w, fake)
+    publicity = pub.publicity_start(actor=w.agent, tender=w.tender)
+    objection = pub.publicity_objection_raise(actor=w.bidders[3], tender=w.tender, text="Too low.")
+    pub.publicity_objection_reply(actor=w.tenderer, objection=objection, reply="Explained.")
+    clock.move_to(publicity.ends_at + timedelta(seconds=1))
+    steps_run_due()
+    award_services.award_publish(actor=w.agent, tender=w.tender)
+    replay = tender_replay(tender=w.tender.pk)
+    state = replay.state
+    assert state["not_interpreted"] == [] and replay.failed == 0
+    counts = state["evaluation"]["counts"]
+    assert counts["candidate_publicity.started"] == 1 and counts["publicity_objection.raised"] == 1
+    assert counts["publicity_objection.replied"] == 1 and counts["award.published"] == 1
+    assert state["status"] == w.tender.status == "awarded"
+    suspended = tender_replay(tender=w.tender.pk, at=_seq_of(w.tender, "publicity_objection.raised") + 1).state
+    assert suspended["status"] == "suspended" and suspended["suspended_from"] == "publicity"

@@ -20,7 +20,9 @@ from audit import supervision
 from audit.supervision import RED, YELLOW, due_level, step_level, supervision_refresh, supervision_warnings
 from bidding_ui.consumers.supervision import SupervisionConsumer
 from bidding_ui.models import StreamEvent
+from tests.evaluation.conftest import fake, make_world  # noqa: F401
 from tests.trading.conftest import _english, _media_root, cast, clock, make_draft, published  # noqa: F401
+from tests.trading.deposits.conftest import _bank_settings, make_transfer, notify, registered  # noqa: F401
 from trading.models import ScheduledStep
 from trading.services.objections import objection_raise, objection_reply
 from trading.services.scheduling import step_run_one, step_schedule
@@ -147,6 +149,80 @@ def test_a_broken_source_does_not_blind_the_others(published, cast, clock, monke
 
     monkeypatch.setitem(supervision._SOURCES, "broken", broken)
     assert _levels()[f"objection:{objection.pk}"] == RED
+
+
+def _paid_and_withdrawn(registered, notify, clock):
+    from trading.deposits import services as deposit_services
+    from trading.models import RefundInstruction
+    from trading.services.scheduling import steps_run_due
+
+    tender, regs = registered
+    for reg in regs:
+        assert notify(make_transfer(reg.deposit_account)).json()["status"] == "paid"
+    deposit_services.deposit_refunds_schedule_after_withdrawal(registration=regs[0], withdrawn_at=clock.now())
+    steps_run_due()
+    return tender, RefundInstruction.objects.get(account__registration=regs[0])
+
+
+def test_deposit_refund_turns_yellow_then_red(registered, notify, clock):
+    tender, instruction = _paid_and_withdrawn(registered, notify, clock)
+    key, due = f"refund:{instruction.pk}", instruction.due_at
+    assert key not in _levels(due - DAY - MICRO)
+    assert _levels(due - DAY)[key] == YELLOW
+    assert _levels(due + MICRO)[key] == RED
+    warning = next(w for w in supervision_warnings(now=due + MICRO) if w.key == key)
+    assert warning.kind == "deposit_refund" and warning.tender == tender.pk and instruction.reference in warning.detail
+
+
+def test_refund_failed_at_the_bank_is_red(registered, notify, clock):
+    from trading.models import DepositWarning
+
+    _, instruction = _paid_and_withdrawn(registered, notify, clock)
+    failed = make_transfer(instruction.account, str(instruction.total), kind="refund", reference=instruction.reference,
+                           status="failed", number=instruction.from_account, payer=instruction.payee_account)
+    assert notify(failed).json()["result"] == "refund_failed"
+    warning = DepositWarning.objects.get(kind="refund_failed")
+    levels = _levels()
+    assert levels[f"deposit_warning:{warning.pk}"] == RED and f"refund:{instruction.pk}" not in levels
+
+
+def test_publicity_objection_complaint_and_contract_due_times(make_world, fake, clock):
+    from tests.evaluation.helpers import concluded
+    from trading.evaluation.services import award as award_services
+    from trading.evaluation.services import publicity as pub
+    from trading.services.scheduling import steps_run_due
+
+    w = make_world()
+    concluded(w, fake)
+    publicity = pub.publicity_start(actor=w.agent, tender=w.tender)
+    objection = pub.publicity_objection_raise(actor=w.bidders[3], tender=w.tender, text="C's price is too low.")
+    key, due = f"publicity_objection:{objection.pk}", objection.reply_due_at
+    assert key not in _levels(due - DAY - MICRO)
+    assert _levels(due - DAY)[key] == YELLOW and _levels(due + MICRO)[key] == RED
+    clock.advance(days=1)
+    pub.publicity_objection_reply(actor=w.tenderer, objection=objection, reply="C explained its price.")
+    assert key not in _levels(due + MICRO)
+    objection.refresh_from_db()
+
+    complaint = pub.complaint_file(actor=w.bidders[3], tender=w.tender, text="The reply ignores clause 4.",
+                                   objection=objection)
+    accept_key = f"complaint_acceptance:{complaint.pk}"
+    assert _levels(complaint.accept_due_at)[accept_key] == YELLOW
+    assert _levels(complaint.accept_due_at + MICRO)[accept_key] == RED
+    complaint = pub.complaint_accept(actor=w.supervisor, complaint=complaint)
+    decide_key = f"complaint_decision:{complaint.pk}"
+    levels = _levels(complaint.decide_due_at + MICRO)
+    assert accept_key not in levels and levels[decide_key] == RED
+    pub.complaint_decide(actor=w.supervisor, complaint=complaint, decision="dismissed", text="Complies.")
+    assert decide_key not in _levels(complaint.decide_due_at + MICRO)
+
+    clock.move_to(publicity.ends_at + SECOND)
+    steps_run_due()
+    (award, *_) = award_services.award_publish(actor=w.agent, tender=w.tender)
+    contract_key = f"contract:{award.pk}"
+    assert contract_key not in _levels(award.contract_due_at - DAY - MICRO)
+    warning = next(w for w in supervision_warnings(now=award.contract_due_at + MICRO) if w.key == contract_key)
+    assert warning.level == RED and warning.kind == "contract_signing" and warning.tender == w.tender.pk
 
 
 # --- rooms ------------------------------------------------------------------------------------------
