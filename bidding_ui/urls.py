@@ -11,5 +11,6 @@ urlpatterns = [
     path("", include("bidding_ui.urls_tendering")),
     path("", include("bidding_ui.urls_experts")),
     path("", include("bidding_ui.urls_audit")),
+    path("", include("bidding_ui.urls_evaluation")),
     path("", include("bidding_ui.urls_opening")),
 ]

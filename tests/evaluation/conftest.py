@@ -16,6 +16,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone, translation
 
+from tests.trading.conftest import cast, make_draft, published  # noqa: F401  (fixtures of the real tenders)
 from trading import clock as trading_clock
 from trading.evaluation import sources
 
@@ -84,6 +85,9 @@ class FakeSources:
                 return sources.PanelSeat(seat, aid, 1000 + u.pk, u.pk, f"Expert {u.username}", f"{aid:064x}")
         return None
 
+    def draws_of_expert(self, user):
+        return [self.draw_id] if any(u.pk == user.pk for _seat, u in self.accepted.values()) else []
+
     def accepted_assignments(self, draw_id):
         return set(self.accepted)
 
@@ -110,7 +114,7 @@ class FakeSources:
 
     def install(self, monkeypatch) -> FakeSources:
         for name in ("readout_rows", "panel_for", "seat_of", "accepted_assignments", "assignment_end_reason",
-                     "reveal", "leave", "bidders_public", "opening_closed_at"):
+                     "reveal", "leave", "bidders_public", "opening_closed_at", "draws_of_expert"):
             monkeypatch.setattr(sources, name, getattr(self, name))
         return self
 

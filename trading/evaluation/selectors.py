@@ -41,15 +41,7 @@ def _sealed(message: str) -> NotPermitted:
 
 
 def _expert_draw_ids(user) -> list[int]:
-    try:
-        from experts.models import Assignment, AssignmentStatus
-    except ImportError:
-        return []
-    return list(
-        Assignment.objects.filter(expert__user_id=user.pk, status=AssignmentStatus.ACCEPTED)
-        .values_list("draw_id", flat=True)
-        .distinct()
-    )
+    return sources.draws_of_expert(user)
 
 
 def sessions_for(user) -> QuerySet[EvaluationSession]:

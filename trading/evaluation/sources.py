@@ -172,6 +172,19 @@ def seat_of(draw_id: int, user) -> PanelSeat | None:
     return PanelSeat(row.seat, row.pk, row.expert_id, row.expert.user_id, row.expert.name, row.identity_hash)
 
 
+def draws_of_expert(user) -> list[int]:
+    """The draws in which `user` (an expert's account) holds an accepted seat."""
+    try:
+        from experts.models import Assignment, AssignmentStatus
+    except ImportError:
+        return []
+    return list(
+        Assignment.objects.filter(expert__user_id=user.pk, status=AssignmentStatus.ACCEPTED)
+        .values_list("draw_id", flat=True)
+        .distinct()
+    )
+
+
 def accepted_assignments(draw_id: int) -> set[int]:
     Assignment, S, _Draw, _DS = _experts()
     return set(Assignment.objects.filter(draw_id=draw_id, status=S.ACCEPTED).values_list("pk", flat=True))
@@ -223,7 +236,9 @@ def deposit_entry_point(name: str):
     for module_name in DEPOSIT_MODULES:
         try:
             module = importlib.import_module(module_name)
-        except ImportError:
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name and not module_name.startswith(f"{exc.name}."):
+                raise  # the module exists but is broken: fail loudly
             continue
         fn = getattr(module, name, None)
         if callable(fn):
