@@ -21,6 +21,7 @@ from audit.supervision import RED, YELLOW, due_level, step_level, supervision_re
 from bidding_ui.consumers.supervision import SupervisionConsumer
 from bidding_ui.models import StreamEvent
 from tests.evaluation.conftest import fake, make_world  # noqa: F401
+from tests.experts.conftest import make_expert  # noqa: F401
 from tests.trading.conftest import _english, _media_root, cast, clock, make_draft, published  # noqa: F401
 from tests.trading.deposits.conftest import _bank_settings, make_transfer, notify, registered  # noqa: F401
 from trading.models import ScheduledStep
@@ -223,6 +224,33 @@ def test_publicity_objection_complaint_and_contract_due_times(make_world, fake, 
     assert contract_key not in _levels(award.contract_due_at - DAY - MICRO)
     warning = next(w for w in supervision_warnings(now=award.contract_due_at + MICRO) if w.key == contract_key)
     assert warning.level == RED and warning.kind == "contract_signing" and warning.tender == w.tender.pk
+
+
+def test_expert_draws_in_progress_and_pool_exhausted(make_org, make_user, make_expert):
+    from experts.models import DrawWarning, Specialty
+    from experts.services.draws import draw_start
+    from experts.specialties import specialties_load
+    from tests.experts.conftest import World as ExpertsWorld
+
+    if not Specialty.objects.exists():
+        specialties_load()
+    for _ in range(12):
+        make_expert("A0201")
+    for _ in range(8):
+        make_expert("D0101")
+    w = ExpertsWorld(make_org, make_user)
+    draw = draw_start(actor=w.agent, lot=w.lot, **w.request())
+    (row,) = supervision.draws_in_progress()
+    assert row["draw"] == draw.pk and row["code"] == w.tender.code and row["seats"] == 5
+    assert row["accepted"] == 0 and row["waiting"] == 5 and row["status"] in ("committed", "confirming")
+
+    short = ExpertsWorld(make_org, make_user)  # line 1 asks for 9 cost experts: only 8 exist
+    exhausted = draw_start(actor=short.agent, lot=short.lot, **short.request(lines=[
+        {"specialty": "A0201", "count": 2}, {"specialty": "D01", "count": 9}], committee_size=11))
+    warning = DrawWarning.objects.get(draw=exhausted)
+    found = next(x for x in supervision_warnings() if x.key == f"draw_warning:{warning.pk}")
+    assert found.level == RED and found.kind == "expert_pool_exhausted" and found.tender == short.tender.pk
+    assert [d["draw"] for d in supervision.draws_in_progress()] == [draw.pk]  # the exhausted one is not drawing
 
 
 # --- rooms ------------------------------------------------------------------------------------------
