@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 
-.PHONY: install run test test-fast lint bench messages clean
+.PHONY: install run test test-e2e test-fast lint bench messages clean
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
@@ -22,16 +22,39 @@ run: install
 test: install
 	$(PY) -m pytest
 
+# Browser end-to-end tests (docs/ui.md): Playwright for Python driving Debian's Chromium
+# (never `playwright install`; tests/e2e/conftest.py installs chromium with apt when root),
+# axe-core from npm pinned by tests/e2e/node/package-lock.json.
+PLAYWRIGHT_VERSION := 1.65.2
+E2E_STAMP := $(VENV)/.e2e-playwright-$(PLAYWRIGHT_VERSION)
+AXE_STAMP := tests/e2e/node/node_modules/.installed-$(shell sha1sum tests/e2e/node/package-lock.json | cut -c1-12)
+
+$(E2E_STAMP): $(STAMP)
+	$(PY) -m pip install -q playwright==$(PLAYWRIGHT_VERSION)
+	touch $@
+
+$(AXE_STAMP): tests/e2e/node/package-lock.json
+	npm ci --prefix tests/e2e/node --no-audit --no-fund --loglevel=error
+	touch $@
+
+test-e2e: install $(E2E_STAMP) $(AXE_STAMP)
+	$(PY) -m pytest -m e2e tests/e2e -rs
+
 lint: install
 	$(VENV)/bin/ruff check .
 
 bench: install
 	$(PY) bench/audit_bench.py
 
+# Translation catalogs (docs/ui.md, "Translations"): extract, then translate the new entries in
+# locale/zh_Hans/LC_MESSAGES/*.po, then run this again to compile the .mo files (committed).
+I18N_IGNORE := --ignore=.venv --ignore=var --ignore=node_modules --ignore=tests --ignore=test-artifacts --ignore=bench
 messages: install
-	$(PY) manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=var
-	$(PY) manage.py makemessages -d djangojs -l zh_Hans -l en --ignore=.venv --ignore=var
-	$(PY) manage.py compilemessages --ignore=.venv
+	mkdir -p locale
+	$(PY) manage.py makemessages -l zh_Hans -l en --add-location=file --no-obsolete $(I18N_IGNORE)
+	$(PY) manage.py makemessages -d djangojs -l zh_Hans -l en --add-location=file --no-obsolete $(I18N_IGNORE)
+	$(PY) manage.py compilemessages $(I18N_IGNORE)
+	@for po in locale/zh_Hans/LC_MESSAGES/*.po; do printf '%s: ' $$po; msgfmt --statistics -o /dev/null $$po; done
 
 clean:
 	rm -rf var

@@ -21,3 +21,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
+# Tests read English unless they ask for Chinese (Accept-Language, translation.override):
+# the platform's default is zh-hans, and the zh_Hans catalog (locale/) translates every
+# message. tests/bidding_ui/test_i18n.py checks the Chinese default explicitly.
+LANGUAGE_CODE = "en"
