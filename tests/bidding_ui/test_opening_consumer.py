@@ -183,3 +183,32 @@ def _end_phase(fake, tender):
     from tests.trading.sealed import end_phase
 
     end_phase(fake, tender)
+
+
+async def test_shared_tail_delivers_events_the_layer_never_carried(make_org, make_user, monkeypatch):
+    """One database poll per room feeds every socket that missed an event (e.g. published by the
+    Celery worker on the in-memory layer, or dropped by a full channel)."""
+    from unittest import mock
+
+    from django.db import transaction
+
+    from bidding_ui import streams
+    from bidding_ui.consumers.opening import OpeningRoomConsumer
+    from trading.opening.room import room_key
+
+    monkeypatch.setattr(OpeningRoomConsumer, "tail_seconds", 0.2)
+    s = await database_sync_to_async(scenario)(make_org, make_user, bidders=0)
+    clients = [await RoomClient(f"c{i}", AnonymousUser(), s.tender.pk).connect() for i in range(3)]
+
+    @database_sync_to_async
+    def publish_without_push():
+        with transaction.atomic(), mock.patch.object(streams, "_push"):
+            streams.stream_publish(key=room_key(s.tender.pk), kind="phase", audience=streams.PUBLIC,
+                                   payload={"state": "signing_in", "phase_started_at": None, "phase_ends_at": None})
+
+    await publish_without_push()
+    await pump_all(clients, quiet=1.0)
+    for client in clients:
+        assert client.last_id == 1 and client.state["state"] == "signing_in", client.name
+        await client.close()
+    assert not OpeningRoomConsumer._hubs  # the last socket stopped the room's hub
