@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
@@ -11,6 +12,7 @@ from rest_framework.views import APIView
 
 from accounts.policy import authorize
 from config.api import error_body
+from config.errors import NotPermitted
 from trading import selectors as trading_selectors
 from trading.evaluation import selectors
 from trading.evaluation import serializers as s
@@ -159,9 +161,7 @@ class DeclarationView(APIView):
 def _my_member(request, session):
     member = selectors.member_of(request.user, session)
     if member is None:
-        from config.errors import NotPermitted
-
-        raise NotPermitted("Sign in to the evaluation first.", code="not_signed_in")
+        raise NotPermitted(_("Sign in to the evaluation first."), code="not_signed_in")
     return member
 
 

@@ -20,13 +20,14 @@ from accounts.roles import Role
 from trading.policies import is_agent_of, is_bidder, is_party, is_supervisor
 
 
-def is_member(user, session) -> bool:
-    from trading.evaluation.models import CommitteeMember
+def is_member(user, session, *, active: bool = False) -> bool:
+    """Does `user` sit (or, with active=False, did they sit) on the session's committee?"""
+    from trading.evaluation.models import CommitteeMember, MemberStatus
 
-    return bool(
-        has_role(user, Role.EXPERT)
-        and CommitteeMember.objects.filter(session=session, user_id=user.pk).exists()
-    )
+    members = CommitteeMember.objects.filter(session=session, user_id=getattr(user, "pk", None))
+    if active:
+        members = members.filter(status=MemberStatus.ACTIVE)
+    return bool(has_role(user, Role.EXPERT) and members.exists())
 
 
 def publicity_started(tender) -> bool:
@@ -73,7 +74,7 @@ def view_report(user, report) -> bool:
     """The whole report (sheets and member totals)."""
     if is_supervisor(user):
         return True
-    if is_member(user, report.session):
+    if is_member(user, report.session, active=True):  # a member who left sees no later report
         return True
     return is_party(user, report.tender) and report.status == "final" and publicity_started(report.tender)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.canonical import canonical_bytes, normalize
 from config.errors import DomainError
@@ -26,9 +27,10 @@ def fmt(moment) -> str:
 def clean_text(value: str, field: str, *, required: bool = True, limit: int = 20_000) -> str:
     value = (value or "").strip()
     if required and not value:
-        raise DomainError(f"{field} is required.", fields={field: ["required"]})
+        raise DomainError(_("%(field)s is required.") % {"field": field}, fields={field: ["required"]})
     if len(value) > limit:
-        raise DomainError(f"{field}: at most {limit} characters.", fields={field: [f"at most {limit} characters"]})
+        raise DomainError(_("%(field)s: at most %(n)s characters.") % {"field": field, "n": limit},
+                          fields={field: [f"at most {limit} characters"]})
     return value
 
 

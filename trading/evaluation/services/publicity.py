@@ -140,7 +140,8 @@ def publicity_start(*, actor, tender: Tender, title: str = "") -> CandidatePubli
     tender.refresh_from_db()
     # The period runs from the notice's publication for at least 3 days (Art 54).
     starts = notice.published_at
-    ends = max(tender.publicity_ends_at, tender.rules.publicity.after(starts))
+    ends = max(tender.publicity_ends_at, tender.rules.publicity.after(starts),
+               evaluation_rules(tender.procedure_type).publicity_min.after(starts))
     if ends != tender.publicity_ends_at:
         from trading.services.scheduling import step_schedule
         from trading.steps import PUBLICITY_END

@@ -492,16 +492,25 @@ def sheet_content(member: CommitteeMember) -> dict:
 def sheet_problems(member: CommitteeMember) -> list[str]:
     """What is missing before the sheet can be submitted."""
     session = member.session
-    bids = list(session.bids.values_list("pk", flat=True))
+    bids = list(session.bids.select_related("bidder").order_by("received_at", "pk"))
     marked = set(member.marks.values_list("bid_id", flat=True))
-    problems = [f"qualification mark missing for bid {b}" for b in bids if b not in marked]
+    problems = [
+        _("qualification of %(bidder)s (bid %(bid)s)") % {"bidder": b.bidder.name, "bid": b.pk}
+        for b in bids
+        if b.pk not in marked
+    ]
     if session.method == COMPREHENSIVE_SCORING:
         criteria = list(
             Criterion.objects.filter(tender_id=session.tender_id, kind=CriterionKind.SCORED).values_list("pk", "name")
         )
         have = set(member.scores.values_list("bid_id", "criterion_id"))
         # Every bid is scored, even one the member fails: the sheet is complete whatever the majority decides.
-        problems += [f"score missing for bid {b} on {name}" for b in bids for c, name in criteria if (b, c) not in have]
+        problems += [
+            _("score of %(bidder)s on %(criterion)s") % {"bidder": b.bidder.name, "criterion": name}
+            for b in bids
+            for c, name in criteria
+            if (b.pk, c) not in have
+        ]
     return problems
 
 
