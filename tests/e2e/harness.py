@@ -22,6 +22,7 @@ E2E_KEEP (keep the temp dir), E2E_ARTIFACTS (default test-artifacts/e2e).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -64,9 +65,22 @@ def ensure_playwright() -> None:
         ) from None
 
 
+def _has_cjk_font() -> bool:
+    fc_list = shutil.which("fc-list")
+    if not fc_list:
+        return True  # cannot tell; screenshots may show boxes for Chinese text
+    out = subprocess.run([fc_list, ":lang=zh"], capture_output=True, text=True, check=False).stdout
+    return bool(out.strip())
+
+
 def ensure_chromium() -> str:
     """Debian's Chromium (and CJK fonts), installed with apt when missing and we are root."""
     if Path(CHROMIUM).exists():
+        if not _has_cjk_font() and _is_root() and shutil.which("apt-get"):
+            env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+            print("e2e: installing fonts-noto-cjk with apt-get (Chinese pages)", flush=True)
+            subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+            subprocess.run(["apt-get", "install", "-y", "-qq", "fonts-noto-cjk"], check=True, env=env)
         return CHROMIUM
     if not (_is_root() and shutil.which("apt-get")):
         raise Unavailable(
@@ -285,11 +299,13 @@ class E2EServer:
     def _stop(proc: subprocess.Popen | None) -> None:
         if proc is None or proc.poll() is not None:
             return
-        os.killpg(proc.pid, signal.SIGTERM)  # its own session: the process and its children only
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
+        proc.terminate()  # a warm shutdown: the process stops its own children
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=20)
+        # Whatever is left of its session (it has one of its own: start_new_session).
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=5)
 
     def stop(self) -> None:
