@@ -170,3 +170,13 @@ def test_supervisor_sees_live_drafts(make_world, fake, clock):
     page = ok(client(w.supervisor).get(f"/supervisor/evaluations/{session.pk}/"))
     assert "Expired licence" in page and "draft" in page
     assert client(w.agent).get(f"/supervisor/evaluations/{session.pk}/").status_code == 403
+
+
+def test_the_tender_pages_link_to_the_results_and_the_evaluation(make_world, fake, clock):
+    w = make_world()
+    concluded(w, fake)
+    public_page = f"/tenders/{w.tender.pk}/"
+    assert f"/tenders/{w.tender.pk}/results/" not in ok(client().get(public_page))
+    assert f"/agent/tenders/{w.tender.pk}/evaluation/" in ok(client(w.agent).get(f"/agent/tenders/{w.tender.pk}/"))
+    pub.publicity_start(actor=w.agent, tender=w.tender)
+    assert f"/tenders/{w.tender.pk}/results/" in ok(client().get(public_page))
