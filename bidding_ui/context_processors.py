@@ -26,6 +26,9 @@ NAVIGATION: list[tuple[str, object, tuple[str, ...]]] = [
     ("experts:agent_draws", _("Expert draws"), (Role.AGENT, Role.TENDERER)),
     ("experts:inbox", _("My assignments"), (Role.EXPERT,)),
     ("experts:supervisor_draws", _("Expert draws"), (Role.SUPERVISOR,)),
+    ("evaluation:expert_home", _("My evaluations"), (Role.EXPERT,)),
+    ("evaluation:bidder_status", _("Objections and complaints"), (Role.BIDDER,)),
+    ("evaluation:supervisor_complaints", _("Complaints"), (Role.SUPERVISOR,)),
     ("admin:index", _("Back office"), (Role.PLATFORM_ADMIN,)),
 ]
 
