@@ -67,13 +67,13 @@ def bid_page(request, pk: int):
         "items": items,
         "bids": submission.bids_of_org(org_id=request.user.organisation_id, lot=lot),
         "open": tender.status == "published" and clock.now() < tender.bid_deadline,
-        "config": json.dumps({
+        "config": {
             "tender": str(tender.pk), "lot": str(lot.pk), "bidder": str(request.user.organisation_id),
             "openingSpki": opening_key.public_spki if opening_key else None,
             "maxBytes": lot.max_envelope_bytes,
             "uploadUrl": f"/api/v1/tenders/{tender.pk}/lots/{lot.pk}/bids",
             "items": [i["key"] for i in items],
-        }),
+        },
     })
 
 
@@ -85,7 +85,7 @@ def room_page(request, pk: int):
     org_id = getattr(user, "organisation_id", None)
     return render(request, "opening/room.html", {
         "tender": tender,
-        "config": json.dumps({
+        "config": {
             "tender": tender.pk,
             "ws": f"/ws/opening/{tender.pk}/",
             "serverTime": timezone.now().isoformat(),
@@ -94,8 +94,8 @@ def room_page(request, pk: int):
             "bidder": can(user, "bid.submit"),
             "custodian": can(user, "sbe1_key.register_custodian"),
             "sharesUrl": f"/api/v1/custodian/shares?tender={tender.pk}",
-        }),
-        "initial": json.dumps(room_state(tender=tender, user=user), ensure_ascii=False),
+        },
+        "initial": room_state(tender=tender, user=user),
     })
 
 
