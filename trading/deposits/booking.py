@@ -37,15 +37,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Q
 
+from audit.canonical import format_timestamp
 from audit.services import audit_record
 from trading import clock
 from trading.deposits import conf
 from trading.deposits.bankmsg import ARRIVAL, FAILED, Transfer
+from trading.deposits.fastsql import insert_instances, insert_rows
 from trading.deposits.interest import compute_interest
 from trading.deposits.money import ZERO
-from trading.deposits.sealing import sealed_refs
+from trading.deposits.sealing import account_hash, sealed_refs
 from trading.deposits.vaccount import normalize_account_number
 from trading.models import RegistrationStatus, ScheduledStep
 from trading.models.deposit import (
@@ -87,6 +90,79 @@ class BookResult:
     valid: bool | None = None
     invalid_reason: str = ""
     message: str = ""
+
+
+@dataclass(slots=True)
+class TxnRow:
+    """A bank transaction about to be inserted (no model instance: the import's hot path)."""
+
+    txn_id: str
+    kind: str
+    virtual_account: str
+    amount: Decimal
+    currency: str
+    booked_at: datetime
+    counterparty_account: str
+    counterparty_name: str
+    counterparty_bank: str
+    reference: str
+    bank_status: str
+    failure_reason: str
+    source: str
+    notified: bool
+    in_statement: bool
+    received_at: datetime
+    account: DepositAccount | None = None
+    outcome: str = ""
+    suspense_reason: str = ""
+    pk: int | None = None
+
+
+TXN_COLUMNS = ("txn_id", "kind", "virtual_account", "amount", "currency", "booked_at", "counterparty_account",
+               "counterparty_name", "counterparty_bank", "reference", "bank_status", "failure_reason", "source",
+               "notified", "in_statement", "received_at", "account_id", "outcome", "suspense_reason", "resolution_note")
+
+
+def _txn_values(t: TxnRow) -> tuple:
+    return (t.txn_id, t.kind, t.virtual_account, t.amount, t.currency, t.booked_at, t.counterparty_account,
+            t.counterparty_name, t.counterparty_bank, t.reference, t.bank_status, t.failure_reason, t.source,
+            t.notified, t.in_statement, t.received_at, t.account.pk if t.account is not None else None, t.outcome,
+            t.suspense_reason, "")
+
+
+@dataclass(slots=True)
+class EntryRow:
+    """A ledger entry about to be inserted."""
+
+    account: DepositAccount
+    seq: int
+    kind: str
+    amount: Decimal
+    balance_after: Decimal
+    value_at: datetime
+    created_at: datetime
+    valid: bool = True
+    invalid_reason: str = ""
+    bank_transaction_id: int | None = None
+    txn_id: str | None = None
+    instruction: RefundInstruction | None = None
+    reason: str = ""
+    note: str = ""
+    pk: int | None = None
+
+
+# The columns of each entry in a "deposit.entries_booked" audit event (docs/deposits.md).
+ENTRY_EVENT_COLUMNS = ("entry", "seq", "lot", "account_hash", "kind", "amount", "balance_after", "valid",
+                       "invalid_reason", "reason", "txn", "instruction", "value_at")
+
+ENTRY_COLUMNS = ("account_id", "seq", "kind", "amount", "balance_after", "valid", "invalid_reason",
+                 "bank_transaction_id", "instruction_id", "reason", "note", "value_at", "created_at")
+
+
+def _entry_values(e: EntryRow) -> tuple:
+    return (e.account.pk, e.seq, e.kind, e.amount, e.balance_after, e.valid, e.invalid_reason,
+            e.bank_transaction_id, e.instruction.pk if e.instruction is not None else None, e.reason, e.note,
+            e.value_at, e.created_at)
 
 
 # --- status -------------------------------------------------------------------------------------
@@ -134,6 +210,37 @@ ACCOUNT_CACHE_FIELDS = [
 ]
 
 
+def update_account_caches(accounts: Sequence[DepositAccount]) -> None:
+    """Write the cached totals of `accounts` (locked by the caller) in one statement.
+
+    Django's bulk_update builds a CASE expression per field and row, which costs
+    seconds for a few thousand rows; this is one UPDATE … FROM (VALUES …) on
+    PostgreSQL and an executemany on SQLite."""
+    fields = [DepositAccount._meta.get_field(name) for name in ACCOUNT_CACHE_FIELDS]
+    if connection.vendor == "postgresql":  # the driver adapts Decimal, datetime, int and str itself
+        rows = [[getattr(a, name) for name in ACCOUNT_CACHE_FIELDS] + [a.pk] for a in accounts]
+        for row in rows:
+            row[ACCOUNT_CACHE_FIELDS.index("status")] = str(row[ACCOUNT_CACHE_FIELDS.index("status")])
+    else:
+        rows = [[f.get_db_prep_save(getattr(a, f.attname), connection) for f in fields] + [a.pk] for a in accounts]
+    table = connection.ops.quote_name(DepositAccount._meta.db_table)
+    columns = [connection.ops.quote_name(f.column) for f in fields]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            from psycopg2.extras import execute_values
+
+            template = "(" + ", ".join(f"%s::{f.db_type(connection)}" for f in fields) + ", %s::bigint)"
+            assignments = ", ".join(f"{c} = v.{c}" for c in columns)
+            sql = (  # identifiers from the model's own metadata, values as parameters
+                f"UPDATE {table} AS t SET {assignments} FROM (VALUES %s) AS v({', '.join(columns)}, id) "  # noqa: S608
+                "WHERE t.id = v.id"
+            )
+            execute_values(cursor.cursor, sql, rows, template=template, page_size=1000)
+        else:
+            assignments = ", ".join(f"{c} = %s" for c in columns)
+            cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", rows)  # noqa: S608
+
+
 # --- helpers shared with the services -------------------------------------------------------------
 
 
@@ -142,23 +249,53 @@ def new_reference() -> str:
     return "RF" + secrets.token_hex(6).upper()
 
 
-def lock_accounts(*, numbers: Iterable[str] = (), pks: Iterable[int] = ()) -> dict[int, DepositAccount]:
+_FRESH_FIELDS = (
+    "balance", "valid_total", "invalid_payer_total", "late_total", "interest_total", "refunded_total",
+    "forfeited_total", "guarantee_amount", "entry_count", "status", "settled_at", "forfeited_at", "forfeit_reason",
+    "refund_trigger", "refund_triggered_at", "refund_deadline", "refund_source", "updated_at",
+)
+
+
+def lock_accounts(
+    *, numbers: Iterable[str] = (), pks: Iterable[int] = (), cache: dict[int, DepositAccount] | None = None
+) -> dict[int, DepositAccount]:
+    """Lock the sub-accounts (FOR UPDATE, in primary-key order) and return them by pk.
+
+    With `cache` (the statement import keeps one across its chunks) the tender, lot, bidder
+    and registration objects are loaded once; every call re-reads the mutable columns and the
+    registration's status under the lock, so what is booked always starts from the current balance."""
     numbers, pks = list(set(numbers)), list(set(pks))
     if not numbers and not pks:
         return {}
-    qs = (
+    locked = (
         DepositAccount.objects.select_for_update(of=("self",))
         .filter(Q(number__in=numbers) | Q(pk__in=pks))
-        .select_related("tender", "lot", "bidder", "registration")
         .order_by("pk")
     )
-    return {a.pk: a for a in qs}
+    related = ("tender", "lot", "bidder", "registration")
+    if cache is None:
+        return {a.pk: a for a in locked.select_related(*related)}
+    rows = list(locked.values_list("pk", *_FRESH_FIELDS, "registration__status"))
+    missing = [r[0] for r in rows if r[0] not in cache]
+    if missing:
+        cache.update({a.pk: a for a in DepositAccount.objects.filter(pk__in=missing).select_related(*related)})
+    out = {}
+    for row in rows:
+        account = cache[row[0]]
+        for name, value in zip(_FRESH_FIELDS, row[1:-1], strict=True):
+            setattr(account, name, value)
+        account.registration.status = row[-1]
+        out[row[0]] = account
+    return out
 
 
 def classify_arrival(account: DepositAccount, transfer_booked_at: datetime, payer_account: str) -> str:
     """"" for a valid deposit, or the InvalidReason of one that is not."""
-    basic = normalize_account_number(account.bidder.basic_account_number)
-    if not basic or normalize_account_number(payer_account) != basic:
+    bidder = account.bidder
+    basic = getattr(bidder, "_normalized_basic_account", None)
+    if basic is None:
+        basic = bidder._normalized_basic_account = normalize_account_number(bidder.basic_account_number)
+    if not basic or (payer_account != basic and normalize_account_number(payer_account) != basic):
         return InvalidReason.INVALID_PAYER
     if transfer_booked_at >= account.tender.bid_deadline:
         return InvalidReason.LATE
@@ -173,20 +310,31 @@ class Ledger:
     def __init__(self, *, now: datetime, source: str) -> None:
         self.now = now
         self.source = source
-        self.entries: list[DepositEntry] = []
+        self.entries: list[EntryRow] = []
         self.touched: dict[int, DepositAccount] = {}
         # (instruction, [entries it covers]) to create after the entries exist.
         self.new_instructions: list[tuple[RefundInstruction, list[DepositEntry]]] = []
         self.changed_instructions: dict[int, RefundInstruction] = {}
         self.warnings: list[DepositWarning] = []
         self.events: list[tuple[str, str, dict]] = []
+        self._rate: Decimal | None = None
+        self._basis = 360
+        self._return_due: dict[str, tuple[str, datetime]] = {}
+
+    def return_due(self, procedure_type: str) -> tuple[str, datetime]:
+        """(legal source, due time) of returning a payment that is no valid deposit, from now."""
+        if procedure_type not in self._return_due:
+            rule = deposit_refund_rules(procedure_type).return_invalid
+            self._return_due[procedure_type] = (rule.source, rule.after(self.now))
+        return self._return_due[procedure_type]
 
     def book(
-        self, account: DepositAccount, *, kind: str, amount: Decimal, value_at: datetime, **fields
-    ) -> DepositEntry:
+        self, account: DepositAccount, *, kind: str, amount: Decimal, value_at: datetime, bank_transaction=None,
+        **fields,
+    ) -> EntryRow:
         account.entry_count += 1
         account.balance += amount
-        entry = DepositEntry(
+        entry = EntryRow(
             account=account,
             seq=account.entry_count,
             kind=kind,
@@ -194,6 +342,8 @@ class Ledger:
             balance_after=account.balance,
             value_at=value_at,
             created_at=self.now,
+            bank_transaction_id=bank_transaction.pk if bank_transaction is not None else None,
+            txn_id=bank_transaction.txn_id if bank_transaction is not None else None,
             **fields,
         )
         self.entries.append(entry)
@@ -221,7 +371,9 @@ class Ledger:
         if principal is None:
             principal = sum((e.amount for e in covered), ZERO)
             value_dates = [(e.amount, e.value_at) for e in covered]
-        rate, basis = conf.interest_rate(), conf.day_count_basis()
+        if self._rate is None:
+            self._rate, self._basis = conf.interest_rate(), conf.day_count_basis()
+        rate, basis = self._rate, self._basis
         result = compute_interest(value_dates, until=self.now, rate=rate if with_interest else Decimal(0), basis=basis)
         instruction = RefundInstruction(
             reference=new_reference(),
@@ -254,37 +406,40 @@ class Ledger:
     def flush(self, *, actor="system") -> None:
         """Write everything collected, in bulk, then the audit events."""
         if self.entries:
-            DepositEntry.objects.bulk_create(self.entries, batch_size=2000)
+            ids = insert_rows(DepositEntry, ENTRY_COLUMNS, [_entry_values(e) for e in self.entries])
+            for entry, pk in zip(self.entries, ids, strict=True):
+                entry.pk = pk
         if self.new_instructions:
             instructions = [i for i, _ in self.new_instructions]
-            RefundInstruction.objects.bulk_create(instructions, batch_size=2000)
-            items = [RefundItem(instruction=i, entry=e) for i, covered in self.new_instructions for e in covered]
-            if items:
-                RefundItem.objects.bulk_create(items, batch_size=2000)
-            ScheduledStep.objects.bulk_create(
+            for i in instructions:  # FK ids from the related objects (set before they had ids, some of them)
+                i.account_id = i.account.pk if i.account is not None else None
+                i.tender_id = i.tender.pk if i.tender is not None else None
+                i.bank_transaction_id = i.bank_transaction.pk if i.bank_transaction is not None else None
+            insert_instances(RefundInstruction, instructions, now=self.now)
+            items = [(i.pk, e.pk) for i, covered in self.new_instructions for e in covered]
+            insert_rows(RefundItem, ("instruction_id", "entry_id"), items, returning=False)
+            insert_rows(
+                ScheduledStep,
+                ("kind", "subject", "tender_id", "lot_id", "due_at", "attempts", "result", "last_error",
+                 "created_at", "updated_at"),
                 [
-                    ScheduledStep(
-                        kind=REFUND_OVERDUE,
-                        subject=f"trading.refundinstruction:{i.pk}",
-                        tender_id=i.tender_id,
-                        lot_id=i.account.lot_id if i.account_id else None,
-                        due_at=i.due_at,
-                    )
+                    (REFUND_OVERDUE, f"trading.refundinstruction:{i.pk}", i.tender_id,
+                     i.account.lot_id if i.account is not None else None, i.due_at, 0, "", "", self.now, self.now)
                     for i in instructions
                 ],
-                batch_size=2000,
+                returning=False,
             )
         if self.changed_instructions:
             RefundInstruction.objects.bulk_update(
                 list(self.changed_instructions.values()),
-                ["status", "executed_at", "executed_txn", "failed_at", "failure_reason"],
+                ["status", "executed_at", "executed_txn_id", "failed_at", "failure_reason"],
                 batch_size=1000,
             )
         if self.touched:
             for account in self.touched.values():
                 refresh_status(account)
                 account.updated_at = self.now
-            DepositAccount.objects.bulk_update(list(self.touched.values()), ACCOUNT_CACHE_FIELDS, batch_size=1000)
+            update_account_caches(list(self.touched.values()))
         for warning in self.warnings:
             DepositWarning.objects.get_or_create(
                 kind=warning.kind,
@@ -302,32 +457,41 @@ class Ledger:
             audit_record(actor=actor, action=action, obj=obj, data=data)
 
     def _entry_events(self) -> None:
-        by_tender: dict[int, list[dict]] = defaultdict(list)
+        """One "deposit.entries_booked" event per tender listing every entry as "|"-separated
+        ENTRY_EVENT_COLUMNS (valid: "1"/"0"; empty string for none)."""
+        by_tender: dict[int, list[str]] = defaultdict(list)
+        hashes: dict[int, str] = {}
         for e in self.entries:
             account = e.account
+            if account.pk not in hashes:
+                hashes[account.pk] = account_hash(account)
             by_tender[account.tender_id].append(
-                {
-                    "entry": e.pk,
-                    "seq": e.seq,
-                    **sealed_refs(account),
-                    "kind": e.kind,
-                    "amount": e.amount,
-                    "balance_after": e.balance_after,
-                    "valid": e.valid,
-                    "invalid_reason": e.invalid_reason,
-                    "reason": e.reason,
-                    "txn": e.bank_transaction.txn_id if e.bank_transaction_id else None,
-                    "instruction": e.instruction.reference if e.instruction_id else None,
-                    "value_at": e.value_at,
-                }
+                "|".join(  # one string per entry: cheap to log, easy to split (no field can hold "|")
+                    (
+                        str(e.pk),
+                        str(e.seq),
+                        str(account.lot_id),
+                        hashes[account.pk],
+                        e.kind,
+                        format(e.amount, "f"),
+                        format(e.balance_after, "f"),
+                        "1" if e.valid else "0",
+                        e.invalid_reason,
+                        e.reason,
+                        e.txn_id or "",
+                        e.instruction.reference if e.instruction is not None else "",
+                        format_timestamp(e.value_at),
+                    )
+                )
             )
-        for tender_id, entries in sorted(by_tender.items()):
+        for tender_id, rows in sorted(by_tender.items()):
             self.events.insert(
                 0,
                 (
                     "deposit.entries_booked",
                     f"trading.tender:{tender_id}",
-                    {"tender": tender_id, "source": self.source, "entries": entries},
+                    {"tender": tender_id, "source": self.source, "columns": list(ENTRY_EVENT_COLUMNS),
+                     "entries": rows},
                 ),
             )
 
@@ -366,22 +530,22 @@ def refund_rules(account: DepositAccount):
     return deposit_refund_rules(account.tender.procedure_type)
 
 
-def return_invalid_arrival(ledger: Ledger, account: DepositAccount, entry: DepositEntry, txn_fields: dict) -> None:
+def return_invalid_arrival(ledger: Ledger, account: DepositAccount, entry: EntryRow, txn_fields: dict) -> None:
     """Instruct the return of an arrival that is no valid deposit, to the account it came from."""
-    rule = refund_rules(account).return_invalid
+    source, due_at = ledger.return_due(account.tender.procedure_type)
     ledger.instruct(
         account=account,
         purpose=RefundPurpose.RETURN,
         trigger=entry.invalid_reason,
-        legal_source=rule.source,
+        legal_source=source,
         covered=[entry],
         payee=(txn_fields["counterparty_account"], txn_fields["counterparty_name"], txn_fields["counterparty_bank"]),
         from_account=account.number,
-        due_at=rule.after(ledger.now),
+        due_at=due_at,
     )
 
 
-def book_arrival(ledger: Ledger, account: DepositAccount, txn: BankTransaction) -> DepositEntry:
+def book_arrival(ledger: Ledger, account: DepositAccount, txn) -> EntryRow:
     """Book `txn` (an arrival) on `account`; valid or not, and return the invalid ones at once."""
     reason = classify_arrival(account, txn.booked_at, txn.counterparty_account)
     entry = ledger.book(
@@ -413,11 +577,11 @@ def book_arrival(ledger: Ledger, account: DepositAccount, txn: BankTransaction) 
     return entry
 
 
-def execute_refund(ledger: Ledger, instruction: RefundInstruction, txn: BankTransaction) -> None:
+def execute_refund(ledger: Ledger, instruction: RefundInstruction, txn: TxnRow) -> None:
     """The bank paid `instruction`: book interest and refund on the sub-account (if any)."""
     instruction.status = RefundStatus.EXECUTED
     instruction.executed_at = txn.booked_at
-    instruction.executed_txn = txn
+    instruction.executed_txn_id = txn.pk
     ledger.changed_instructions[instruction.pk] = instruction
     account = instruction.account
     if account is None or instruction.purpose == RefundPurpose.FORFEIT_TRANSFER:
@@ -450,7 +614,7 @@ def execute_refund(ledger: Ledger, instruction: RefundInstruction, txn: BankTran
             account.settled_at = txn.booked_at
 
 
-def fail_refund(ledger: Ledger, instruction: RefundInstruction, txn: BankTransaction) -> None:
+def fail_refund(ledger: Ledger, instruction: RefundInstruction, txn: TxnRow) -> None:
     instruction.status = RefundStatus.FAILED
     instruction.failed_at = txn.booked_at
     instruction.failure_reason = (txn.failure_reason or "failed at the bank")[:300]
@@ -477,8 +641,29 @@ def fail_refund(ledger: Ledger, instruction: RefundInstruction, txn: BankTransac
 # --- the entry point ------------------------------------------------------------------------------
 
 
-def _txn_from(transfer: Transfer, *, source: str, now: datetime) -> BankTransaction:
-    return BankTransaction(
+_KNOWN_COLUMNS = ("txn_id", "id", "kind", "virtual_account", "amount", "reference", "notified", "in_statement",
+                  "account_id")
+
+
+def _known_txns(txn_ids: set[str]) -> list[tuple]:
+    """The transactions already booked among `txn_ids` (one query; an array parameter on PostgreSQL,
+    which a statement chunk of 20,000 ids needs: an IN list that long costs more to build than to run)."""
+    if not txn_ids:
+        return []
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(BankTransaction._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {', '.join(_KNOWN_COLUMNS)} FROM {table} WHERE txn_id = ANY(%s)",  # noqa: S608
+                [list(txn_ids)],
+            )
+            return cursor.fetchall()
+    return list(BankTransaction.objects.filter(txn_id__in=txn_ids).values_list(
+        "txn_id", "pk", "kind", "virtual_account", "amount", "reference", "notified", "in_statement", "account_id"))
+
+
+def _txn_from(transfer: Transfer, *, source: str, now: datetime) -> TxnRow:
+    return TxnRow(
         txn_id=transfer.txn_id,
         kind=transfer.kind,
         virtual_account=transfer.virtual_account,
@@ -498,16 +683,13 @@ def _txn_from(transfer: Transfer, *, source: str, now: datetime) -> BankTransact
     )
 
 
-def _same(txn: BankTransaction, t: Transfer) -> bool:
-    return (txn.kind, txn.virtual_account, txn.amount, txn.reference) == (
-        t.kind,
-        t.virtual_account,
-        t.amount,
-        t.reference,
-    )
+def _same(known: tuple, t: Transfer) -> bool:
+    return known[1:5] == (t.kind, t.virtual_account, t.amount, t.reference)
 
 
-def transfers_book(transfers: Sequence[Transfer], *, source: str, actor="system") -> list[BookResult]:
+def transfers_book(
+    transfers: Sequence[Transfer], *, source: str, actor="system", cache: dict[int, DepositAccount] | None = None
+) -> list[BookResult]:
     """Book what the bank reported, in the caller's transaction; one BookResult per transfer, in order."""
     now = clock.now()
     refs = {t.reference for t in transfers if t.kind != ARRIVAL and t.reference}
@@ -522,33 +704,34 @@ def transfers_book(transfers: Sequence[Transfer], *, source: str, actor="system"
     accounts = lock_accounts(
         numbers=[t.virtual_account for t in transfers if t.kind == ARRIVAL],
         pks=[i.account_id for i in instructions.values() if i.account_id],
+        cache=cache,
     )
     by_number = {a.number: a for a in accounts.values()}
     for instruction in instructions.values():  # share the locked, mutable account objects
         if instruction.account_id:
             instruction.account = accounts[instruction.account_id]
-    known = {
-        t.txn_id: t
-        for t in BankTransaction.objects.filter(txn_id__in={t.txn_id for t in transfers}).only(
-            "pk", "txn_id", "kind", "virtual_account", "amount", "reference", "notified", "in_statement", "account"
-        )
-    }
+    # (pk, kind, virtual_account, amount, reference, notified, in_statement, account_id) by txn_id
+    known: dict[str, tuple | TxnRow] = {row[0]: row[1:] for row in _known_txns({t.txn_id for t in transfers})}
 
     ledger = Ledger(now=now, source=source)
     results: list[BookResult] = []
-    new_txns: list[BankTransaction] = []
+    new_txns: list[TxnRow] = []
     flag_known: set[int] = set()
     pending: list[tuple[BankTransaction, BookResult, str, object]] = []  # (txn, result, action, target)
     for t in transfers:
         prior = known.get(t.txn_id)
+        if isinstance(prior, TxnRow):  # twice in this batch
+            prior = (None, prior.kind, prior.virtual_account, prior.amount, prior.reference, True, True,
+                     prior.account.pk if prior.account is not None else None)
         if prior is not None:
             if not _same(prior, t):
                 results.append(BookResult(t.txn_id, CONFLICT, message="the bank reported this txn_id before with "
                                           "other content"))
                 continue
-            if prior.pk and not (prior.notified if source == TransferSource.WEBHOOK else prior.in_statement):
-                flag_known.add(prior.pk)
-            account = accounts.get(prior.account_id) if prior.account_id else None
+            seen = prior[5] if source == TransferSource.WEBHOOK else prior[6]
+            if prior[0] and not seen:
+                flag_known.add(prior[0])
+            account = accounts.get(prior[7]) if prior[7] else None
             results.append(BookResult(t.txn_id, DUPLICATE, status=account.status if account else None))
             continue
         txn = _txn_from(t, source=source, now=now)
@@ -589,7 +772,9 @@ def transfers_book(transfers: Sequence[Transfer], *, source: str, actor="system"
             instruction.status = RefundStatus.EXECUTED  # a second debit for it in this batch → suspense
 
     if new_txns:
-        BankTransaction.objects.bulk_create(new_txns, batch_size=2000)
+        ids = insert_rows(BankTransaction, TXN_COLUMNS, [_txn_values(t) for t in new_txns])
+        for txn, pk in zip(new_txns, ids, strict=True):
+            txn.pk = pk
     if flag_known:
         field_name = "notified" if source == TransferSource.WEBHOOK else "in_statement"
         BankTransaction.objects.filter(pk__in=flag_known).update(**{field_name: True})

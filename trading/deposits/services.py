@@ -43,6 +43,7 @@ from trading.deposits.booking import (
     transfers_book,
 )
 from trading.deposits.errors import DepositFormatError, SignatureRefused
+from trading.deposits.fastsql import insert_rows
 from trading.deposits.interest import BANK_TZ
 from trading.deposits.money import ZERO, fmt
 from trading.deposits.sealing import sealed_refs
@@ -81,7 +82,7 @@ from trading.rules import (
 from trading.services.scheduling import step_schedule
 from trading.visibility import identity_hash
 
-STATEMENT_CHUNK = 2000
+STATEMENT_CHUNK = 20000
 
 
 # --- sub-accounts -------------------------------------------------------------------------------------
@@ -233,31 +234,26 @@ def statement_import(
             imported_at=clock.now(),
             source=source,
         )
-        StatementLine.objects.bulk_create(
+        insert_rows(
+            StatementLine,
+            ("statement_id", "line_no", "txn_id", "kind", "virtual_account", "amount", "booked_at",
+             "counterparty_account", "reference"),
             [
-                StatementLine(
-                    statement=statement,
-                    line_no=ln.line_no,
-                    txn_id=ln.transfer.txn_id,
-                    kind=ln.transfer.kind,
-                    virtual_account=ln.transfer.virtual_account,
-                    amount=ln.transfer.amount,
-                    booked_at=ln.transfer.booked_at,
-                    counterparty_account=ln.transfer.counterparty_account,
-                    reference=ln.transfer.reference,
-                )
+                (statement.pk, ln.line_no, ln.transfer.txn_id, ln.transfer.kind, ln.transfer.virtual_account,
+                 ln.transfer.amount, ln.transfer.booked_at, ln.transfer.counterparty_account, ln.transfer.reference)
                 for ln in lines
             ],
-            batch_size=5000,
+            returning=False,
         )
     counts = {"booked": 0, "duplicate": 0, "conflict": 0, "suspense": 0, "refund_executed": 0, "refund_failed": 0}
     transfers = [ln.transfer for ln in lines]
+    cache: dict = {}  # sub-accounts' related objects, loaded once for the whole import
     for start in range(0, len(transfers), chunk_size):
         chunk = transfers[start : start + chunk_size]
         for attempt in range(3):
             try:
                 with transaction.atomic():
-                    results = transfers_book(chunk, source=TransferSource.STATEMENT, actor=actor)
+                    results = transfers_book(chunk, source=TransferSource.STATEMENT, actor=actor, cache=cache)
                 break
             except IntegrityError:
                 if attempt == 2:
@@ -796,7 +792,9 @@ def refund_instruction_reissue(*, actor, instruction: RefundInstruction, payee_a
 
 def refund_overdue_check(*, instruction: RefundInstruction) -> str:
     """Run by the `deposit_refund_overdue` step at the legal deadline: warn supervisors if not paid."""
-    instruction = RefundInstruction.objects.select_for_update(of=("self",)).select_related("tender").get(pk=instruction.pk)
+    instruction = (
+        RefundInstruction.objects.select_for_update(of=("self",)).select_related("tender").get(pk=instruction.pk)
+    )
     if instruction.status == RefundStatus.EXECUTED:
         return "executed in time" if instruction.executed_at <= instruction.due_at else "executed late"
     if instruction.status == RefundStatus.SUPERSEDED:

@@ -114,9 +114,9 @@ class SuspenseReason(models.TextChoices):
 class BankTransaction(models.Model):
     """One movement reported by the bank; `txn_id` makes both reporting paths idempotent."""
 
-    txn_id = models.CharField(_("bank transaction id"), max_length=64, unique=True)
+    txn_id = models.CharField(_("bank transaction id"), max_length=64)
     kind = models.CharField(max_length=10, choices=TransferKind.choices)
-    virtual_account = models.CharField(max_length=40, db_index=True)
+    virtual_account = models.CharField(max_length=40)
     amount = models.DecimalField(max_digits=18, decimal_places=2)
     currency = models.CharField(max_length=3, default="CNY")
     booked_at = models.DateTimeField(_("booked at the bank"), db_index=True)
@@ -133,16 +133,18 @@ class BankTransaction(models.Model):
     account = models.ForeignKey(
         DepositAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="bank_transactions"
     )
-    outcome = models.CharField(max_length=20, choices=TransferOutcome.choices, db_index=True)
+    outcome = models.CharField(max_length=20, choices=TransferOutcome.choices)
     suspense_reason = models.CharField(max_length=30, choices=SuspenseReason.choices, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(
-        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     resolution_note = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-booked_at", "-pk"]
+        # Few indexes: the statement import inserts a row per line (no varchar_pattern_ops "_like" copies).
+        constraints = [models.UniqueConstraint(fields=["txn_id"], name="unique_bank_txn_id")]
         indexes = [models.Index(fields=["outcome", "resolved_at"], name="bank_txn_suspense")]
 
     def __str__(self) -> str:
@@ -174,7 +176,8 @@ class ForfeitReason(models.TextChoices):
 class DepositEntry(models.Model):
     """An immutable ledger entry. `amount` is signed: arrival and interest +, refund and forfeit −."""
 
-    account = models.ForeignKey(DepositAccount, on_delete=models.PROTECT, related_name="entries")
+    # Indexed by the unique (account, seq) constraint.
+    account = models.ForeignKey(DepositAccount, on_delete=models.PROTECT, related_name="entries", db_index=False)
     seq = models.PositiveIntegerField()
     kind = models.CharField(max_length=10, choices=EntryKind.choices)
     amount = models.DecimalField(max_digits=18, decimal_places=2)
@@ -390,9 +393,13 @@ class StatementImport(models.Model):
 
 
 class StatementLine(models.Model):
-    statement = models.ForeignKey(StatementImport, on_delete=models.CASCADE, related_name="lines")
+    # Indexed by the unique (statement, line_no) constraint; no database constraint: lines are only
+    # ever written with their statement, and 100,000 deferred checks would slow the commit down.
+    statement = models.ForeignKey(
+        StatementImport, on_delete=models.CASCADE, related_name="lines", db_index=False, db_constraint=False
+    )
     line_no = models.PositiveIntegerField()
-    txn_id = models.CharField(max_length=64, db_index=True)
+    txn_id = models.CharField(max_length=64)
     kind = models.CharField(max_length=10, choices=TransferKind.choices)
     virtual_account = models.CharField(max_length=40)
     amount = models.DecimalField(max_digits=18, decimal_places=2)

@@ -46,13 +46,11 @@ def test_entries_refuse_update_and_delete_in_code(booked):
     "DELETE FROM trading_depositentry",
 ])
 def test_entries_refuse_update_and_delete_in_the_database(booked, statement):
-    with pytest.raises(DatabaseError, match="append-only"):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(statement)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(statement)
     assert DepositEntry.objects.filter(account=booked).aggregate(s=Sum("amount"))["s"] == Decimal("100000.00")
 
 
 def test_queryset_update_refused_too(booked):
-    with pytest.raises(DatabaseError, match="append-only"):
-        with transaction.atomic():
-            DepositEntry.objects.filter(account=booked).update(amount=Decimal("0.01"))
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        DepositEntry.objects.filter(account=booked).update(amount=Decimal("0.01"))

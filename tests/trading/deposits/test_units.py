@@ -399,3 +399,33 @@ def test_content_checks(expect, code):
     with pytest.raises(DepositFormatError) as exc:
         guarantee.check_letter(letter, _expect(**expect))
     assert exc.value.code == code
+
+
+PARITY_ROWS = [
+    ["T1", "2026-11-20 09:30:00", "C", "6230 0000 0001 2345 0", "100000", "CNY", "6222-0001", "Bidder", "Bank", ""],
+    ["T2", "2026-11-20T01:00:00Z", "d", "62300000000123450", "1.5", "", " 6222 0001 ", "", "", "RF1"],
+    ["T3", "2026-11-20T01:00:00+08:00", "C", "62300000000123450", "0.01", "CNY", "", "", "", ""],
+    ["T4", "2026-11-20 09:30:00", "X", "62300000000123450", "1.00", "CNY", "", "", "", ""],
+    ["", "2026-11-20 09:30:00", "C", "62300000000123450", "1.00", "CNY", "", "", "", ""],
+    ["T6", "2026-11-20 09:30:00", "C", "", "1.00", "CNY", "", "", "", ""],
+    ["T7", "2026-11-20 09:30:00", "C", "62300000000123450", "1.001", "CNY", "", "", "", ""],
+    ["T8", "2026-11-20 09:30:00", "C", "62300000000123450", "1.00", "USD", "", "", "", ""],
+    ["T9", "2026-11-20 09:30", "C", "62300000000123450", "1.00", "CNY", "", "", "", ""],
+    ["T10", "2026-11-20 09:30:00", "D", "62300000000123450", "1.00", "CNY", "", "", "", ""],
+    ["T11", "2026-11-20 09:30:00", "C", "62300000000123450", "1.00", "CNY", "", "x" * 201, "", ""],
+]
+
+
+@pytest.mark.parametrize("row", PARITY_ROWS, ids=[r[0] or "empty" for r in PARITY_ROWS])
+def test_statement_fast_path_equals_the_notification_path(row):
+    """The statement parser's fast path and the notification's validation give the same Transfer or error."""
+    mapping = dict(zip(statement.COLUMNS, row, strict=True))
+    try:
+        expected = statement.reference_transfer(mapping)
+    except DepositFormatError as exc:
+        expected = ("error", exc.code, exc.field)
+    try:
+        got = statement._fast_transfer(row, {name: i for i, name in enumerate(statement.COLUMNS)})
+    except DepositFormatError as exc:
+        got = ("error", exc.code, exc.field)
+    assert got == expected

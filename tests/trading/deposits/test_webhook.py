@@ -193,11 +193,15 @@ def test_audit_events_do_not_reveal_the_payer_before_the_deadline(registered, no
     assert {e.action for e in events} >= {"deposit.account_opened", "deposit.entries_booked"}
     booked = next(e for e in events if e.action == "deposit.entries_booked")
     assert booked.data["tender"] == tender.pk and booked.actor == "system"
-    entry = booked.data["entries"][0]
-    assert entry["amount"] == "100000.00" and len(entry["account_hash"]) == 64 and len(entry["bidder_hash"]) == 64
+    entry = dict(zip(booked.data["columns"], booked.data["entries"][0].split("|"), strict=True))
+    assert entry["amount"] == "100000.00" and entry["valid"] == "1" and len(entry["account_hash"]) == 64
+    assert entry["kind"] == "arrival" and entry["balance_after"] == "100000.00" and entry["value_at"].endswith("Z")
     from trading.visibility import identity_hash
 
-    assert entry["bidder_hash"] == identity_hash(tender, "org", account.bidder_id)
+    # the account_opened event links the sub-account's hash to the registration's sealed bidder hash
+    opened = next(e for e in events if e.action == "deposit.account_opened" and e.data["account_hash"]
+                  == entry["account_hash"])
+    assert opened.data["bidder_hash"] == identity_hash(tender, "org", account.bidder_id)
     text = str([e.data for e in events])
     for secret in (account.number, account.bidder.name, account.bidder.basic_account_number, account.bidder.uscc):
         assert secret not in text
