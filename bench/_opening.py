@@ -124,6 +124,16 @@ class Server:
         self.proc.kill()
         raise RuntimeError("uvicorn did not start")
 
+    def peak_rss_mb(self) -> float:
+        """Peak resident memory (VmHWM) of the server process and its workers, MB (Linux)."""
+        pids = [self.proc.pid]
+        try:
+            pids += [int(p) for p in Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()]
+            return max(int(next(line.split()[1] for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                                 if line.startswith("VmHWM"))) for pid in pids) / 1024
+        except (OSError, StopIteration, ValueError):
+            return float("nan")
+
     def __exit__(self, *exc) -> None:
         self.proc.terminate()
         try:

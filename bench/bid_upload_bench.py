@@ -83,7 +83,8 @@ def main() -> None:
     setup_started = time.time()
     bidders = make_bidders(total)
     lead = timedelta(seconds=args.window + 25 + total * 0.05)  # registration, sealing, server start
-    tender, lot, _ = make_tender(bidders=bidders, deadline_in=lead)
+    tender, lot, _ = make_tender(bidders=bidders, deadline_in=lead,
+                                 max_envelope_bytes=max(4 * 1024 * 1024, 2 * args.size))
     envelopes = [seal(tender, lot, user, key, args.size) for user, key, _ in bidders]
     deadline = tender.bid_deadline.timestamp()
     print(f"{KIND}; {_django.machine()}; set-up {time.time() - setup_started:.1f} s; "
@@ -121,6 +122,7 @@ def main() -> None:
         print(f"server on 127.0.0.1:{server.port}; waiting {start - time.time():.1f} s for the window")
         with ThreadPoolExecutor(args.threads) as pool:
             list(pool.map(run, range(total)))
+        peak = server.peak_rss_mb()
 
     ok = [r for r in results if r[1] == 201]
     refused = [r for r in results if r[1] != 201]
@@ -140,7 +142,7 @@ def main() -> None:
           f"{tender.bid_deadline.isoformat()}")
     print(f"latency per upload: p50 {percentile(lat, 50) * 1000:.0f} ms, p95 {percentile(lat, 95) * 1000:.0f} ms, "
           f"max {max(lat) * 1000:.0f} ms; throughput {len(early_ok) / span:.2f} uploads/s, {mb / span:.1f} MB/s "
-          f"over {span:.1f} s (the arrival rate; see --window)")
+          f"over {span:.1f} s (the arrival rate; see --window); server peak RSS per process {peak:.0f} MB")
     ok_all = (len(early_ok) == args.bidders and not late_ok and len(late_refused) == args.late
               and all_before and len(bids) == args.bidders)
     print("RESULT", "OK" if ok_all else "FAILED", timezone.now().isoformat())
