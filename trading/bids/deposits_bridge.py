@@ -14,8 +14,13 @@ but say so in their return value (the opening record shows it).
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Callable
 from typing import Any
+
+from config.errors import DomainError
+
+logger = logging.getLogger(__name__)
 
 _MODULES = ("trading.deposits.selectors", "trading.deposits.services", "trading.deposits")
 UNKNOWN = "unknown"
@@ -45,10 +50,16 @@ def deposit_status(registration) -> str:
 
 
 def deposit_forfeit_for_revoked(*, registration, reason: str, source: str) -> bool:
+    """Ask the deposits module to keep the deposit; its refusal (e.g. a refund already under way)
+    never blocks the opening: it is logged and the record says the forfeit was not booked."""
     fn = _lookup("deposit_forfeit")
     if fn is None:
         return False
-    fn(registration=registration, reason=reason, source=source)
+    try:
+        fn(registration=registration, reason=reason, source=source)
+    except DomainError as exc:
+        logger.warning("deposit forfeit for registration %s refused: %s", registration.pk, exc.message)
+        return False
     return True
 
 

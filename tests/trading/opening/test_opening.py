@@ -185,7 +185,11 @@ def test_decryption_failures_are_classified_and_still_count(bidding, clock, sett
                                                                    "not_decrypted_in_window")
     opening = _opening(tender)
     assert opening.state == OpeningState.CONFIRMING and opening.lots.get().bid_count == 3
-    assert AuditEvent.objects.filter(action="bid.decryption_failed").count() == 3
+    events = {e.data["code"]: e.data for e in AuditEvent.objects.filter(action="bid.decryption_failed")}
+    assert len(events) == 3
+    # Revoked bids: the deposits module is asked to keep the deposit (实施条例 Art 35); withdrawn ones not.
+    assert events["not_decrypted_in_window"]["deposit_forfeit_requested"] is True
+    assert events["envelope_hash_mismatch"]["deposit_forfeit_requested"] is False
 
 
 def _shares(cast, roles):
