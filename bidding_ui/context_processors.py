@@ -29,6 +29,9 @@ NAVIGATION: list[tuple[str, object, tuple[str, ...]]] = [
     ("evaluation:expert_home", _("My evaluations"), (Role.EXPERT,)),
     ("evaluation:bidder_status", _("Objections and complaints"), (Role.BIDDER,)),
     ("evaluation:supervisor_complaints", _("Complaints"), (Role.SUPERVISOR,)),
+    ("deposits:bidder_deposits", _("My deposits"), (Role.BIDDER,)),
+    ("deposits:supervisor_desk", _("Deposits"), (Role.SUPERVISOR,)),
+    ("deposits:admin_desk", _("Deposits desk"), (Role.PLATFORM_ADMIN,)),
     ("admin:index", _("Back office"), (Role.PLATFORM_ADMIN,)),
 ]
 

@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("bidding_ui.urls_audit")),
     path("", include("bidding_ui.urls_evaluation")),
     path("", include("bidding_ui.urls_opening")),
+    path("", include("bidding_ui.urls_deposits")),
 ]

@@ -55,6 +55,12 @@ def bidder_workspace(user, _obj=None) -> bool:
     return is_bidder(user)
 
 
+@rule("deposit.signed_in")
+def signed_in(user, _obj=None) -> bool:
+    """Pages whose content the other rules decide (e.g. a tender's deposit list)."""
+    return bool(getattr(user, "is_authenticated", False))
+
+
 @rule("deposit.admin")
 def admin(user, _obj=None) -> bool:
     """Suspense list, statement import and reconciliation, refund export, trusted issuers."""
