@@ -46,6 +46,7 @@ from trading.models import (
     Opening,
     OpeningObjection,
     OpeningState,
+    RegistrationStatus,
     ShareRelease,
     SignIn,
     Tender,
@@ -73,7 +74,9 @@ def room_key(tender_id: int) -> str:
 def room_audience(tender: Tender) -> dict:
     orgs = {tender.agent_id, tender.tenderer_id}
     if tender.bidding_closed_at is not None:
-        orgs |= set(Bid.objects.filter(tender=tender, status=BidStatus.ACTIVE).values_list("bidder_id", flat=True))
+        orgs |= set(Bid.objects.filter(tender=tender, status=BidStatus.ACTIVE,
+                                       registration__status=RegistrationStatus.REGISTERED)
+                    .values_list("bidder_id", flat=True))
     users = set(KeyShare.objects.filter(opening_key__tender=tender).values_list("custodian_id", flat=True))
     return {"orgs": sorted(orgs), "users": sorted(users)}
 

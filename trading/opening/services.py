@@ -53,6 +53,7 @@ from trading.models import (
     OpeningKey,
     OpeningObjection,
     OpeningState,
+    RegistrationStatus,
     ShareRelease,
     SignIn,
     Tender,
@@ -187,7 +188,8 @@ def opening_start(*, tender: Tender) -> Opening | None:
     now = clock.now()
     min_bids = tender.rules.min_bids
     bids_by_lot = {
-        lot: list(Bid.objects.filter(lot=lot, status=BidStatus.ACTIVE).order_by("received_at", "pk"))
+        lot: list(Bid.objects.filter(lot=lot, status=BidStatus.ACTIVE,
+                                     registration__status=RegistrationStatus.REGISTERED).order_by("received_at", "pk"))
         for lot in tender.lots.all().order_by("number")
     }
     opened = any(len(bids) >= min_bids.value for bids in bids_by_lot.values())
