@@ -13,6 +13,6 @@ class TradingConfig(AppConfig):
         from trading.opening import policies as opening_policies  # noqa: F401
         from trading.opening import steps as opening_steps  # noqa: F401
 
-        # Bid deposits: policy rules and step handlers.
-        from trading.deposits import policies as deposit_policies  # noqa: F401
-        from trading.deposits import steps as deposit_steps  # noqa: F401
+        # Bid deposits (trading/deposits/): policy rules, step handlers, refund triggers.
+        for module in ("policies", "steps", "receivers"):
+            __import__(f"trading.deposits.{module}")

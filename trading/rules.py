@@ -288,7 +288,8 @@ class DepositRefundRules:
 # 招标投标法实施条例 Art 35: 投标人撤回已提交的投标文件……招标人已收取投标保证金的，
 # 应当自收到投标人书面撤回通知之日起5日内退还。
 _DEPOSIT_REFUND_WITHDRAWAL = LegalNumber(5, DAYS, "招标投标法实施条例 Art 35", "refund after a withdrawal")
-# 招标投标法实施条例 Art 57: 招标人最迟应当在书面合同签订后5日内向中标人和未中标的投标人退还投标保证金及银行同期存款利息。
+# 招标投标法实施条例 Art 57: 招标人最迟应当在书面合同签订后5日内
+# 向中标人和未中标的投标人退还投标保证金及银行同期存款利息。
 _DEPOSIT_REFUND_CONTRACT = LegalNumber(5, DAYS, "招标投标法实施条例 Art 57", "refund after the written contract")
 # 招标投标法实施条例 Art 31: 终止招标的……应当及时退还所收取的投标保证金及银行同期存款利息。
 # "及时" has no number: the platform uses 5 days (docs/deposits.md).

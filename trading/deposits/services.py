@@ -455,8 +455,9 @@ def _registration_of(registration) -> Registration:
     return Registration.objects.get(pk=int(registration))
 
 
-def _arm(account: DepositAccount, *, trigger: str, at: datetime, deadline: datetime, source: str) -> None:
-    """Record why and by when the account must be refunded; the step computes the refund at once."""
+def _arm(account: DepositAccount, *, trigger: str, at: datetime, deadline: datetime, source: str) -> dict:
+    """Record why and by when the account must be refunded and schedule the step that computes the
+    refund at once; returns the audit row (callers write the event after every lock is taken)."""
     account.refund_trigger, account.refund_triggered_at = trigger, at
     account.refund_deadline, account.refund_source = deadline, source
     account.updated_at = clock.now()
@@ -464,13 +465,18 @@ def _arm(account: DepositAccount, *, trigger: str, at: datetime, deadline: datet
                                 "updated_at"])
     step_schedule(kind=REFUND_DUE, subject=f"trading.depositaccount:{account.pk}", due_at=clock.now(),
                   tender=account.tender, lot=account.lot)
-    audit_record(
-        actor="system",
-        action="deposit.refund_scheduled",
-        obj=f"trading.lot:{account.lot_id}",
-        data={"tender": account.tender_id, **sealed_refs(account), "trigger": trigger, "triggered_at": at,
-              "deadline": deadline, "legal_source": source},
-    )
+    return {**sealed_refs(account), "deadline": deadline}
+
+
+def _record_armed(tender, rows: list[dict], *, trigger: str, at: datetime, source: str) -> None:
+    if rows:
+        audit_record(
+            actor="system",
+            action="deposit.refunds_scheduled",
+            obj=f"trading.tender:{tender.pk}",
+            data={"tender": tender.pk, "trigger": trigger, "triggered_at": at, "legal_source": source,
+                  "accounts": rows},
+        )
 
 
 def _accounts(tender, lot=None, exclude_bidders: Iterable[int] = ()) -> list[DepositAccount]:
@@ -479,7 +485,7 @@ def _accounts(tender, lot=None, exclude_bidders: Iterable[int] = ()) -> list[Dep
     if lot is not None:
         qs = qs.filter(lot=lot)
     exclude = set(exclude_bidders)
-    return [a for a in qs if a.bidder_id not in exclude and a.forfeited_at is None]
+    return [a for a in qs.filter(balance__gt=0) if a.bidder_id not in exclude and a.forfeited_at is None]
 
 
 @transaction.atomic
@@ -494,7 +500,8 @@ def deposit_refunds_schedule_after_withdrawal(registration=None, withdrawn_at: d
         return None
     at = withdrawn_at or clock.now()
     rule = deposit_refund_rules(account.tender.procedure_type).after_withdrawal
-    _arm(account, trigger="withdrawal", at=at, deadline=rule.after(at), source=rule.source)
+    row = _arm(account, trigger="withdrawal", at=at, deadline=rule.after(at), source=rule.source)
+    _record_armed(account.tender, [row], trigger="withdrawal", at=at, source=rule.source)
     return account
 
 
@@ -538,11 +545,10 @@ def deposit_refunds_schedule_after_award(tender=None, award_notice_at: datetime 
         return []
     at = award_notice_at or clock.now()
     keep = _org_ids(winners) if winners is not None else _winner_orgs(tender, lot)
-    armed = []
-    for account in _accounts(tender, lot, exclude_bidders=keep):
-        _arm(account, trigger="award", at=at, deadline=rules.losers_after_award.after(at),
-             source=rules.losers_after_award.source)
-        armed.append(account)
+    rule = rules.losers_after_award
+    armed = _accounts(tender, lot, exclude_bidders=keep)
+    rows = [_arm(a, trigger="award", at=at, deadline=rule.after(at), source=rule.source) for a in armed]
+    _record_armed(tender, rows, trigger="award", at=at, source=rule.source)
     return armed
 
 
@@ -554,10 +560,9 @@ def deposit_refunds_schedule_after_contract(tender=None, contract_signed_at: dat
     tender = tender if isinstance(tender, Tender) else Tender.objects.get(pk=int(tender))
     rule = deposit_refund_rules(tender.procedure_type).after_contract
     at = contract_signed_at or clock.now()
-    armed = []
-    for account in _accounts(tender, lot):
-        _arm(account, trigger="contract", at=at, deadline=rule.after(at), source=rule.source)
-        armed.append(account)
+    armed = _accounts(tender, lot)
+    rows = [_arm(a, trigger="contract", at=at, deadline=rule.after(at), source=rule.source) for a in armed]
+    _record_armed(tender, rows, trigger="contract", at=at, source=rule.source)
     return armed
 
 
@@ -568,10 +573,9 @@ def deposit_refunds_schedule_after_termination(tender=None, terminated_at: datet
     tender = tender if isinstance(tender, Tender) else Tender.objects.get(pk=int(tender))
     rule = deposit_refund_rules(tender.procedure_type).after_termination
     at = terminated_at or clock.now()
-    armed = []
-    for account in _accounts(tender, lot):
-        _arm(account, trigger="termination", at=at, deadline=rule.after(at), source=rule.source)
-        armed.append(account)
+    armed = _accounts(tender, lot)
+    rows = [_arm(a, trigger="termination", at=at, deadline=rule.after(at), source=rule.source) for a in armed]
+    _record_armed(tender, rows, trigger="termination", at=at, source=rule.source)
     return armed
 
 

@@ -308,3 +308,33 @@ def test_bank_signed_refund_export(paid, api):
     assert signed_post(api, body, path="/api/v1/deposits/bank/refund-instructions", secret="x").status_code == 401
     # an unauthenticated user gets nothing from the admin export
     assert api.post("/api/v1/deposits/refund-instructions/export").status_code in (401, 403)
+
+
+def test_registration_withdrawal_schedules_the_refund(paid, clock, cast):
+    from trading.services.registrations import registration_withdraw
+
+    _, regs, _ = paid
+    clock.advance(days=2)
+    registration_withdraw(actor=cast.bidders[0], registration=regs[0])
+    account = DepositAccount.objects.get(registration=regs[0])
+    assert account.refund_trigger == "withdrawal" and account.refund_deadline == account.refund_triggered_at + \
+        dt.timedelta(days=5)
+    steps_run_due()
+    instruction = RefundInstruction.objects.get(account=account)
+    assert instruction.total == Decimal("100001.94")  # 2 days: 100,000 × 2 × 0.35 % / 360 = 1.944… → 1.94
+    # a registration without money schedules nothing
+    assert not RefundInstruction.objects.filter(account__registration=regs[1]).exists()
+
+
+def test_failed_or_cancelled_tender_refunds_everyone(paid, clock, cast):
+    from trading.models import TenderStatus
+    from trading.services.tender_status import tender_transition
+
+    tender, regs, _ = paid
+    clock.advance(days=1)
+    tender_transition(actor=cast.agent, tender=tender, to=TenderStatus.CANCELLED, reason="test")
+    steps_run_due()
+    instructions = RefundInstruction.objects.filter(purpose=RefundPurpose.REFUND)
+    assert instructions.count() == 3 and {i.trigger for i in instructions} == {"termination"}
+    assert {i.legal_source for i in instructions} == {"招标投标法实施条例 Art 31"}
+    assert AuditEvent.objects.filter(action="deposit.refunds_scheduled").count() == 1
