@@ -34,6 +34,8 @@ def test_keys_and_bid_pages(bidding):
 def test_room_and_record_pages(bidding, clock):
     tender = bidding.tender
     bids = [submit(bidding.lot, b, price=p) for b, p in zip(bidding.bidders, ["1.00", "2.00", "3.00"], strict=True)]
+    detail = _client().get(f"/tenders/{tender.pk}/")
+    assert f"/opening/{tender.pk}/".encode() in detail.content
     room = _client().get(f"/opening/{tender.pk}/")
     assert room.status_code == 200 and b"room.js" in room.content
     assert _client().get(f"/opening/{tender.pk}/record/").status_code == 404
@@ -51,3 +53,4 @@ def test_room_and_record_pages(bidding, clock):
     text = page.content.decode()
     assert all(name in text for name in (b.org.name for b in bidding.bidders))
     assert "3.00" in text and tender.opening.record_sha256 in text
+    assert f"/opening/{tender.pk}/record/".encode() in _client().get(f"/tenders/{tender.pk}/").content
