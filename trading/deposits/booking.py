@@ -235,7 +235,8 @@ def update_account_caches(accounts: Sequence[DepositAccount]) -> None:
                 f"UPDATE {table} AS t SET {assignments} FROM (VALUES %s) AS v({', '.join(columns)}, id) "  # noqa: S608
                 "WHERE t.id = v.id"
             )
-            execute_values(cursor.cursor, sql, rows, template=template, page_size=1000)
+            with connection.wrap_database_errors:
+                execute_values(cursor.cursor, sql, rows, template=template, page_size=1000)
         else:
             assignments = ", ".join(f"{c} = %s" for c in columns)
             cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", rows)  # noqa: S608

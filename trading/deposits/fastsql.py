@@ -106,7 +106,8 @@ def insert_rows(model, columns: Sequence[str], rows: Sequence[Sequence], *, retu
                 write("\t".join([conv(value) for conv, value in zip(converters, row, strict=True)]))
                 write("\n")
             buffer.seek(0)
-            cursor.cursor.copy_expert(f"COPY {table} (id, {names}) FROM STDIN", buffer)
+            with connection.wrap_database_errors:  # raw driver call: map its errors to Django's (IntegrityError)
+                cursor.cursor.copy_expert(f"COPY {table} (id, {names}) FROM STDIN", buffer)
             return ids if returning else []
         prepared = [[f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True)] for row in rows]
         placeholders = ", ".join(["%s"] * len(fields))

@@ -64,3 +64,36 @@ def test_concurrent_notifications_for_one_sub_account(registered):
     assert [b for _, b in entries] == [Decimal("2000.00") * s for s in range(1, distinct + 1)]
     assert DepositEntry.objects.filter(account=account).aggregate(s=Sum("amount"))["s"] == expected
     assert BankTransaction.objects.filter(txn_id="SHARED-0001").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_new_transaction_racing_on_an_unknown_account_books_once(registered):
+    from trading.deposits.services import bank_notification_receive
+    from trading.deposits.vaccount import make_virtual_account
+
+    transfer = make_transfer(None, "500.00", number=make_virtual_account("6230", "000000000500"), txn_id="RACE-1")
+    body = bankmsg.notification_body(transfer)
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+    results: list[str] = []
+
+    def worker(n: int) -> None:
+        try:
+            headers = bankmsg.signed_headers(BANK_SECRET.encode(), body, timestamp=int(time.time()) - n)
+            barrier.wait()
+            results.append(bank_notification_receive(body=body, timestamp=headers[bankmsg.TIMESTAMP_HEADER],
+                                                     signature=headers[bankmsg.SIGNATURE_HEADER]).result)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert sorted(results) == ["duplicate", "duplicate", "duplicate", "suspense"]
+    assert BankTransaction.objects.filter(txn_id="RACE-1").count() == 1
