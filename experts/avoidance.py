@@ -197,6 +197,7 @@ class Eligibility:
     excluded: dict[str, int]          # per reason: how many candidates it removed (overlapping)
     excluded_total: int               # distinct candidates removed
     candidates: int                   # distinct candidates over all lines
+    eligible: int = 0                 # distinct eligible experts over all lines
 
 
 def eligibility(ctx: Context, lines: list[tuple[str, Collection[str]]]) -> Eligibility:
@@ -205,9 +206,11 @@ def eligibility(ctx: Context, lines: list[tuple[str, Collection[str]]]) -> Eligi
     removed: set[int] = set().union(*excluded.values())
     per_line = candidates_all(lines)
     everyone: set[int] = set().union(*per_line)
+    removed_here = removed & everyone
     return Eligibility(
-        lines=[sorted(c - removed) for c in per_line],
+        lines=[sorted(c - removed_here) for c in per_line],
         excluded={reason: len(ids & everyone) for reason, ids in excluded.items()},
-        excluded_total=len(removed & everyone),
+        excluded_total=len(removed_here),
         candidates=len(everyone),
+        eligible=len(everyone) - len(removed_here),
     )

@@ -14,8 +14,8 @@ head right after the commit event (32 bytes). Each line has its own stream, so r
 continue that line's shuffle where it stopped (`steps` outputs, `words` words consumed) whatever
 the other lines do.
 
-Pool digest: SHA-256 of the UTF-8 text made of one row per line, in line order,
-"<line index>:" + the sorted ids in decimal joined by "," + "\n".
+Pool digest: SHA-256 over, for each line in order, uint32_be(line index) || uint32_be(N) || the N sorted
+ids as uint64_be. The stored snapshot is zlib of the same uint64_be id bytes.
 """
 
 from __future__ import annotations
@@ -100,27 +100,30 @@ class Shuffle:
         return self.stream.words
 
 
+def _be_bytes(ids: Sequence[int]) -> bytes:
+    packed = array("Q", ids)
+    if sys.byteorder == "little":
+        packed.byteswap()
+    return packed.tobytes()
+
+
 def pool_digest(lines: Iterable[Sequence[int]]) -> str:
     h = hashlib.sha256()
     for index, ids in enumerate(lines):
-        h.update(f"{index}:".encode())
-        h.update(",".join(map(str, ids)).encode())
-        h.update(b"\n")
+        h.update(struct.pack(">II", index, len(ids)))
+        h.update(_be_bytes(ids))
     return h.hexdigest()
 
 
 def encode_ids(ids: Sequence[int]) -> bytes:
-    """Storage form of a sorted id list: zlib of unsigned 64-bit little-endian integers."""
-    packed = array("Q", ids)
-    if sys.byteorder != "little":
-        packed.byteswap()
-    return zlib.compress(packed.tobytes(), 1)
+    """Storage form of a sorted id list: zlib of the ids as unsigned 64-bit big-endian integers."""
+    return zlib.compress(_be_bytes(ids), 1)
 
 
 def decode_ids(blob: bytes) -> list[int]:
     packed = array("Q")
     packed.frombytes(zlib.decompress(bytes(blob)))
-    if sys.byteorder != "little":
+    if sys.byteorder == "little":
         packed.byteswap()
     return packed.tolist()
 

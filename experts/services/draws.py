@@ -114,7 +114,7 @@ def draw_request(*, actor, lot: Lot, evaluation_start: datetime, evaluation_end:
         for i, (spec, ids) in enumerate(zip(specs, found.lines, strict=True))])
     draw.seed_sealed = seed_seal(seed, draw.pk)
     draw.pool_sha256 = sampler.pool_digest(found.lines)
-    draw.pool_size = len(set().union(*found.lines))
+    draw.pool_size = found.eligible
     draw.bidders_count = len(ctx.bidder_ids)
     draw.excluded = {**found.excluded, "total": found.excluded_total, "candidates": found.candidates}
     event = audit_record(actor=actor, action="expert_draw.committed", obj=draw, data={

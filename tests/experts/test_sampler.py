@@ -2,6 +2,7 @@
 
 import hashlib
 import struct
+import zlib
 
 import pytest
 
@@ -89,8 +90,10 @@ def test_shuffle_is_a_permutation_and_ends():
 
 def test_pool_digest_and_encoding():
     lines = [[1, 2, 300000000000], [], [7]]
-    text = "0:1,2,300000000000\n1:\n2:7\n"
-    assert sampler.pool_digest(lines) == hashlib.sha256(text.encode()).hexdigest()
+    data = (struct.pack(">II", 0, 3) + struct.pack(">3Q", 1, 2, 300000000000) + struct.pack(">II", 1, 0)
+            + struct.pack(">II", 2, 1) + struct.pack(">Q", 7))
+    assert sampler.pool_digest(lines) == hashlib.sha256(data).hexdigest()
+    assert zlib.decompress(sampler.encode_ids([1, 2])) == struct.pack(">2Q", 1, 2)
     for ids in lines:
         assert sampler.decode_ids(sampler.encode_ids(ids)) == ids
 
