@@ -8,8 +8,10 @@ channels-redis and a Redis Celery broker. See docs/configuration.md.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -48,9 +50,8 @@ if not SECRET_KEY:
     raise RuntimeError("DJANGO_SECRET_KEY must be set when PTRADE_PRODUCTION is on")
 
 ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
-CSRF_TRUSTED_ORIGINS = [
-    o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000").split(",") if o
-]
+_ORIGINS = os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000")
+CSRF_TRUSTED_ORIGINS = [o for o in _ORIGINS.split(",") if o]
 
 INSTALLED_APPS = [
     "daphne",
@@ -298,6 +299,51 @@ AUDIT_ALLOW_FLUSH = TESTING
 SANDBOX_TIME_ACCELERATION = float(os.environ.get("SANDBOX_TIME_ACCELERATION", "1"))
 if PRODUCTION and SANDBOX_TIME_ACCELERATION != 1:
     raise RuntimeError("SANDBOX_TIME_ACCELERATION cannot be set in production")
+
+# --- Optional deployment settings, from the environment only when set ------------
+# Each app reads these at call time with its own default (docs/configuration.md lists
+# them with their defaults); a deployment sets them here through the environment.
+def _json_env(value: str):
+    return json.loads(value)
+
+
+def _list_env(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+_OPTIONAL_ENV: dict[str, Callable[[str], object]] = {
+    "BANK_WEBHOOK_SECRET": lambda v: _list_env(v) if "," in v else v,
+    "BANK_WEBHOOK_TOLERANCE_SECONDS": int,
+    "DEPOSIT_INTEREST_RATE": str,  # a decimal string, never a float
+    "DEPOSIT_DAY_COUNT_BASIS": int,
+    "DEPOSIT_VIRTUAL_ACCOUNT_PREFIX": str,
+    "DEPOSIT_GUARANTEE_VALIDITY_DAYS": int,
+    "PLATFORM_COLLECTION_ACCOUNT": _json_env,  # {"bank": …, "account_name": …, "account_number": …}
+    "TENDER_DOCUMENT_MAX_BYTES": int,
+    "STEP_PRECISION_WINDOW": float,
+    "OPENING_KEY_THRESHOLD": int,
+    "ENVELOPE_STORE_DIR": str,
+    "OPENED_BIDS_DIR": str,
+    "OPENING_RECORDS_DIR": str,
+    "EXPERTS_CONFIRMATION_MINUTES": float,
+    "EXPERTS_SAME_TENDERER_CAP_PER_YEAR": int,
+    "EXPERTS_GATEWAY_TIMEOUT": float,
+    "EXPERTS_GATEWAY_MAX_SKEW": int,
+    "SUPERVISION_YELLOW_DAYS": float,
+    "SUPERVISION_STEP_GRACE_SECONDS": float,
+    "SUPERVISION_ROOM_LOOKAHEAD_HOURS": float,
+    "SUPERVISION_ROOM_LOOKBACK_DAYS": float,
+    "COLLUSION_IGNORED_IPS": _list_env,
+    "OCDS_OCID_PREFIX": str,
+    "OCDS_BASE_URL": str,
+    "OCDS_PUBLISHER_NAME": str,
+    "OCDS_LICENSE": str,
+    "OCDS_PUBLICATION_POLICY": str,
+    "OCDS_STANDARD_ZIP": str,
+}
+for _name, _cast in _OPTIONAL_ENV.items():
+    if os.environ.get(_name):
+        globals()[_name] = _cast(os.environ[_name])
 
 LOGGING = {
     "version": 1,

@@ -287,6 +287,9 @@ class RefundItem(models.Model):
     instruction = models.ForeignKey(RefundInstruction, on_delete=models.PROTECT, related_name="items")
     entry = models.OneToOneField(DepositEntry, on_delete=models.PROTECT, related_name="refund_item")
 
+    def __str__(self) -> str:
+        return f"{self.instruction_id}:{self.entry_id}"
+
 
 class WarningKind(models.TextChoices):
     REFUND_OVERDUE = "refund_overdue", _("Refund overdue")
@@ -369,6 +372,9 @@ class BankMessage(models.Model):
     class Meta:
         ordering = ["-received_at", "-pk"]
 
+    def __str__(self) -> str:
+        return f"{self.digest[:12]} {self.result}"
+
 
 class StatementImport(models.Model):
     file_name = models.CharField(max_length=200)
@@ -412,6 +418,9 @@ class StatementLine(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["statement", "line_no"], name="unique_statement_line_no"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.statement_id}:{self.line_no} {self.txn_id}"
 
 
 __all__ = [

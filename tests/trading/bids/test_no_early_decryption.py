@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import itertools
 import json
 import re
@@ -51,17 +52,13 @@ def _walk(value, out: list) -> None:
         out.append(value.encode())
         text = value.strip()
         if text.startswith(("{", "[")):
-            try:
+            with contextlib.suppress(ValueError):
                 _walk(json.loads(text), out)
-            except ValueError:
-                pass
         for token in re.split(r"[\s\"',:;]+", text):
             if _B64.match(token):
                 for decode in (base64.b64decode, base64.urlsafe_b64decode):
-                    try:
+                    with contextlib.suppress(binascii.Error, ValueError):
                         out.append(decode(token + "=" * (-len(token) % 4)))
-                    except (binascii.Error, ValueError):
-                        pass
             if _HEX.match(token) and len(token) % 2 == 0:
                 out.append(bytes.fromhex(token))
 
@@ -77,10 +74,8 @@ def stored_material() -> list[bytes]:
             if path.is_file() and path.stat().st_size < 4 * 1024 * 1024:
                 data = path.read_bytes()
                 out.append(data)
-                try:
+                with contextlib.suppress(UnicodeDecodeError):
                     _walk(data.decode("utf-8"), out)
-                except UnicodeDecodeError:
-                    pass
     return list(dict.fromkeys(out))
 
 
