@@ -1,7 +1,7 @@
 """Deposit settings, read at call time (so tests can use override_settings). docs/deposits.md lists them.
 
-None of these is in config/settings.py: each has a default here, and a deployment
-sets them there (or through its own settings module).
+Each has a default here; config/settings.py sets one from the environment variable of
+the same name when that is set (docs/configuration.md).
 """
 
 from __future__ import annotations
