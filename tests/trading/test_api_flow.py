@@ -76,6 +76,11 @@ def test_draft_to_deadline_through_the_api(cast, api):
     )
     assert lot["max_deposit"] == "100000.00"
     ok(agent.post(f"/api/v1/tenders/{tid}/documents", {"file": pdf()}, format="multipart"), 201)
+    check = ok(agent.get(f"/api/v1/tenders/{tid}/rule-check"))
+    assert check["publishable"] is False and [p["rule"] for p in check["problems"]] == ["criteria_required"]
+    ok(agent.put(f"/api/v1/tenders/{tid}/evaluation-criteria", {"criteria": [
+        {"name": "Price", "kind": "price", "max_points": "40"},
+        {"name": "Technical proposal", "max_points": "60"}]}, format="json"))
     assert ok(agent.get(f"/api/v1/tenders/{tid}/rule-check"))["publishable"] is True
 
     # 2. publish

@@ -313,6 +313,11 @@ def test_draft_to_deadline_in_the_pages(cast, clock):
         f"/agent/tenders/{tender.pk}/lots/", {"title": "Pipes", "estimated_price": "2000000", "deposit_amount": "40000"}
     )
     agent.post(f"/agent/tenders/{tender.pk}/documents/", {"file": pdf()})
+    refused = agent.post(f"/agent/tenders/{tender.pk}/publish/", {})
+    assert refused.status_code == 400 and "招标投标法 Art 40" in refused.content.decode()
+    agent.post(f"/agent/tenders/{tender.pk}/criteria/", {"name_0": "Price", "kind_0": "price", "max_points_0": "40",
+                                                          "name_1": "Technical", "kind_1": "scored",
+                                                          "max_points_1": "60"})
     assert agent.post(f"/agent/tenders/{tender.pk}/publish/", {}).status_code == 302
     lot = tender.lots.get()
     for b in bidders:

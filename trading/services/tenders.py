@@ -18,7 +18,7 @@ from accounts.policy import authorize
 from audit.services import audit_record
 from config.errors import DomainError, RuleViolation, StateConflict
 from trading import clock
-from trading.models import READOUT_ITEMS, Lot, NoticeKind, Tender, TenderDocument, TenderStatus
+from trading.models import READOUT_ITEMS, EvaluationMethod, Lot, NoticeKind, Tender, TenderDocument, TenderStatus
 from trading.models.tender import CODE_PREFIX
 from trading.services.tender_status import illegal_transition, lock_tender, tender_transition
 
@@ -346,6 +346,21 @@ def publish_problems(tender: Tender, *, at: datetime | None = None) -> list[Prob
                     _("Lot %(lot)s: the deposit %(d)s CNY exceeds the cap of %(m)s CNY (%(src)s).")
                     % {"lot": lot.number, "d": lot.deposit_amount, "m": cap.value, "src": cap.source},
                     cap.source,
+                )
+            )
+    if tender.evaluation_method == EvaluationMethod.COMPREHENSIVE_SCORING:
+        # Imported here: the evaluation sub-app builds on trading's models and services.
+        from trading.evaluation.rules import CRITERIA_FROM_DOCUMENTS
+        from trading.evaluation.services.criteria import criteria_problems
+
+        for message in criteria_problems(tender):
+            problems.append(
+                Problem(
+                    "criteria_required",
+                    "criteria",
+                    _("Comprehensive scoring needs its weighted criteria in the tender documents: %(why)s (%(src)s).")
+                    % {"why": message, "src": CRITERIA_FROM_DOCUMENTS},
+                    CRITERIA_FROM_DOCUMENTS,
                 )
             )
     return problems
