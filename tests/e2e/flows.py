@@ -145,3 +145,156 @@ def bidder_ask(page, tender_id: int, text: str) -> None:
     page.fill("textarea[name=text]", text)
     page.locator("main form.form button[type=submit]").click()
     page.wait_for_url("**/bidder/")
+
+
+def agent_set_criteria(page, tender_id: int, criteria: list[tuple[str, str, str]]) -> None:
+    """The draft's comprehensive-scoring criteria (name, kind price|scored, maximum points); fixed
+    once published (招标投标法 Art 40), so this comes before `agent_publish`."""
+    page.goto(f"/agent/tenders/{tender_id}/criteria/")
+    for i, (name, kind, points) in enumerate(criteria):
+        page.fill(f"[name=name_{i}]", name)
+        page.select_option(f"[name=kind_{i}]", kind)
+        page.fill(f"[name=max_points_{i}]", points)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"**/agent/tenders/{tender_id}/evaluation/")
+
+
+# --- deposits: the bank ------------------------------------------------------------------------------------
+
+
+def bidder_deposit_page(page, tender_code: str) -> None:
+    """My deposits → the sub-account of this tender."""
+    page.goto("/bidder/deposits/")
+    page.locator("main a[href^='/bidder/deposits/']", has_text=tender_code).first.click()
+    page.wait_for_url(re.compile(r"/bidder/deposits/\d+/$"))
+
+
+def deposit_instructions(page) -> dict[str, str]:
+    """What the deposit page tells the bidder to pay: the sub-account, the amount, its basic account."""
+    values = page.locator("#pay-h ~ dl dd").all_inner_texts()
+    assert len(values) >= 5, values
+    amount = values[2].split()[0].replace(",", "")
+    payer = [part.strip() for part in values[3].split(",")]
+    return {"virtual_account": values[0].strip().replace(" ", ""), "amount": amount,
+            "payer_bank": payer[0], "payer_name": payer[1], "payer_account": payer[-1].replace(" ", "")}
+
+
+def bank_notify(base_url: str, secret: str, body: dict) -> tuple[int, dict]:
+    """POST a notification signed as the bank signs it (trading/deposits/bankmsg.py, scheme v1)."""
+    import json
+    import time
+    import urllib.error
+    import urllib.request
+
+    from trading.deposits import bankmsg
+
+    raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    headers = bankmsg.signed_headers(secret.encode(), raw, timestamp=int(time.time()))
+    request = urllib.request.Request(  # noqa: S310 (the e2e server on loopback)
+        f"{base_url}/api/v1/deposits/bank-notifications", data=raw, method="POST",
+        headers={"Content-Type": "application/json", **headers},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"{}")
+
+
+# --- sealing keys and sealed bids --------------------------------------------------------------------------
+
+
+def generate_key(page, dest: Path, *, password: str, label: str) -> Path:
+    """/keys/: generate a P-256 pair in the browser, keep the downloaded key file, register the SPKI."""
+    page.goto("/keys/")
+    before = page.locator("#list-h ~ .table-wrap tbody tr").count()
+    page.fill("#label", label)
+    page.fill("#password", password)
+    page.fill("#password2", password)
+    with page.expect_download(timeout=60_000) as info:
+        page.locator("#keygen button[type=submit]").click()
+    info.value.save_as(str(dest))
+    page.wait_for_function(  # the page reloads with the new key listed
+        "n => document.querySelectorAll('#list-h ~ .table-wrap tbody tr').length > n", arg=before, timeout=30_000
+    )
+    return dest
+
+
+def seal_and_upload(page, lot_id: int, *, items: dict[str, str], files: list[Path], keyfile: Path,
+                    password: str) -> str:
+    """/bidder/lots/<lot>/bid/: seal in the browser (sbe1.js), sign, upload; returns the receipt text."""
+    page.goto(f"/bidder/lots/{lot_id}/bid/")
+    for key, value in items.items():
+        page.fill(f"#item-{key}", value)
+    page.set_input_files("#files", [str(f) for f in files])
+    page.set_input_files("#keyfile", str(keyfile))
+    page.fill("#password", password)
+    page.locator("#bid-form button[type=submit]").click()
+    page.locator("#receipt:not([hidden])").wait_for(timeout=60_000)
+    assert not page.locator("#status.error").count(), page.inner_text("#status")
+    return page.inner_text("#receipt")
+
+
+# --- the scheduled steps (what the beat's sweep does) ------------------------------------------------------
+
+
+def run_due_steps(server) -> list[dict]:
+    """Run the due scheduled steps once in the server's environment; returns [{kind, subject, result}]."""
+    import json
+
+    return json.loads(server.python("-m", "tests.e2e.server_setup", "run-due-steps").strip().splitlines()[-1])
+
+
+# --- the opening room ----------------------------------------------------------------------------------------
+
+
+def room_wait_live(page) -> None:
+    """The room's WebSocket is connected and its snapshot applied."""
+    page.wait_for_function("document.getElementById('conn').textContent.trim() === 'live'")
+
+
+def room_phase(page) -> str:
+    return page.inner_text("#phase").strip()
+
+
+def room_expect_phase(page, phase: str, timeout: float = 20_000) -> None:
+    page.wait_for_function("p => document.getElementById('phase').textContent.trim() === p", arg=phase,
+                           timeout=timeout)
+
+
+def room_readout(page) -> list[list[str]]:
+    return page.locator("#readout tbody tr").evaluate_all(
+        "rows => rows.map(r => Array.from(r.cells, c => c.textContent.trim()))")
+
+
+def room_release_dek(page, keyfile: Path, password: str) -> None:
+    """Decrypt my bid: the key file and its password; the browser unwraps the DEK and releases it."""
+    page.set_input_files("#dec-keyfile", str(keyfile))
+    page.fill("#dec-password", password)
+    button = page.locator("#my-bid-list button")
+    button.first.click()
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('#my-bid-list li')).every(li => /decrypted/.test(li.textContent))"
+        " || document.getElementById('message').classList.contains('error')", timeout=30_000)
+    assert not page.locator("#message.error").count(), page.inner_text("#message")
+
+
+# --- screenshots for the documentation ---------------------------------------------------------------------
+
+
+DOCS_VIEWPORT = {"width": 1280, "height": 800}
+
+
+def docs_screenshot(users, username: str | None, path: str, dest: Path, *, ready: str = "main",
+                    full_page: bool = True) -> Path:
+    """A screenshot for docs/img (E2E_DOCS_SCREENSHOTS=1): English UI, 1280×800 viewport."""
+    state = users._login_cache.get(username) if username else None
+    ctx = users.browser.new_context(base_url=users.base_url, locale="en", timezone_id="Asia/Shanghai",
+                                    viewport=DOCS_VIEWPORT, storage_state=state)
+    users.contexts.append(ctx)
+    page = ctx.new_page()
+    page.goto(path)
+    page.locator(ready).first.wait_for()
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(dest), full_page=full_page)
+    return dest

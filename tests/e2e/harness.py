@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -143,6 +144,8 @@ class E2EServer:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         self.log_path = ARTIFACTS / "server.log"
         self.worker_log_path = ARTIFACTS / "worker.log"
+        # The bank's webhook secret (docs/deposits.md): the suite signs notifications as the bank does.
+        self.bank_secret = f"e2e-bank-{secrets.token_hex(16)}"
         self.env = self._environment()
 
     # --- environment and database ---------------------------------------------------------------
@@ -162,6 +165,7 @@ class E2EServer:
             LOG_LEVEL=os.environ.get("E2E_LOG_LEVEL", "WARNING"),
             CHANNELS_PREFIX=f"ptrade-{tag}",
             CACHE_PREFIX=f"ptrade-{tag}",
+            BANK_WEBHOOK_SECRET=self.bank_secret,
         )
         redis_url = os.environ.get("E2E_REDIS_URL") or _redis_db(os.environ.get("REDIS_URL", ""), 14)
         if redis_url:

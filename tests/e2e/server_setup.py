@@ -1,6 +1,8 @@
 """Runs inside the e2e server's environment (own database, own var dir) after migrate and seed_demo.
 
     python -m tests.e2e.server_setup <keys-dir>
+    python -m tests.e2e.server_setup run-due-steps     # what the beat's sweep does, once (JSON)
+    python -m tests.e2e.server_setup called-experts <tender-id>   # the phones the calls went to (JSON)
 
 Each step prints one line. Steps the current code base cannot run yet (a module missing)
 are skipped, so the harness works at every stage of the project. Add steps for later
@@ -9,6 +11,7 @@ flows here (they run once per e2e session, before the server starts).
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -50,7 +53,35 @@ def custodian_keys(keys_dir: Path) -> str:
 STEPS = [custodian_keys]
 
 
+def run_due_steps() -> str:
+    """Run every due scheduled step once, as the beat task `trading.tasks.sweep_due_steps` does.
+
+    The e2e run sweeps at chosen moments instead of running Celery beat: at 28,800× the opening's
+    windows last about a second, shorter than a person (or a browser) takes to decrypt a bid."""
+    from trading.services.scheduling import steps_run_due
+
+    ran = steps_run_due()
+    return json.dumps([{"kind": s.kind, "subject": s.subject, "result": s.result} for s in ran])
+
+
+def called_experts(tender_id: str) -> str:
+    """Usernames of the experts called (member seats awaiting an answer) for the tender's draws: the
+    SMS / email the expert receives, read from the platform's outbox as a phone would show it."""
+    from experts.models import Assignment
+
+    rows = (Assignment.objects.filter(draw__lot__tender_id=int(tender_id), status="notified")
+            .select_related("expert__user").order_by("seq"))
+    return json.dumps([{"assignment": a.pk, "username": a.expert.user.username if a.expert.user else None}
+                       for a in rows])
+
+
 def main(argv: list[str]) -> int:
+    if len(argv) > 1 and argv[1] == "run-due-steps":
+        print(run_due_steps(), flush=True)
+        return 0
+    if len(argv) > 2 and argv[1] == "called-experts":
+        print(called_experts(argv[2]), flush=True)
+        return 0
     keys_dir = Path(argv[1]) if len(argv) > 1 else Path("e2e-keys")
     for step in STEPS:
         print(step(keys_dir), flush=True)

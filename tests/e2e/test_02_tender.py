@@ -19,6 +19,7 @@ BIDDERS = {
     "bidder2": "东方市政工程有限公司",
     "bidder3": "新城建设股份有限公司",
 }
+CRITERIA = [("投标报价 Price", "price", "40"), ("技术方案 Technical proposal", "scored", "60")]
 # Seconds left for bidding after the legal minimum (20 days, accelerated): the steps of this
 # module must finish before the deadline; later flows wait for it.
 BID_WINDOW = float(os.environ.get("E2E_BID_WINDOW", "180"))
@@ -52,6 +53,8 @@ def test_agent_publishes_a_tender(users, story, tmp_path):
     assert page.locator("a[href^='/tenders/documents/']", has_text="tender-documents").count() == 1
     assert page.locator(".messages li.success").count() == 1  # the server's answer, shown after the upload
     assert page.evaluate("typeof window.ptradeUI") == "object"  # the page's scripts run again
+    # Comprehensive scoring: the weighted criteria are part of the tender documents (招标投标法 Art 40).
+    flows.agent_set_criteria(page, tender_id, CRITERIA)
     lot_ids = flows.agent_lot_ids(page, tender_id)
     assert len(lot_ids) == 2
     assert page.locator("#publish-h ~ ul.problems li").count() == 0, page.locator("ul.problems").all_inner_texts()
