@@ -31,7 +31,7 @@ def test_bidder_pages(registered, notify, client, cast):
     notify(make_transfer(account, "40000.00"))
     client.force_login(cast.bidders[0])
     html = client.get("/bidder/deposits/").content.decode()
-    assert account.number in html and "40000.00" in html
+    assert account.number in html and "¥40,000.00" in html
     detail = client.get(f"/bidder/deposits/{account.pk}/")
     assert detail.status_code == 200
     text = detail.content.decode()
