@@ -46,6 +46,8 @@ class Artifacts:
     def __post_init__(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / "axe").mkdir(exist_ok=True)
+        for stale in self.root.glob("FAILED-*.png"):  # from an earlier run
+            stale.unlink(missing_ok=True)
 
     def screenshot(self, page, name: str, *, full_page: bool = True) -> Path:
         path = self.root / f"{_slug(name)}.png"

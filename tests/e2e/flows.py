@@ -285,16 +285,100 @@ def room_release_dek(page, keyfile: Path, password: str) -> None:
 DOCS_VIEWPORT = {"width": 1280, "height": 800}
 
 
-def docs_screenshot(users, username: str | None, path: str, dest: Path, *, ready: str = "main",
-                    full_page: bool = True) -> Path:
-    """A screenshot for docs/img (E2E_DOCS_SCREENSHOTS=1): English UI, 1280×800 viewport."""
+def docs_page(users, username: str | None, path: str):
+    """A page for a documentation screenshot: English UI, 1280×800, the user's saved login."""
     state = users._login_cache.get(username) if username else None
     ctx = users.browser.new_context(base_url=users.base_url, locale="en", timezone_id="Asia/Shanghai",
                                     viewport=DOCS_VIEWPORT, storage_state=state)
     users.contexts.append(ctx)
-    page = ctx.new_page()
+    page = users.new_page(ctx)
     page.goto(path)
-    page.locator(ready).first.wait_for()
+    return page
+
+
+def docs_screenshot(page, dest: Path, *, full_page: bool = True) -> Path:
+    """Save `page` as docs/img/<dest> (the run writes these only with E2E_DOCS_SCREENSHOTS=1)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(dest), full_page=full_page)
     return dest
+
+
+# --- the expert draw and the evaluation ----------------------------------------------------------------------
+
+
+def agent_request_draw(page, lot_id: int, *, start: datetime, end: datetime, place: str,
+                       lines: list[tuple[str, int, int]], committee_size: int = 5) -> int:
+    """/agent/draws/new/: the lot, the evaluation window, the composition lines (specialty, members,
+    reserves) → the draw's page; returns the draw id."""
+    page.goto(f"/agent/draws/new/?lot={lot_id}")
+    page.select_option("[name=lot]", str(lot_id))
+    page.fill("[name=evaluation_start]", local_input(start))
+    page.fill("[name=evaluation_end]", local_input(end))
+    page.fill("[name=place]", place)
+    page.fill("[name=committee_size]", str(committee_size))
+    for i, (specialty, members, reserves) in enumerate(lines):
+        page.select_option(f"[name=line{i}_specialty]", specialty)
+        page.fill(f"[name=line{i}_count]", str(members))
+        page.fill(f"[name=line{i}_reserves]", str(reserves))
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/agent/draws/\d+/$"))
+    return id_from_url(page.url, r"/agent/draws/(\d+)/")
+
+
+def called_experts(server, tender_id: int) -> list[dict]:
+    """The experts the platform called (their SMS), from the server's outbox: [{assignment, username}]."""
+    import json
+
+    out = server.python("-m", "tests.e2e.server_setup", "called-experts", str(tender_id))
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def expert_accept(page, assignment_id: int) -> None:
+    page.goto("/expert/assignments/")
+    page.locator(f"form[action='/expert/assignments/{assignment_id}/accept/'] button[type=submit]").click()
+    page.wait_for_url("**/expert/assignments/")
+    assert page.locator(f"form[action='/expert/assignments/{assignment_id}/leave/']").count() == 1
+
+
+def expert_session_id(page, tender_code: str) -> int:
+    page.goto("/expert/evaluations/")
+    link = page.locator("main a[href^='/expert/evaluations/']", has_text=tender_code).first
+    return id_from_url(link.get_attribute("href"), r"/expert/evaluations/(\d+)/")
+
+
+def post_and_reload(page, button) -> None:
+    """Click a form's submit button whose view redirects back to the same page; fail on an error message."""
+    with page.expect_navigation():
+        button.click()
+    page.wait_for_load_state("load")
+    errors = page.locator(".messages li.error, .messages li.warning, main .error[role=alert]")
+    assert errors.count() == 0, errors.all_inner_texts()
+
+
+def expert_evaluate(page, session_id: int, *, points: dict[str, str]) -> None:
+    """Sign in, declare no conflict, pass every bid, score each bidder (by name), submit."""
+    base = f"/expert/evaluations/{session_id}/"
+    page.goto(base)
+    post_and_reload(page, page.locator(f"form[action='{base}sign-in/'] button[type=submit]"))
+    page.check(f"form[action='{base}declare/'] input[name=no_conflict][value=yes]")
+    post_and_reload(page, page.locator(f"form[action='{base}declare/'] button[type=submit]"))
+    marks = page.locator(f"form[action='{base}marks/']")
+    for radio in marks.locator("input[type=radio][value=yes]").all():
+        radio.check()
+    post_and_reload(page, marks.locator("button[type=submit]"))
+    scores = page.locator(f"form[action='{base}scores/']")
+    for row in scores.locator("tbody tr").all():
+        name = row.locator("th").inner_text().strip()
+        row.locator("input").first.fill(next(v for k, v in points.items() if name.startswith(k)))
+    post_and_reload(page, scores.locator("button[type=submit]"))
+    submit = page.locator(f"form[action='{base}submit/'] button[type=submit]")
+    assert submit.is_enabled(), page.inner_text("main")
+    post_and_reload(page, submit)
+
+
+def expert_sign_report(page, session_id: int) -> None:
+    base = f"/expert/evaluations/{session_id}/"
+    page.goto(base)
+    form = page.locator(f"form[action='{base}sign-report/']")
+    form.locator("input[name=agrees][value=yes]").check()
+    post_and_reload(page, form.locator("button[type=submit]"))

@@ -166,6 +166,9 @@ class E2EServer:
             CHANNELS_PREFIX=f"ptrade-{tag}",
             CACHE_PREFIX=f"ptrade-{tag}",
             BANK_WEBHOOK_SECRET=self.bank_secret,
+            # An expert's call stays open EXPERTS_CONFIRMATION_MINUTES / acceleration: at 28,800× the
+            # default 15 minutes would be 31 ms, so the e2e run gives experts two real minutes to answer.
+            EXPERTS_CONFIRMATION_MINUTES=str(int(float(ACCELERATION) * 2)),
         )
         redis_url = os.environ.get("E2E_REDIS_URL") or _redis_db(os.environ.get("REDIS_URL", ""), 14)
         if redis_url:

@@ -22,7 +22,7 @@ BIDDERS = {
 CRITERIA = [("投标报价 Price", "price", "40"), ("技术方案 Technical proposal", "scored", "60")]
 # Seconds left for bidding after the legal minimum (20 days, accelerated): the steps of this
 # module must finish before the deadline; later flows wait for it.
-BID_WINDOW = float(os.environ.get("E2E_BID_WINDOW", "180"))
+BID_WINDOW = float(os.environ.get("E2E_BID_WINDOW", "90"))
 
 
 def minimal_pdf() -> bytes:
