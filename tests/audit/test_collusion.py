@@ -13,6 +13,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 
 import sbe1
 from audit import collusion
@@ -346,3 +347,76 @@ def test_signals_are_for_supervisors_only(published, client, api, make_user, rol
     assert api.as_user(user).get(f"/api/v1/audit/tenders/{published.pk}/collusion").status_code == 403
     assert api.post(f"/api/v1/audit/tenders/{published.pk}/collusion").status_code == 403
     assert not CollusionRun.objects.exists()
+
+
+# --- upload facts through the real upload API ------------------------------------------------------------
+
+def test_shared_ip_and_device_from_real_uploads(published, cast, clock, client, api):
+    """Two bidders upload through the API from the same address and device: the supervisor's check
+    flags them; the facts stay out of the audit log and out of bidder/agent outputs."""
+    from tests.trading.sealed import bidder_with_key, pass_deadline, seal, upload
+    from trading.services.registrations import registration_create
+
+    lot = published.lots.get()
+    shared_ip, other_ip = "198.51.100.23", "203.0.113.9"
+    shared_fp, other_fp = "9c1f" * 8, "77aa" * 8
+    agent_ua = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) CollusionTest/1.0"
+    origins = [(shared_ip, shared_fp), (shared_ip, shared_fp), (other_ip, other_fp)]
+    sealed = []
+    for user, (ip, fp) in zip(cast.bidders, origins, strict=True):
+        registration_create(actor=user, lot=lot)
+        bidder = bidder_with_key(user)
+        response = upload(lot, bidder, seal(lot, bidder), REMOTE_ADDR=ip, HTTP_USER_AGENT=agent_ua,
+                          HTTP_X_DEVICE_FINGERPRINT=fp)
+        assert response.status_code == 201, response.content
+        sealed.append(bidder)
+    pass_deadline(clock, published)
+
+    client.force_login(cast.supervisor)
+    url = f"/supervisor/tenders/{published.pk}/signals/"
+    assert client.post(f"{url}compute/").status_code == 302
+    html = client.get(url).content.decode()
+    assert "Bids uploaded from the same device" in html and "Bids uploaded from the same IP address" in html
+    assert shared_ip in html and shared_fp in html and other_ip not in html
+    body = api.as_user(cast.supervisor).get(f"/api/v1/audit/tenders/{published.pk}/collusion").json()
+    signals = {s["kind"]: s for s in body["signals"]}
+    pair = sorted(o.pk for o in cast.bidder_orgs[:2])
+    assert set(signals) == {"shared_device", "shared_ip"}
+    assert signals["shared_device"]["severity"] == "red" and signals["shared_device"]["bidders"] == pair
+    assert signals["shared_device"]["evidence"]["device"] == shared_fp
+    assert signals["shared_device"]["evidence"]["ips"] == [shared_ip]
+    assert signals["shared_ip"]["severity"] == "yellow" and signals["shared_ip"]["bidders"] == pair
+    assert signals["shared_ip"]["evidence"]["ip"] == shared_ip and signals["shared_ip"]["evidence"]["same_user_agent"]
+    assert body["sources"]["bids"]["upload_ip"] == 3 and body["sources"]["bids"]["device"] == 3
+
+    # The log commits to the facts without carrying them.
+    log = " ".join(str(e.data) for e in AuditEvent.objects.all())
+    assert shared_ip not in log and shared_fp not in log and agent_ua not in log
+    assert AuditEvent.objects.filter(action="bid.submitted", data__has_key="upload_facts_sha256").count() == 3
+    # Bidders and the agent never see them.
+    bidder_api = Client(HTTP_AUTHORIZATION=f"Token {sealed[0].token}")
+    agent_api = Client()
+    agent_api.force_login(cast.agent)
+    for response in (bidder_api.get("/api/v1/bids/mine"),
+                     agent_api.get(f"/api/v1/tenders/{published.pk}/opening"),
+                     agent_api.get(f"/opening/{published.pk}/")):
+        assert response.status_code == 200
+        text = response.content.decode()
+        assert shared_ip not in text and shared_fp not in text and agent_ua not in text
+    assert agent_api.get(f"/api/v1/audit/tenders/{published.pk}/collusion").status_code == 403
+
+
+def test_collusion_ignored_ips_skip_a_shared_hall(published, cast, clock, settings):
+    """An address listed in COLLUSION_IGNORED_IPS (the trading centre's bid terminals) is no signal."""
+    from tests.trading.sealed import bidder_with_key, pass_deadline, seal, upload
+    from trading.services.registrations import registration_create
+
+    settings.COLLUSION_IGNORED_IPS = ["192.0.2.50"]
+    lot = published.lots.get()
+    for user in cast.bidders[:2]:
+        registration_create(actor=user, lot=lot)
+        bidder = bidder_with_key(user)
+        assert upload(lot, bidder, seal(lot, bidder), REMOTE_ADDR="192.0.2.50").status_code == 201
+    pass_deadline(clock, published)
+    run = collusion.collusion_check(actor=cast.supervisor, tender=published)
+    assert run.counts == {} and run.sources["bids"]["upload_ip"] == 2 and run.sources["bids"]["device"] == 0

@@ -5,10 +5,16 @@ would buffer the body in memory, and DATA_UPLOAD_MAX_MEMORY_SIZE is 5 MB. It rea
 body from the request stream in chunks (`bid_upload`). Token-authenticated requests
 (`Authorization: Token …`, the CLI) need no CSRF token; browser (session) uploads must
 send the CSRF token in the `X-CSRFToken` header.
+
+The upload also records where it came from, for the supervisors' collusion signals: the client
+IP as django-axes resolves it for the login lock-out (REMOTE_ADDR unless the settings configure a
+proxy: `AXES_CLIENT_IP_CALLABLE` / `AXES_IPWARE_*`; X-Forwarded-For is never read otherwise), the
+User-Agent and the optional `X-Device-Fingerprint` header; `submission` normalises and stores them.
 """
 
 from __future__ import annotations
 
+from axes.helpers import get_client_ip_address
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -93,6 +99,8 @@ def bid_upload_view(request, tender_id: int, lot_id: int):
         bid = submission.bid_upload(
             actor=user, lot=lot, stream=request, content_length=_content_length(request),
             signature=request.META.get("HTTP_X_ENVELOPE_SIGNATURE"),
+            upload_ip=get_client_ip_address(request), user_agent=request.META.get("HTTP_USER_AGENT"),
+            device_fingerprint=request.META.get("HTTP_X_DEVICE_FINGERPRINT"),
         )
     except DomainError as exc:
         return _json_error(exc.code, exc.message, exc.status, exc.fields)

@@ -14,6 +14,12 @@
    move the file to its final name (its SHA-256), create the Bid superseding the
    previous one, write the audit event (hashes only), sign the receipt (SPECS.md §1).
 
+The upload facts (client IP, User-Agent, device fingerprint) feed the supervisors' collusion
+signals (招标投标法实施条例 Art 40; audit/collusion.py). The view passes them as received;
+`upload_facts_clean` normalises them here (invalid IP → none, User-Agent truncated, a malformed
+fingerprint dropped: never an error). They are personal data: stored on the Bid for supervisors,
+and the audit event carries only `upload_facts_sha256`, a salted commitment to them.
+
 So a bid committed always has received_at < bid_deadline, whatever the concurrency:
 the bid_deadline step locks the same row to close the tender.
 """
@@ -21,6 +27,10 @@ the bid_deadline step locks the same row to close the tender.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
+import re
+import secrets
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -31,6 +41,7 @@ from django.utils.translation import gettext as _
 
 import sbe1
 from accounts.policy import authorize
+from audit.canonical import canonical_bytes
 from audit.services import audit_record
 from audit.signing import sign_receipt
 from config.errors import DomainError, NotFoundError, RuleViolation, StateConflict
@@ -74,6 +85,51 @@ class ReceivedUpload:
     bidder_key: RegisteredKey
     opening_key: OpeningKey
     signature: str
+
+
+USER_AGENT_MAX = 512
+DEVICE_FINGERPRINT_RE = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+
+@dataclass(frozen=True)
+class UploadFacts:
+    """Where an upload came from (normalised): for the collusion signals, supervisors only."""
+
+    ip: str | None = None
+    user_agent: str = ""
+    device_fingerprint: str = ""
+
+
+def _clean_ip(value) -> str | None:
+    try:
+        address = ipaddress.ip_address(str(value or "").strip().split("%", 1)[0])  # no IPv6 zone id
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped  # ::ffff:a.b.c.d is the IPv4 client a.b.c.d
+    return str(address)
+
+
+def upload_facts_clean(*, upload_ip=None, user_agent=None, device_fingerprint=None) -> UploadFacts:
+    """Normalise the facts a view received; anything malformed is dropped, never an error."""
+    agent = "".join(ch for ch in str(user_agent or "") if unicodedata.category(ch) != "Cc").strip()
+    device = str(device_fingerprint or "").strip()
+    return UploadFacts(
+        ip=_clean_ip(upload_ip),
+        user_agent=agent[:USER_AGENT_MAX],
+        device_fingerprint=device if DEVICE_FINGERPRINT_RE.fullmatch(device) else "",
+    )
+
+
+def upload_facts_sha256(bid: Bid) -> str:
+    """The commitment written in the bid's audit event: SHA-256 of the canonical JSON of the facts and
+    the bid's random salt. Without the salt (supervisors only) it cannot be brute-forced back to an IP."""
+    return hashlib.sha256(canonical_bytes({
+        "device_fingerprint": bid.device_fingerprint,
+        "salt": bid.upload_facts_salt,
+        "upload_ip": bid.upload_ip or "",
+        "user_agent": bid.user_agent,
+    })).hexdigest()
 
 
 def _fmt(moment) -> str:
@@ -204,19 +260,27 @@ def envelope_receive(
                           signature.strip())
 
 
-def bid_upload(*, actor, lot: Lot, stream: BinaryIO, content_length: int | None, signature: str | None):
-    """The upload endpoint's service: pre-check, stream and verify, then `bid_store` atomically."""
+def bid_upload(*, actor, lot: Lot, stream: BinaryIO, content_length: int | None, signature: str | None,
+               upload_ip: str | None = None, user_agent: str | None = None,
+               device_fingerprint: str | None = None):
+    """The upload endpoint's service: pre-check, stream and verify, then `bid_store` atomically.
+
+    `upload_ip`, `user_agent`, `device_fingerprint`: the upload facts as the view received them
+    (the CLI and API clients may send no fingerprint); `bid_store` normalises and stores them."""
     upload_precheck(actor=actor, lot=lot, content_length=content_length, signature=signature)
     with storage.incoming_file() as (sink, path):
         received = envelope_receive(actor=actor, lot=lot, stream=stream, sink=sink, path=path,
                                     content_length=content_length, signature=signature)
         sink.close()
-        return bid_store(actor=actor, lot=lot, upload=received)
+        return bid_store(actor=actor, lot=lot, upload=received, upload_ip=upload_ip, user_agent=user_agent,
+                         device_fingerprint=device_fingerprint)
 
 
 @transaction.atomic
-def bid_store(*, actor, lot: Lot, upload: ReceivedUpload) -> Bid:
+def bid_store(*, actor, lot: Lot, upload: ReceivedUpload, upload_ip: str | None = None,
+              user_agent: str | None = None, device_fingerprint: str | None = None) -> Bid:
     """Accept a verified upload: deadline check, storing, the Bid, the audit event and the receipt, atomically."""
+    facts = upload_facts_clean(upload_ip=upload_ip, user_agent=user_agent, device_fingerprint=device_fingerprint)
     tender = lock_tender(lot.tender)
     _require_open(tender)
     now = clock.now()
@@ -238,6 +302,8 @@ def bid_store(*, actor, lot: Lot, upload: ReceivedUpload) -> Bid:
             size=upload.size, header_sha256=hashlib.sha256(upload.header.line).hexdigest(),
             chunk_size=upload.header.chunk_size, signature=upload.signature, storage_name=name, received_at=now,
             replaces=previous, audit_seq=0, receipt={},
+            upload_ip=facts.ip, user_agent=facts.user_agent, device_fingerprint=facts.device_fingerprint,
+            upload_facts_salt=secrets.token_hex(16),
         )
         # Sealed until the deadline: the bidder and the user appear only as identity hashes.
         event = audit_record(
@@ -257,6 +323,8 @@ def bid_store(*, actor, lot: Lot, upload: ReceivedUpload) -> Bid:
                 "replaces": previous.pk if previous else None,
                 "bidder_hash": identity_hash(tender, "org", actor.organisation_id),
                 "actor_hash": identity_hash(tender, "user", actor.pk),
+                # IP, User-Agent and device fingerprint are personal data: a salted commitment only.
+                "upload_facts_sha256": upload_facts_sha256(bid),
             },
         )
         bid.audit_seq = event.seq

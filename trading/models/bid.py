@@ -109,8 +109,9 @@ class BidStatus(models.TextChoices):
 
 
 class Bid(models.Model):
-    """One uploaded envelope. The envelope fields never change; only `status` moves
-    (active → superseded by a later upload, or withdrawn) before the deadline."""
+    """One uploaded envelope (each upload is its own row, with its own upload facts). The envelope
+    fields never change; only `status` moves (active → superseded by a later upload, or withdrawn)
+    before the deadline."""
 
     tender = models.ForeignKey("trading.Tender", on_delete=models.PROTECT, related_name="bids")
     lot = models.ForeignKey("trading.Lot", on_delete=models.PROTECT, related_name="bids")
@@ -133,6 +134,13 @@ class Bid(models.Model):
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     audit_seq = models.BigIntegerField()
     receipt = models.JSONField()  # {"receipt": {...}, "signature": ..., "key_id": ...} (audit.signing)
+    # Upload facts for the collusion signals (招标投标法实施条例 Art 40; audit/collusion.py). Personal data:
+    # supervisors only, never in bidder/agent/public outputs; the audit event carries only a salted
+    # SHA-256 commitment to them (`upload_facts_salt`, docs/opening.md "Submission").
+    upload_ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True, default="")
+    device_fingerprint = models.CharField(max_length=128, blank=True, default="")  # [A-Za-z0-9_-] only
+    upload_facts_salt = models.CharField(max_length=32, blank=True, default="")
 
     class Meta:
         ordering = ["received_at", "pk"]
