@@ -2,10 +2,10 @@
 
 Selectors are language-independent (form actions, field names, data attributes), so every
 step works with the Chinese and the English UI. Each step returns what later steps need
-(ids, URLs). Later flows (deposit webhook, sealing in the browser, the opening room,
-decryption, the expert draw, scoring, publicity and award, the supervisor's replay) add
-their steps here and their tests in new modules (test_3x_*.py ...), reading and writing
-the session's `story`.
+(ids, URLs). The tests (test_01 … test_08, in file order) read and write the session's
+`story`. Steps that are not a person in a browser say so: `bank_notify` (the bank's signed
+webhook), `run_due_steps` (the beat's sweep, run at chosen moments), `called_experts` (the
+SMS outbox).
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ def test_agent_requests_the_draw_and_experts_accept(users, story, e2e_server):
     agent = users.page("agent1", locale="en")
     now = datetime.now(UTC)
     draw_id = flows.agent_request_draw(
-        agent, lot1, start=now + timedelta(seconds=5), end=now + timedelta(hours=4), place="Evaluation room 3",
+        agent, lot1, start=now + timedelta(minutes=2), end=now + timedelta(hours=4), place="Evaluation room 3",
         lines=[("A02", 3, 2), ("D", 2, 1)],
     )
     assert agent.locator(".messages li.success").count() == 1
