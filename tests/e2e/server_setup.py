@@ -54,13 +54,20 @@ STEPS = [custodian_keys]
 
 
 def run_due_steps() -> str:
-    """Run every due scheduled step once, as the beat task `trading.tasks.sweep_due_steps` does.
+    """Run the scheduled steps due now, once, as the beat task `trading.tasks.sweep_due_steps` does.
 
     The e2e run sweeps at chosen moments instead of running Celery beat: at 28,800× the opening's
-    windows last about a second, shorter than a person (or a browser) takes to decrypt a bid."""
-    from trading.services.scheduling import steps_run_due
+    windows last about a second, shorter than a person (or a browser) takes to decrypt a bid.
+    Only the steps due when the sweep starts run: a step that a handler schedules during the
+    sweep (the room's 1-second sign-in window, say) waits for a later sweep, as it would with beat
+    when the sweep is quick."""
+    from trading import clock
+    from trading.models import ScheduledStep
+    from trading.services.scheduling import step_run_one
 
-    ran = steps_run_due()
+    due = list(ScheduledStep.objects.filter(done_at__isnull=True, due_at__lte=clock.now())
+               .order_by("due_at", "pk").values_list("pk", flat=True))
+    ran = [step for pk in due if (step := step_run_one(step_id=pk)) is not None]
     return json.dumps([{"kind": s.kind, "subject": s.subject, "result": s.result} for s in ran])
 
 
