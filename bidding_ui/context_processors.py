@@ -80,5 +80,11 @@ def navigation(request) -> dict:
         items.append(item)
         key = entry[3] if len(entry) > 3 and entry[3] in NAV_GROUPS else _group_of(tuple(roles))
         groups.setdefault(key, {"key": key, "label": NAV_GROUPS[key][0], "items": []})["items"].append(item)
+    # One highlight: the page itself, else the deepest section holding it (/supervision/replay/ is
+    # inside both /supervision/ and /supervision/replay/... only the longer prefix counts).
+    inside = [i for i in items if i["section"]]
+    deepest = None if any(i["active"] for i in items) else max(inside, key=lambda i: len(i["url"]), default=None)
+    for item in inside:
+        item["section"] = item is deepest
     nav_groups = [groups[k] for k in NAV_GROUPS if k in groups]
     return {"nav_items": items, "nav_groups": nav_groups, "server_now": timezone.now()}

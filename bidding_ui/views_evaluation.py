@@ -30,6 +30,7 @@ from trading.evaluation.services import publicity as publicity_services
 from trading.evaluation.services import reports as report_services
 from trading.evaluation.services import sessions as session_services
 from trading.evaluation.services.reports import current_report
+from trading.models import LotOpening, LotOutcome
 from trading.policies import is_party, is_supervisor
 
 
@@ -329,7 +330,9 @@ def agent_evaluation(request, pk: int):
     lots = []
     for lot in tender.lots.order_by("number"):
         session = selectors.live_session_of_lot(lot)
+        opening = LotOpening.objects.filter(lot=lot).first()
         lots.append({"lot": lot, "session": session, "progress": selectors.progress(session) if session else None,
+                     "failed_at_opening": opening is not None and opening.outcome == LotOutcome.FAILED,
                      "members": selectors.members_visible(request.user, session) if session else [],
                      "report": current_report(session) if session else None})
     return render(request, "evaluation/agent_evaluation.html", {

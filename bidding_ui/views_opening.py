@@ -13,15 +13,16 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from accounts.policy import can
+from bidding_ui.opening_display import record_lots, room_labels
 from config.errors import NotFoundError
 from trading import clock, selectors
 from trading.bids import keys as key_selectors
 from trading.bids import submission
 from trading.models import READOUT_ITEMS, Opening, OpeningKey, Registration, RegistrationStatus
 from trading.opening import selectors as opening_selectors
-from trading.opening.room import room_state
 
 
 def _not_found(fn):
@@ -83,6 +84,7 @@ def room_page(request, pk: int):
     tender = opening_selectors.room_tender(user=request.user, pk=pk)
     user = request.user
     org_id = getattr(user, "organisation_id", None)
+    last_id, initial = opening_selectors.room_snapshot(user=user, tender=tender)
     return render(request, "opening/room.html", {
         "tender": tender,
         "config": {
@@ -94,8 +96,11 @@ def room_page(request, pk: int):
             "bidder": can(user, "bid.submit"),
             "custodian": can(user, "sbe1_key.register_custodian"),
             "sharesUrl": f"/api/v1/custodian/shares?tender={tender.pk}",
+            "labels": room_labels(),
+            "lang": get_language(),
+            "lastId": last_id,
         },
-        "initial": room_state(tender=tender, user=user),
+        "initial": initial,
     })
 
 
@@ -106,5 +111,6 @@ def record_page(request, pk: int):
     if opening is None or not opening.record_sha256 or not can(request.user, "opening.view_record", opening):
         return render(request, "opening/record.html", {"tender": tender, "record": None}, status=404)
     record = json.loads(opening.record_json)
+    items, lots = record_lots(record)
     return render(request, "opening/record.html", {"tender": tender, "opening": opening, "record": record,
-                                                   "items": record["tender"]["readout_items"]})
+                                                   "items": items, "lots": lots})

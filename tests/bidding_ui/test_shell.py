@@ -118,6 +118,12 @@ def test_navigation_is_grouped_by_role(cast):
     assert "nav-group-tendering" not in page and 'href="/notices/" class="active" aria-current="page"' in page
 
 
+def test_navigation_highlights_one_entry_the_deepest_section(cast, published):
+    page = english(cast.supervisor).get(f"/supervisor/tenders/{published.pk}/replay/").content.decode()
+    assert page.count('class="active"') == 1  # inside both /supervisor/ and /supervisor/tenders/
+    assert 'href="/supervisor/tenders/" class="active">' in page and 'aria-current="page"' not in page
+
+
 def test_home_for_visitors_lists_open_tenders_with_countdowns(published):
     page = english().get("/").content.decode()
     assert published.code in page and "data-countdown=" in page

@@ -262,6 +262,12 @@ def room_expect_phase(page, phase: str, timeout: float = 20_000) -> None:
                            timeout=timeout)
 
 
+def money_en(amount: str) -> str:
+    """An amount as the English pages show it: "11250000.50" -> "¥11,250,000.50"."""
+    whole, _, cents = amount.partition(".")
+    return f"¥{int(whole):,}.{(cents + '00')[:2]}"
+
+
 def room_readout(page) -> list[list[str]]:
     return page.locator("#readout tbody tr").evaluate_all(
         "rows => rows.map(r => Array.from(r.cells, c => c.textContent.trim()))")

@@ -71,8 +71,8 @@ def test_live_opening_room_in_six_contexts(users, story, e2e_server):
         assert len(rows) == 3, rows
         for bidder, (price, days) in BIDS.items():
             row = next(r for r in rows if r[1].startswith(BIDDERS[bidder]))
-            assert row[2:4] == [price, days] and row[4] == "decrypted", row
-            assert row[5] == "paid", row  # the deposit status joins the read-out
+            assert row[2:4] == [flows.money_en(price), days] and row[4] == "Decrypted", row
+            assert row[5] == "Paid (valid)", row  # the deposit status joins the read-out
     assert rooms["visitor"].locator("#readout tbody tr").count() == 0  # not before the record
     users.checkpoint(rooms["agent1"], "72-room-agent-readout")
 
@@ -89,7 +89,7 @@ def test_live_opening_room_in_six_contexts(users, story, e2e_server):
         flows.room_expect_phase(page, "Closed")
     rooms["visitor"].wait_for_function("document.querySelectorAll('#readout tbody tr').length === 3")
     confirmations = [row[-1] for row in flows.room_readout(rooms["supervisor1"])]
-    assert confirmations == ["confirmed"] * 3, confirmations
+    assert confirmations == ["Confirmed"] * 3, confirmations
     users.checkpoint(rooms["visitor"], "73-room-public-after-record")
     users.checkpoint(rooms["supervisor1"], "74-room-supervisor-closed")
     story.extra["opened"] = True
@@ -100,7 +100,7 @@ def test_the_signed_record_is_public(users, story):
     page = users.page(None, locale="en", path=f"/opening/{story.tender_id}/record/")
     table = page.inner_text("main .table-wrap")
     for name, org in BIDDERS.items():
-        assert org in table and BIDS[name][0] in table
+        assert org in table and flows.money_en(BIDS[name][0]) in table
     assert page.locator("main a[href$='/record.pdf']").count() == 1
     users.checkpoint(page, "75-opening-record-public")
     response = page.request.get(f"/api/v1/tenders/{story.tender_id}/opening/record")

@@ -15,7 +15,28 @@ const PHASES = {
   fallback: _("Custodian decryption"), reading_out: _("Read-out"), confirming: _("Confirmation"),
   objections: _("Objections"), closed: _("Closed"), failed: _("Failed (fewer than 3 bids)"),
 };
+const LABELS = config.labels || {};
+const MONEY_ITEMS = new Set(["price"]);
 let state = initial;
+
+// Machine values ("decrypted", "paid") shown as the server's translated labels.
+function label(group, value) {
+  return (value && LABELS[group] && LABELS[group][value]) || value || "—";
+}
+
+// Grouped, two decimals, currency as the language writes it (the same as the |money filter).
+// Works on the decimal string itself, so no amount is ever rounded through a float.
+function money(value) {
+  const m = /^(-?)(\d+)(?:\.(\d{1,2}))?$/.exec(String(value));
+  if (!m) return String(value);
+  const digits = `${m[2].replace(/\B(?=(\d{3})+(?!\d))/g, ",")}.${((m[3] || "") + "00").slice(0, 2)}`;
+  return (config.lang || "").startsWith("zh") ? `${m[1]}${digits} 元` : `${m[1]}¥${digits}`;
+}
+
+function readoutCell(key, value) {
+  if (value === undefined || value === null || value === "") return "—";
+  return MONEY_ITEMS.has(key) ? money(value) : value;
+}
 
 function el(tag, text, attrs = {}) {
   const node = document.createElement(tag);
@@ -41,7 +62,7 @@ function render() {
     || !["reading_out", "confirming", "objections"].includes(state.state);
   fill($("signins"), Object.values(state.signins || {}).map((s) => el("li", `${s.name} — ${new Date(s.at).toLocaleTimeString()}`)));
   fill($("bids"), Object.entries(state.bids || {}).map(([id, b]) => {
-    const li = el("li", `${_("Lot")} ${b.lot_number} · ${b.bidder_name}: ${b.status}${b.outcome ? ` (${b.outcome})` : ""}`);
+    const li = el("li", `${_("Lot")} ${b.lot_number} · ${b.bidder_name}: ${label("status", b.status)}${b.outcome ? ` (${label("outcome", b.outcome)})` : ""}`);
     if (config.host && state.state === "decrypting" && b.status === "pending") {
       const button = el("button", _("Not the bidder's fault: hand to custodians"), { type: "button", class: "link" });
       button.addEventListener("click", () => {
@@ -59,9 +80,9 @@ function render() {
     const tr = el("tr");
     const confirmation = (state.confirmations || {})[String(row.bidder)];
     tr.append(el("td", row.lot_number), el("td", row.bidder_name),
-      ...items.map((k) => el("td", row.items && row.items[k] !== undefined ? row.items[k] : "—")),
-      el("td", row.outcome ? `${row.status} (${row.outcome})` : row.status), el("td", row.deposit || "—"),
-      el("td", confirmation ? confirmation.kind : "—"));
+      ...items.map((k) => el("td", readoutCell(k, row.items && row.items[k]))),
+      el("td", row.outcome ? `${label("status", row.status)} (${label("outcome", row.outcome)})` : label("status", row.status)),
+      el("td", label("deposit", row.deposit)), el("td", confirmation ? label("confirmation", confirmation.kind) : "—"));
     return tr;
   }));
   fill($("objections"), Object.entries(state.objections || {}).map(([id, o]) => {
@@ -79,7 +100,7 @@ function render() {
     return li;
   }));
   fill($("my-bid-list"), Object.entries(mine).map(([id, b]) => {
-    const li = el("li", `${_("Lot")} ${b.lot_number} · SHA-256 ${b.envelope_sha256.slice(0, 16)}… · ${b.status}`
+    const li = el("li", `${_("Lot")} ${b.lot_number} · SHA-256 ${b.envelope_sha256.slice(0, 16)}… · ${label("status", b.status)}`
       + (b.last_error ? ` · ${b.last_error}` : ""));
     if (state.state === "decrypting" && (b.status === "pending" || b.status === "fallback")) {
       const button = el("button", _("Decrypt and release"), { type: "button", class: "button" });
@@ -88,7 +109,7 @@ function render() {
     }
     return li;
   }));
-  $("last-id").textContent = stream.lastId;
+  $("last-id").textContent = stream.state ? stream.lastId : config.lastId;  // the page's own snapshot until the socket's
 }
 
 async function run(type, fields = {}) {

@@ -38,6 +38,9 @@ def test_room_and_record_pages(bidding, clock):
     assert f"/opening/{tender.pk}/".encode() in detail.content
     room = _client().get(f"/opening/{tender.pk}/")
     assert room.status_code == 200 and b"room.js" in room.content
+    labels = room.context["config"]["labels"]  # room.js shows these instead of the machine values
+    assert labels["status"]["decrypted"] == "Decrypted" and labels["deposit"]["paid"] == "Paid (valid)"
+    assert room.context["config"]["lang"] == "en"
     assert _client().get(f"/opening/{tender.pk}/record/").status_code == 404
     pass_deadline(clock, tender)
     for b in bidding.bidders:
@@ -52,5 +55,20 @@ def test_room_and_record_pages(bidding, clock):
     assert page.status_code == 200
     text = page.content.decode()
     assert all(name in text for name in (b.org.name for b in bidding.bidders))
-    assert "3.00" in text and tender.opening.record_sha256 in text
+    assert "¥3.00" in text and tender.opening.record_sha256 in text
+    assert "Bid price" in text and "Decrypted" in text and ">decrypted<" not in text  # labels, not machine values
+    zh = _client()
+    zh.cookies["django_language"] = "zh-hans"
+    text = zh.get(f"/opening/{tender.pk}/record/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "3.00 元" in text and "¥3.00" not in text
     assert f"/opening/{tender.pk}/record/".encode() in _client().get(f"/tenders/{tender.pk}/").content
+
+
+def test_agent_evaluation_page_says_a_lot_failed_at_the_opening(bidding, clock):
+    for bidder in bidding.bidders[:2]:
+        submit(bidding.lot, bidder)
+    pass_deadline(clock, bidding.tender)
+    client = _client(bidding.cast.agent)
+    client.cookies["django_language"] = "en"
+    page = client.get(f"/agent/tenders/{bidding.tender.pk}/evaluation/").content.decode()
+    assert "Fewer than 3 bids were received" in page and "The evaluation opens after" not in page
