@@ -280,7 +280,7 @@ def room_release_dek(page, keyfile: Path, password: str) -> None:
     button = page.locator("#my-bid-list button")
     button.first.click()
     page.wait_for_function(
-        "() => Array.from(document.querySelectorAll('#my-bid-list li')).every(li => /decrypted/.test(li.textContent))"
+        "() => Array.from(document.querySelectorAll('#my-bid-list li')).every(li => /decrypted/i.test(li.textContent))"
         " || document.getElementById('message').classList.contains('error')", timeout=30_000)
     assert not page.locator("#message.error").count(), page.inner_text("#message")
 
