@@ -10,7 +10,7 @@ from __future__ import annotations
 from bidding_ui.templatetags.ui import format_money
 from trading.models import READOUT_ITEMS, BidOpeningStatus, ConfirmationKind, DepositStatus, FailureOutcome
 
-MONEY_ITEMS = frozenset({"price"})
+MONEY_ITEMS = frozenset({"price"})  # read-out items that are amounts (room.js gets them in its config)
 _GROUPS = {"status": BidOpeningStatus, "outcome": FailureOutcome, "deposit": DepositStatus,
            "confirmation": ConfirmationKind}
 

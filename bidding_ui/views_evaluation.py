@@ -328,11 +328,12 @@ def _agent_tender(request, pk: int):
 def agent_evaluation(request, pk: int):
     tender = _agent_tender(request, pk)
     lots = []
+    failed_at_opening = set(LotOpening.objects.filter(lot__tender=tender, outcome=LotOutcome.FAILED)
+                            .values_list("lot_id", flat=True))
     for lot in tender.lots.order_by("number"):
         session = selectors.live_session_of_lot(lot)
-        opening = LotOpening.objects.filter(lot=lot).first()
         lots.append({"lot": lot, "session": session, "progress": selectors.progress(session) if session else None,
-                     "failed_at_opening": opening is not None and opening.outcome == LotOutcome.FAILED,
+                     "failed_at_opening": lot.pk in failed_at_opening,
                      "members": selectors.members_visible(request.user, session) if session else [],
                      "report": current_report(session) if session else None})
     return render(request, "evaluation/agent_evaluation.html", {

@@ -16,13 +16,15 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from accounts.policy import can
-from bidding_ui.opening_display import record_lots, room_labels
+from bidding_ui.opening_display import MONEY_ITEMS, record_lots, room_labels
+from bidding_ui.streams import stream_last_id
 from config.errors import NotFoundError
 from trading import clock, selectors
 from trading.bids import keys as key_selectors
 from trading.bids import submission
 from trading.models import READOUT_ITEMS, Opening, OpeningKey, Registration, RegistrationStatus
 from trading.opening import selectors as opening_selectors
+from trading.opening.room import room_key, room_state
 
 
 def _not_found(fn):
@@ -84,7 +86,9 @@ def room_page(request, pk: int):
     tender = opening_selectors.room_tender(user=request.user, pk=pk)
     user = request.user
     org_id = getattr(user, "organisation_id", None)
-    last_id, initial = opening_selectors.room_snapshot(user=user, tender=tender)
+    # Only the "event #" shown until the socket's snapshot replaces page state and id: a plain read, not
+    # room_snapshot's stream lock, which would queue every page load behind the room's publishing.
+    last_id = stream_last_id(room_key(tender.pk))
     return render(request, "opening/room.html", {
         "tender": tender,
         "config": {
@@ -97,10 +101,11 @@ def room_page(request, pk: int):
             "custodian": can(user, "sbe1_key.register_custodian"),
             "sharesUrl": f"/api/v1/custodian/shares?tender={tender.pk}",
             "labels": room_labels(),
+            "moneyItems": sorted(MONEY_ITEMS),
             "lang": get_language(),
             "lastId": last_id,
         },
-        "initial": initial,
+        "initial": room_state(tender=tender, user=user),
     })
 
 

@@ -16,7 +16,7 @@ const PHASES = {
   objections: _("Objections"), closed: _("Closed"), failed: _("Failed (fewer than 3 bids)"),
 };
 const LABELS = config.labels || {};
-const MONEY_ITEMS = new Set(["price"]);
+const MONEY_ITEMS = new Set(config.moneyItems || []);
 let state = initial;
 
 // Machine values ("decrypted", "paid") shown as the server's translated labels.

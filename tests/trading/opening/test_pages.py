@@ -40,7 +40,7 @@ def test_room_and_record_pages(bidding, clock):
     assert room.status_code == 200 and b"room.js" in room.content
     labels = room.context["config"]["labels"]  # room.js shows these instead of the machine values
     assert labels["status"]["decrypted"] == "Decrypted" and labels["deposit"]["paid"] == "Paid (valid)"
-    assert room.context["config"]["lang"] == "en"
+    assert room.context["config"]["lang"] == "en" and room.context["config"]["moneyItems"] == ["price"]
     assert _client().get(f"/opening/{tender.pk}/record/").status_code == 404
     pass_deadline(clock, tender)
     for b in bidding.bidders:
