@@ -29,7 +29,7 @@ from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from audit import merkle
+from audit import guard, merkle
 from audit.models import AuditEvent, Checkpoint, MerkleNode
 from audit.selectors import canonical_rows, event_canonical_bytes, events_iter
 from audit.services import GENESIS_PREV, leaf_hash
@@ -184,10 +184,13 @@ def nodes_fill(*, upto: int | None = None, chunk: int = _FILL_CHUNK) -> int:
 
 
 def nodes_rebuild() -> int:
-    """Drop the node store (a cache derived from the events) and fill it again."""
+    """Drop the node store (a cache derived from the events) and fill it again. The node
+    table is append-only: only the owner role can lift its guard (audit.guard.suspended),
+    so run this with DATABASE_OWNER_URL; the runtime role is refused."""
     with transaction.atomic():
         _lock_fill()
-        MerkleNode.objects.all().delete()
+        with guard.suspended(connection, ["audit_merklenode"]):
+            MerkleNode.objects.all().delete()
     return nodes_fill()
 
 

@@ -1,90 +1,144 @@
-"""Database-level append-only guard for audit events.
+"""Database-level append-only guard for the audit tables (and the pattern other apps reuse).
 
-PostgreSQL and SQLite triggers refuse every UPDATE and DELETE (and TRUNCATE on
-PostgreSQL). The only way around them from the application is `maintenance()`,
-which `manage.py flush` uses when `settings.AUDIT_ALLOW_FLUSH` is on (tests);
-it allows whole-table purges, never an UPDATE. A DBA can still disable the
-triggers: that is what checkpoints and consistency proofs catch (docs/audit.md).
+Every append-only table carries triggers that refuse every UPDATE and DELETE, and on
+PostgreSQL every TRUNCATE. There is no switch that lifts them: no GUC, no session
+variable, no SQL function the application registers. What remains:
+
+- PostgreSQL: a trigger binds every role but the table's owner and superusers, who can
+  `ALTER TABLE ... DISABLE TRIGGER` (or `SET session_replication_role`, superuser only).
+  The platform's runtime role owns nothing and holds only SELECT and INSERT on these
+  tables (audit/db_roles.py), so it can neither disable a trigger nor TRUNCATE. What the
+  owner or a superuser does is *detected*, not refused: checkpoints, the signed-checkpoint
+  journal beside the key, and checkpoints held by supervisors (docs/audit.md).
+- SQLite (development default): triggers only. Whoever can write the database file can
+  drop them; SQLite has no roles. docs/audit.md says what that does not guarantee.
+
+`suspended(connection, tables)` lifts the triggers of some tables for the length of a
+transaction with DDL (`ALTER TABLE ... DISABLE TRIGGER USER` on PostgreSQL, DROP and
+re-CREATE on SQLite). Only the owner role can run it: `manage.py flush` in tests and
+`manage.py audit nodes --rebuild` use it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
-from django.db.backends.signals import connection_created
+# table -> (what the error message calls its rows, SQLite trigger name prefix)
+AUDIT_TABLES: dict[str, tuple[str, str]] = {
+    "audit_auditevent": ("audit events", "audit_event"),
+    "audit_checkpoint": ("audit checkpoints", "audit_checkpoint"),
+    "audit_merklenode": ("audit Merkle nodes", "audit_merklenode"),
+}
+# PostgreSQL trigger functions are named "<something>_refuse_change": db_roles and
+# `suspended` find the append-only tables by that name.
+REFUSE_SUFFIX = "_refuse_change"
 
-_state = threading.local()
 
-POSTGRES_SQL = """
-CREATE OR REPLACE FUNCTION audit_refuse_change() RETURNS trigger AS $$
+def postgres_function_sql(function: str, what: str) -> str:
+    """A trigger function that refuses unconditionally (no escape hatch)."""
+    return f"""
+CREATE OR REPLACE FUNCTION {function}() RETURNS trigger AS $$
 BEGIN
-  IF TG_OP IN ('DELETE', 'TRUNCATE')
-     AND coalesce(current_setting('ptrade.audit_maintenance', true), '') = 'on' THEN
-    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
-    RETURN NULL;
-  END IF;
-  RAISE EXCEPTION 'audit events are append-only: % refused', TG_OP
+  RAISE EXCEPTION '{what} are append-only: % on % refused', TG_OP, TG_TABLE_NAME
     USING ERRCODE = 'insufficient_privilege';
 END
 $$ LANGUAGE plpgsql;
-DROP TRIGGER IF EXISTS audit_event_append_only ON audit_auditevent;
-CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON audit_auditevent
-  FOR EACH ROW EXECUTE FUNCTION audit_refuse_change();
-DROP TRIGGER IF EXISTS audit_event_no_truncate ON audit_auditevent;
-CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON audit_auditevent
-  FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change();
 """
 
-SQLITE_SQL = [
-    "DROP TRIGGER IF EXISTS audit_event_no_update",
-    """CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_auditevent
-       BEGIN SELECT RAISE(ABORT, 'audit events are append-only: UPDATE refused'); END""",
-    "DROP TRIGGER IF EXISTS audit_event_no_delete",
-    # ptrade_audit_maintenance() is registered on every connection the platform opens;
-    # any other client (sqlite3 shell) has no such function, so its DELETE fails too.
-    """CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_auditevent
-       WHEN ptrade_audit_maintenance() = 0
-       BEGIN SELECT RAISE(ABORT, 'audit events are append-only: DELETE refused'); END""",
-]
+
+def postgres_triggers_sql(table: str, function: str, prefix: str) -> str:
+    return f"""
+DROP TRIGGER IF EXISTS {prefix}_append_only ON {table};
+CREATE TRIGGER {prefix}_append_only BEFORE UPDATE OR DELETE ON {table}
+  FOR EACH ROW EXECUTE FUNCTION {function}();
+DROP TRIGGER IF EXISTS {prefix}_no_truncate ON {table};
+CREATE TRIGGER {prefix}_no_truncate BEFORE TRUNCATE ON {table}
+  FOR EACH STATEMENT EXECUTE FUNCTION {function}();
+"""
 
 
-def create_triggers(connection) -> None:
+def sqlite_triggers_sql(table: str, what: str, prefix: str) -> list[str]:
+    return [
+        f"DROP TRIGGER IF EXISTS {prefix}_no_update",
+        f"""CREATE TRIGGER {prefix}_no_update BEFORE UPDATE ON {table}
+       BEGIN SELECT RAISE(ABORT, '{what} are append-only: UPDATE refused'); END""",
+        f"DROP TRIGGER IF EXISTS {prefix}_no_delete",
+        f"""CREATE TRIGGER {prefix}_no_delete BEFORE DELETE ON {table}
+       BEGIN SELECT RAISE(ABORT, '{what} are append-only: DELETE refused'); END""",
+    ]
+
+
+def guard_tables(connection, tables: dict[str, tuple[str, str]], *, function: str, what: str) -> None:
+    """Install (or re-install) the append-only triggers on `tables`; on PostgreSQL through the
+    trigger function `function` (which must end in REFUSE_SUFFIX) whose message names `what`."""
+    if not function.endswith(REFUSE_SUFFIX):
+        raise ValueError(f"append-only trigger functions end in {REFUSE_SUFFIX}")
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(POSTGRES_SQL)
+            cursor.execute(postgres_function_sql(function, what))
+            for table, (_what, prefix) in tables.items():
+                cursor.execute(postgres_triggers_sql(table, function, prefix))
         elif connection.vendor == "sqlite":
-            for statement in SQLITE_SQL:
-                cursor.execute(statement)
+            for table, (what, prefix) in tables.items():
+                for statement in sqlite_triggers_sql(table, what, prefix):
+                    cursor.execute(statement)
         else:  # pragma: no cover - only the two supported databases
-            raise RuntimeError(f"no audit guard for database vendor {connection.vendor}")
+            raise RuntimeError(f"no append-only guard for database vendor {connection.vendor}")
 
 
-def _maintenance_on() -> int:
-    return 1 if getattr(_state, "maintenance", False) else 0
-
-
-def _register_sqlite_function(sender, connection, **kwargs) -> None:
-    if connection.vendor == "sqlite":
-        connection.connection.create_function("ptrade_audit_maintenance", 0, _maintenance_on)
+def create_triggers(connection, tables: Iterable[str] = ("audit_auditevent",)) -> None:
+    """The audit tables' guard (migrations 0002, 0003 and 0006)."""
+    guard_tables(connection, {table: AUDIT_TABLES[table] for table in tables}, function="audit_refuse_change",
+                 what="audit records")
 
 
 def install() -> None:
-    connection_created.connect(_register_sqlite_function, dispatch_uid="audit.guard.sqlite")
+    """Nothing to register any more: the guard has no switch (kept for AppConfig.ready)."""
+
+
+def guarded_tables(connection) -> list[str]:
+    """Every table of the current database that carries an append-only trigger."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE NOT t.tgisinternal AND n.nspname = current_schema() AND p.proname LIKE %s "
+                "ORDER BY 1", ["%" + REFUSE_SUFFIX])
+            return [row[0] for row in cursor.fetchall()]
+        cursor.execute("SELECT DISTINCT tbl_name FROM sqlite_master WHERE type = 'trigger' "
+                       "AND sql LIKE '%append-only%' ORDER BY 1")
+        return [row[0] for row in cursor.fetchall()]
 
 
 @contextlib.contextmanager
-def maintenance(connection) -> Iterator[None]:
-    """Allow purging the whole event table (test flush only)."""
-    _state.maintenance = True
+def suspended(connection, tables: Iterable[str] | None = None) -> Iterator[None]:
+    """Lift the append-only triggers of `tables` (default: all guarded tables) while the
+    block runs. DDL: only the tables' owner (or a superuser) may do it; for the runtime role
+    PostgreSQL refuses ("must be owner of table"). Use inside a transaction where possible."""
+    wanted = guarded_tables(connection) if tables is None else list(tables)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SET ptrade.audit_maintenance = 'on'")
+            for table in wanted:
+                cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                for table in wanted:
+                    cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
+        return
+    with connection.cursor() as cursor:
+        marks = ",".join("%s" for _ in wanted) or "NULL"
+        cursor.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql LIKE "  # noqa: S608
+                       f"'%%append-only%%' AND tbl_name IN ({marks})", wanted)
+        saved = cursor.fetchall()
+        for name, _sql in saved:
+            cursor.execute(f'DROP TRIGGER "{name}"')
     try:
         yield
     finally:
-        _state.maintenance = False
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("RESET ptrade.audit_maintenance")
+        with connection.cursor() as cursor:
+            for _name, sql in saved:
+                cursor.execute(sql)

@@ -1,7 +1,7 @@
 from django.db import migrations, models
 
 # Checkpoints are kept forever: the same append-only guard as the events (audit.guard),
-# reusing its PostgreSQL function and its SQLite maintenance switch (test flushes).
+# reusing its PostgreSQL function (0006 re-installs all audit guards without any switch).
 POSTGRES_SQL = """
 CREATE TRIGGER audit_checkpoint_append_only BEFORE UPDATE OR DELETE ON audit_checkpoint
   FOR EACH ROW EXECUTE FUNCTION audit_refuse_change();
@@ -12,7 +12,6 @@ SQLITE_SQL = [
     """CREATE TRIGGER audit_checkpoint_no_update BEFORE UPDATE ON audit_checkpoint
        BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only: UPDATE refused'); END""",
     """CREATE TRIGGER audit_checkpoint_no_delete BEFORE DELETE ON audit_checkpoint
-       WHEN ptrade_audit_maintenance() = 0
        BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only: DELETE refused'); END""",
 ]
 

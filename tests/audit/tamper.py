@@ -6,12 +6,11 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterator
-from importlib import import_module
 
 from django.db import connection
 
 from audit.canonical import canonical_bytes
-from audit.guard import create_triggers
+from audit.guard import suspended
 from audit.models import AuditEvent
 from audit.services import GENESIS_PREV, audit_record, leaf_hash
 
@@ -24,27 +23,9 @@ def append(n: int, *, tender: int | None = None) -> None:
 
 @contextlib.contextmanager
 def guard_off(table: str = "auditevent") -> Iterator[object]:
-    """Disable the append-only triggers of audit_<table> ("auditevent" or "checkpoint")."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"ALTER TABLE audit_{table} DISABLE TRIGGER USER")
-            try:
-                yield cursor
-            finally:
-                cursor.execute(f"ALTER TABLE audit_{table} ENABLE TRIGGER USER")
-            return
-        prefix = "audit_event" if table == "auditevent" else f"audit_{table}"
-        cursor.execute(f"DROP TRIGGER IF EXISTS {prefix}_no_update")
-        cursor.execute(f"DROP TRIGGER IF EXISTS {prefix}_no_delete")
-        try:
-            yield cursor
-        finally:
-            if table == "auditevent":
-                create_triggers(connection)
-            else:
-                migration = import_module("audit.migrations.0003_merkle_nodes_checkpoints")
-                for statement in migration.SQLITE_SQL:
-                    cursor.execute(statement)
+    """As the tables' owner, lift the append-only triggers of audit_<table>."""
+    with suspended(connection, [f"audit_{table}"]), connection.cursor() as cursor:
+        yield cursor
 
 
 def truncate(keep: int) -> None:

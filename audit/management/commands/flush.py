@@ -1,20 +1,21 @@
-"""`flush` that can purge the append-only audit table when settings allow it.
+"""`flush` that can purge the append-only tables in tests.
 
-Django's TransactionTestCase flushes the database after each test; in tests
-(`AUDIT_ALLOW_FLUSH`) the audit guard lets that purge through. Elsewhere flush
-stays refused by the triggers, as it should.
+Django's TransactionTestCase flushes the database after each test. With `AUDIT_ALLOW_FLUSH`
+(tests) the command lifts the append-only triggers by DDL for the purge
+(`audit.guard.suspended`): only the tables' owner can do that, so the runtime role cannot
+flush even with the setting on. Elsewhere flush stays refused by the triggers.
 """
 
 from django.conf import settings
 from django.core.management.commands.flush import Command as FlushCommand
 from django.db import connections
 
-from audit.guard import maintenance
+from audit.guard import suspended
 
 
 class Command(FlushCommand):
     def handle(self, **options):
         if not getattr(settings, "AUDIT_ALLOW_FLUSH", False):
             return super().handle(**options)
-        with maintenance(connections[options["database"]]):
+        with suspended(connections[options["database"]]):
             return super().handle(**options)
