@@ -36,6 +36,14 @@ def django_db_setup(django_db_setup, django_db_blocker):
                                "WHERE datname = current_database() AND pid <> pg_backend_pid()")
 
 
+@pytest.fixture(autouse=True)
+def _checkpoint_journal(settings, tmp_path_factory):
+    """Each test's database starts empty, so each gets its own signed-checkpoint journal
+    (audit.checkpoints.journal_path); a journal shared across flushed databases would
+    rightly make the platform refuse to sign."""
+    settings.AUDIT_CHECKPOINT_JOURNAL = str(tmp_path_factory.mktemp("journal") / "checkpoints.jsonl")
+
+
 @pytest.fixture
 def make_org(db):
     from accounts.services import organisation_create

@@ -19,18 +19,22 @@ from __future__ import annotations
 
 import base64
 import binascii
+import fcntl
+import json
 import logging
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
 from audit import guard, merkle
-from audit.models import AuditEvent, Checkpoint, MerkleNode
+from audit.models import AuditEvent, Checkpoint, CheckpointRefusal, MerkleNode
 from audit.selectors import canonical_rows, event_canonical_bytes, events_iter
 from audit.services import GENESIS_PREV, leaf_hash
 from audit.signing import NoteError, note_key_name, note_open, platform_note_sign, platform_public_key
@@ -40,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 _FILL_LOCK_KEY = 0x70747261646532  # "ptrade2"; the chain itself uses "ptrade1"
+_SIGN_LOCK_KEY = 0x70747261646533  # "ptrade3": one signer at a time
 _FILL_CHUNK = 1 << 15
 _INSERT_BATCH = 5000
 
@@ -242,37 +247,233 @@ def _check_against_checkpoint(size: int, root: bytes) -> Checkpoint | None:
     return kept
 
 
-def checkpoint_create() -> Checkpoint:
-    """Sign a checkpoint of the whole log now (or return the one of this size). Refuses to
-    sign a log that is shorter than, or inconsistent with, the latest checkpoint."""
-    size = log_size()
-    nodes_fill(upto=size)
-    existing = checkpoint_at(size)
-    if existing is not None:
-        return existing
-    latest = checkpoint_latest()
-    if latest is not None and latest.tree_size > size and latest.tree_size > log_size():
-        # (a checkpoint made meanwhile by another worker at a bigger size is no problem)
-        raise LogInconsistent(f"The audit log has {log_size()} events but was checkpointed at "
-                              f"{latest.tree_size}.")
-    previous = Checkpoint.objects.filter(tree_size__lt=size).order_by("-tree_size").first()
-    if previous is None:
-        root = _with_nodes(size, lambda get: merkle.root(size, get))
-    else:
-        first = previous.tree_size
-        first_root, root, proof = _with_nodes(size, lambda get: (
-            merkle.root(first, get), merkle.root(size, get), merkle.consistency_proof(first, size, get)))
+class SigningRefused(LogInconsistent):
+    """The platform refuses to sign: the log is shorter than, or inconsistent with, a checkpoint
+    it signed before (kept in the database or in the journal beside the key)."""
+
+    code = "audit_signing_refused"
+
+
+# --- The signed-checkpoint journal (outside the database) -------------------------------
+
+def journal_path() -> Path:
+    """The append-only file of every checkpoint note the platform signed: beside the signing
+    key unless AUDIT_CHECKPOINT_JOURNAL says otherwise."""
+    configured = getattr(settings, "AUDIT_CHECKPOINT_JOURNAL", "")
+    return Path(configured or f"{settings.PLATFORM_SIGNING_KEY_FILE}.checkpoints.jsonl")
+
+
+def journal_notes() -> list[str]:
+    """The notes in the journal, oldest first (one JSON object {"note": ...} per line)."""
+    path = journal_path()
+    if not path.exists():
+        return []
+    notes = []
+    with path.open(encoding="utf-8") as stream:
+        for number, line in enumerate(stream, 1):
+            if not line.endswith("\n"):  # a torn last write: never acknowledged, never published
+                logger.warning("ignoring the unterminated last line %s of %s", number, path)
+                break
+            try:
+                notes.append(json.loads(line)["note"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise SigningRefused(f"the signed-checkpoint journal {path} is corrupt at line {number}") from exc
+    return notes
+
+
+def journal_append(note: str) -> None:
+    """Append `note` to the journal and fsync it (and its directory when the file is new)."""
+    path = journal_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    created = not path.exists()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.write(fd, (json.dumps({"note": note}, ensure_ascii=False) + "\n").encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if created:
+        dir_fd = os.open(path.parent, os.O_RDONLY)
         try:
-            merkle.verify_consistency(first, size, bytes.fromhex(previous.root_hash), root, proof)
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+# --- Signing ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Signed:
+    size: int
+    root: bytes
+    note: str
+    in_database: bool
+    in_journal: bool
+
+
+def signed_history() -> dict[int, Signed]:
+    """Every checkpoint the platform ever signed, by tree size: the database rows and the
+    journal, each note's signature checked. Refuses forks (two roots at one size), rows whose
+    columns differ from their note, and journal entries whose rows were deleted."""
+    found: dict[int, Signed] = {}
+
+    def add(note: str, *, row: Checkpoint | None) -> None:
+        label = f"checkpoint row {row.tree_size}" if row is not None else "journal entry"
+        try:
+            size, root = checkpoint_open(note)
+        except NoteError as exc:
+            raise SigningRefused(f"{label} does not carry a valid platform signature: {exc}") from exc
+        if row is not None and (row.tree_size != size or row.root_hash != root.hex()):
+            raise SigningRefused(f"{label}: the stored size or root differ from its signed note")
+        known = found.get(size)
+        if known is not None and known.root != root:
+            raise SigningRefused(f"two different signed roots for tree size {size}: the log was forked")
+        found[size] = Signed(size, root, note, (row is not None) or bool(known and known.in_database),
+                             (row is None) or bool(known and known.in_journal))
+
+    for row in Checkpoint.objects.order_by("tree_size").iterator():
+        add(row.note, row=row)
+    for note in journal_notes():
+        add(note, row=None)
+    deleted = sorted(size for size, signed in found.items() if not signed.in_database)
+    if deleted:
+        raise SigningRefused(f"the database lost the signed checkpoint(s) at tree size {deleted[:5]} "
+                             f"that the journal {journal_path()} records: checkpoint rows were deleted")
+    return found
+
+
+def _lock_signing() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SIGN_LOCK_KEY])
+
+
+def _anchored_prefix(last: Signed, earlier: list[Signed]) -> tuple[merkle.CompactRange, str]:
+    """The compact range of the first `last.size` leaves, taken from the node store but only
+    after it proved to reproduce the signed root `last.root`; also the hash of event `last.size`,
+    proved included under that root; and every `earlier` signed root proved consistent with it."""
+    size = last.size
+    nodes_fill(upto=size)
+
+    def compute(get: merkle.NodeGetter) -> tuple:
+        stack = [get(level, index) for level, index in merkle.CompactRange.decompose(size)]
+        leaf = get(0, size - 1)
+        path = merkle.inclusion_proof(size - 1, size, get)
+        proofs = [merkle.consistency_proof(old.size, size, get) for old in earlier]
+        return stack, leaf, path, proofs
+
+    stack, leaf, path, proofs = _with_nodes(size, compute)
+    prefix = merkle.CompactRange(size, stack)
+    if prefix.root() != last.root:
+        raise SigningRefused(f"the stored events and Merkle nodes no longer produce the root of the signed "
+                             f"checkpoint at tree size {size}: the log was rewritten")
+    try:
+        merkle.verify_inclusion(size - 1, size, leaf, path, last.root)
+    except merkle.ProofError as exc:
+        raise SigningRefused(f"event {size} in the database is not the one the signed checkpoint at "
+                             f"tree size {size} covers: the log was rewritten") from exc
+    for old, proof in zip(earlier, proofs, strict=True):
+        try:
+            merkle.verify_consistency(old.size, size, old.root, last.root, proof)
         except merkle.ProofError as exc:
-            raise LogInconsistent(f"The audit log is not consistent with its checkpoint at {first}: "
-                                  f"{exc}") from exc
-    note = platform_note_sign(checkpoint_body(settings.AUDIT_LOG_ORIGIN, size, root))
+            raise SigningRefused(f"the signed checkpoints at tree sizes {old.size} and {size} are "
+                                 f"inconsistent: the log was rewritten") from exc
+    return prefix, leaf.hex()
+
+
+def _grow(prefix: merkle.CompactRange, prev: str, end: int) -> bytes:
+    """Extend `prefix` by the events prefix.size+1..end read and re-hashed from the database,
+    checking their seqs and chain links; return the new root."""
+    expected = prefix.size + 1
+    for seq, body, stored_prev, stored_hash in canonical_rows(start=expected):
+        if seq > end:
+            break
+        if seq != expected:
+            raise SigningRefused(f"audit log has no event at seq {expected}")
+        if stored_prev != prev or leaf_hash(body) != stored_hash:
+            raise SigningRefused(f"audit chain broken at seq {seq}; run `manage.py audit verify`")
+        prefix.append(bytes.fromhex(stored_hash))
+        prev, expected = stored_hash, seq + 1
+    if expected != end + 1:
+        raise SigningRefused(f"audit log has no event at seq {expected}")
+    return prefix.root()
+
+
+def _checkpoint_create() -> Checkpoint:
     with transaction.atomic():
-        checkpoint, _ = Checkpoint.objects.get_or_create(
-            tree_size=size, defaults={"root_hash": root.hex(), "note": note, "created_at": timezone.now()})
+        _lock_signing()
+        size = log_size()
+        history = signed_history()
+        longer = [s for s in history if s > size]
+        if longer:
+            raise SigningRefused(f"The audit log has {size} events but the platform signed a checkpoint "
+                                 f"at tree size {max(longer)}: the log was truncated.")
+        sizes = sorted(s for s in history if s > 0)
+        if sizes:
+            last = history[sizes[-1]]
+            prefix, prev = _anchored_prefix(last, [history[s] for s in sizes[:-1]])
+        else:
+            prefix, prev = merkle.CompactRange(), GENESIS_PREV
+        if 0 in history and history[0].root != merkle.EMPTY_ROOT:
+            raise SigningRefused("the signed checkpoint at tree size 0 does not carry the empty root")
+        root = _grow(prefix, prev, size)
+        nodes_fill(upto=size)
+        if not sizes and size and _with_nodes(size, lambda get: merkle.root(size, get)) != root:
+            raise SigningRefused("the Merkle node store disagrees with the events")  # pragma: no cover
+        if sizes and size > sizes[-1]:
+            # The node store's view of the new part must agree with the events: a consistency
+            # proof from the last signed size, built from the stored nodes, must verify against
+            # the signed old root and the root recomputed from the events.
+            first = sizes[-1]
+            proof = _with_nodes(size, lambda get: merkle.consistency_proof(first, size, get))
+            try:
+                merkle.verify_consistency(first, size, history[first].root, root, proof)
+            except merkle.ProofError as exc:
+                raise SigningRefused(f"the Merkle node store disagrees with the events after tree size "
+                                     f"{first}: {exc}") from exc
+        if size in history:
+            existing = checkpoint_at(size)
+            if existing is None or history[size].root != root:  # pragma: no cover - checked above
+                raise SigningRefused(f"the log does not match its signed checkpoint at tree size {size}")
+            journal = set(journal_notes())
+            for s in sorted(history):  # back-fill rows signed before the journal existed
+                if history[s].note not in journal:
+                    journal_append(history[s].note)
+            return existing
+        journal = set(journal_notes())
+        for s in sorted(history):
+            if history[s].note not in journal:
+                journal_append(history[s].note)
+        note = platform_note_sign(checkpoint_body(settings.AUDIT_LOG_ORIGIN, size, root))
+        checkpoint = Checkpoint.objects.create(tree_size=size, root_hash=root.hex(), note=note,
+                                               created_at=timezone.now())
+        journal_append(note)  # before the commit: a signed note is never unrecorded outside
     logger.info("audit checkpoint at tree size %s, root %s", size, root.hex())
     return checkpoint
+
+
+def checkpoint_create() -> Checkpoint:
+    """Sign a checkpoint of the whole log now (or return the one of this size), only after
+    proving the log consistent with every checkpoint the platform signed (docs/audit.md,
+    "Signing"). A refusal raises SigningRefused and is recorded as a red supervision warning."""
+    try:
+        return _checkpoint_create()
+    except LogInconsistent as exc:
+        refused = exc if isinstance(exc, SigningRefused) else SigningRefused(exc.message)
+        _refusal_record(refused)
+        logger.error("audit checkpoint refused: %s", refused.message)
+        if refused is exc:
+            raise
+        raise refused from exc
+
+
+def _refusal_record(exc: LogInconsistent) -> None:
+    try:
+        with transaction.atomic():
+            CheckpointRefusal.objects.create(at=timezone.now(), log_size=log_size(), problem=exc.message[:1000])
+    except DatabaseError:  # pragma: no cover - the refusal itself stands
+        logger.exception("could not record the checkpoint refusal")
 
 
 # --- Proofs ----------------------------------------------------------------------------

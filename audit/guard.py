@@ -29,6 +29,7 @@ AUDIT_TABLES: dict[str, tuple[str, str]] = {
     "audit_auditevent": ("audit events", "audit_event"),
     "audit_checkpoint": ("audit checkpoints", "audit_checkpoint"),
     "audit_merklenode": ("audit Merkle nodes", "audit_merklenode"),
+    "audit_checkpointrefusal": ("refused checkpoint records", "audit_checkpointrefusal"),
 }
 # PostgreSQL trigger functions are named "<something>_refuse_change": db_roles and
 # `suspended` find the append-only tables by that name.

@@ -74,6 +74,22 @@ class Checkpoint(models.Model):
         return f"checkpoint {self.tree_size} {self.root_hash[:12]}"
 
 
+class CheckpointRefusal(models.Model):
+    """The platform refused to sign a checkpoint: the log was shorter than, or inconsistent
+    with, a checkpoint it signed before (audit.checkpoints.checkpoint_create). Each one is a red
+    supervision warning. Append-only like the log (audit.guard)."""
+
+    at = models.DateTimeField()
+    log_size = models.BigIntegerField()
+    problem = models.TextField()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"checkpoint refused at {self.at:%Y-%m-%d %H:%M}"
+
+
 class CollusionRun(models.Model):
     """One computation of a tender's collusion signals (audit/collusion.py). Its audit event
     `collusion.checked` carries the counts and `evidence_sha256`, the SHA-256 of the canonical

@@ -262,6 +262,19 @@ def expert_draw_warnings(now: datetime) -> Iterable[SupervisionWarning]:
             detail=(line + warning.message)[:300])
 
 
+# Refused audit checkpoints (audit.checkpoints.checkpoint_create): red for AUDIT_REFUSAL_DAYS.
+@warning_source("audit_signing")
+def audit_signing_warnings(now: datetime) -> Iterable[SupervisionWarning]:
+    from audit.models import CheckpointRefusal
+
+    since = now - timedelta(days=getattr(settings, "AUDIT_REFUSAL_DAYS", 30))
+    for refusal in CheckpointRefusal.objects.filter(at__gte=since)[:20]:
+        yield SupervisionWarning(
+            key=f"audit_refusal:{refusal.pk}", level=RED, kind="audit_checkpoint_refused", tender=None,
+            tender_code="", subject=f"audit.log:{refusal.log_size}", due_at=refusal.at,
+            detail=refusal.problem[:300])
+
+
 def supervision_warnings(*, now: datetime | None = None) -> list[SupervisionWarning]:
     """Every current warning, red first, then by due time."""
     now = now or clock.now()

@@ -40,6 +40,7 @@ WARNING_LABELS = {
     "contract_signing": gettext_lazy("Contract signing after the award"),
     "expert_pool_exhausted": gettext_lazy("Expert pool exhausted"),
     "expert_draw_closed": gettext_lazy("Seat vacated after the draw closed"),
+    "audit_checkpoint_refused": gettext_lazy("Audit checkpoint refused: the log was rewritten or truncated"),
 }
 LEVEL_LABELS = {"red": gettext_lazy("Red warning"), "yellow": gettext_lazy("Yellow warning")}
 

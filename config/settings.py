@@ -293,6 +293,11 @@ AUDIT_LOG_ORIGIN = os.environ.get("PTRADE_AUDIT_ORIGIN", f"{PLATFORM_NAME}/audit
 PLATFORM_SIGNING_KEY_FILE = os.environ.get("PTRADE_SIGNING_KEY_FILE", str(VAR_DIR / "platform_ed25519.pem"))
 # `manage.py flush` (used by transactional tests) may purge the audit table only when this is on.
 AUDIT_ALLOW_FLUSH = TESTING
+# Append-only file of every checkpoint note the platform signed (docs/audit.md, "Signing");
+# default: beside the signing key, "<key file>.checkpoints.jsonl".
+AUDIT_CHECKPOINT_JOURNAL = os.environ.get("PTRADE_CHECKPOINT_JOURNAL", "")
+# Refused checkpoint signings stay red on the supervision dashboard this many days.
+AUDIT_REFUSAL_DAYS = int(os.environ.get("PTRADE_AUDIT_REFUSAL_DAYS", "30"))
 
 # Sandbox time acceleration (ProZorro-style): every legal period is divided by this
 # factor. Refused in production (see trading/rules.py).

@@ -1,9 +1,10 @@
-from django.db import migrations
+from django.db import migrations, models
 
 
 def forwards(apps, schema_editor):
     # The append-only guard without the `ptrade.audit_maintenance` GUC / SQLite function
-    # switch, and now on the Merkle node store too (audit/guard.py, docs/audit.md).
+    # switch, now also on the Merkle node store and the refused-checkpoint records
+    # (audit/guard.py, docs/audit.md).
     from audit.guard import AUDIT_TABLES, create_triggers
 
     create_triggers(schema_editor.connection, tables=AUDIT_TABLES)
@@ -11,4 +12,16 @@ def forwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [("audit", "0005_collusion_signals")]
-    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
+    operations = [
+        migrations.CreateModel(
+            name="CheckpointRefusal",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField()),
+                ("log_size", models.BigIntegerField()),
+                ("problem", models.TextField()),
+            ],
+            options={"ordering": ["-at", "-pk"]},
+        ),
+        migrations.RunPython(forwards, migrations.RunPython.noop),
+    ]
