@@ -28,6 +28,7 @@ from audit.signing import (
     platform_public_key_pem,
     platform_verifier_key,
 )
+from audit.trust import trust_from_text
 from config.errors import NotFoundError
 
 _MAX_SIZE = 2**62
@@ -294,6 +295,9 @@ class ReplayInput(serializers.Serializer):
     kind = serializers.RegexField(r"^[a-z][a-z0-9_.]{0,99}$", required=False,
                                   help_text='only events of this kind ("objection") or action ("objection.raised")')
     events = serializers.BooleanField(required=False, default=True, help_text="include the timeline")
+    checkpoint = serializers.CharField(required=False, default="", max_length=4000, trim_whitespace=False,
+                                       help_text="a checkpoint note you hold: every event fails if the log "
+                                                 "is shorter than it or does not extend it")
 
 
 class ReplayOutput(serializers.Serializer):
@@ -304,7 +308,8 @@ class ReplayOutput(serializers.Serializer):
     filters = serializers.DictField()
     actors = serializers.ListField(child=serializers.CharField())
     kinds = serializers.ListField(child=serializers.CharField())
-    checkpoint = serializers.DictField(help_text="{tree_size, root_hash, signature_ok, problem}")
+    checkpoint = serializers.DictField(help_text="{tree_size, root_hash, signature_ok, problem, held: [{label, "
+                                                 "tree_size, ok, problem}] (the checkpoints you gave)}")
     selected = serializers.DictField(allow_null=True)
     neighbours = serializers.DictField(help_text="seqs of the first, previous, next and last shown events")
     state = serializers.DictField(help_text="the tender as rebuilt from its events up to `at`")
@@ -328,7 +333,7 @@ class TenderReplayView(APIView):
 
         params = _parse(ReplayInput, request)
         replay = tender_replay(tender=tender, at=params.get("at"), actor=params.get("actor", ""),
-                               kind=params.get("kind", ""))
+                               kind=params.get("kind", ""), policy=trust_from_text(checkpoint=params["checkpoint"]))
         return Response(replay.as_dict(with_events=params["events"]))
 
 

@@ -30,6 +30,7 @@ from audit.models import AuditEvent, Checkpoint
 from audit.replay_reducers import fold, interpreted, summary
 from audit.services import GENESIS_PREV, leaf_hash
 from audit.signing import NoteError
+from audit.trust import TrustPolicy
 from config.errors import DomainError, NotFoundError
 
 MAX_EVENTS = 20000  # one tender; a whole-log replay is `manage.py audit verify`'s job
@@ -63,10 +64,15 @@ class CheckpointInfo:
     root_hash: str = ""
     signature_ok: bool | None = None  # None: no checkpoint yet
     problem: str = ""
+    held: list[dict[str, Any]] = field(default_factory=list)  # the user's checkpoints: {label, tree_size, ok, problem}
+
+    @property
+    def held_ok(self) -> bool:
+        return all(item["ok"] for item in self.held)
 
     def as_dict(self) -> dict[str, Any]:
         return {"tree_size": self.tree_size, "root_hash": self.root_hash, "signature_ok": self.signature_ok,
-                "problem": self.problem}
+                "problem": self.problem, "held": [dict(item) for item in self.held]}
 
 
 @dataclass
@@ -163,8 +169,63 @@ def _checkpoint_info(checkpoint: Checkpoint | None) -> CheckpointInfo:
     return info
 
 
-def events_verify(events: list[AuditEvent]) -> tuple[dict[int, EventCheck], CheckpointInfo]:
-    """Leaf, link and inclusion checks of `events` (any subset of the log), in a few queries."""
+def _held_check(policy: TrustPolicy | None) -> list[tuple[dict[str, Any], int, bytes]]:
+    """Each held checkpoint: its signature, and that the log still has its size and its root
+    there (the root from the node store: equal to a signed root only if those nodes are genuine;
+    the events shown are then also proved included under it)."""
+    out = []
+    head = checkpoints.log_size()
+    for held in policy.checkpoints if policy else []:
+        item: dict[str, Any] = {"label": held.label, "tree_size": None, "ok": False, "problem": ""}
+        out.append((item, 0, b""))
+        try:
+            size, root = held.open()
+        except NoteError as exc:
+            item["problem"] = f"{held.label}: {exc}"
+            continue
+        item["tree_size"] = size
+        if size > head:
+            item["problem"] = (f"the log has {head} events but {held.label} covers {size}: "
+                               "the log was truncated")
+            continue
+        try:
+            ok = checkpoints.tree_root(size) == root
+        except DomainError as exc:
+            ok, item["problem"] = False, f"{held.label}: {exc}"
+        if not ok:
+            item["problem"] = item["problem"] or (f"the log is NOT consistent with {held.label}: its root at "
+                                                  f"tree size {size} differs; the log was rewritten")
+            continue
+        item["ok"] = True
+        out[-1] = (item, size, root)
+    return out
+
+
+def _prove(results: dict[int, EventCheck], recomputed: dict[int, str], seqs: list[int], size: int,
+           root: bytes, label: str) -> None:
+    try:
+        paths = checkpoints.inclusion_paths(seqs, size)
+    except DomainError as exc:  # the log is shorter than its checkpoint, or the node store cannot be filled
+        for seq in seqs:
+            results[seq].inclusion = False
+            results[seq].problems.append(f"no inclusion proof in {label}: {exc}")
+        return
+    for seq in seqs:
+        try:
+            ok = merkle.root_from_inclusion_proof(seq - 1, size, bytes.fromhex(recomputed[seq]), paths[seq]) == root
+        except merkle.ProofError:
+            ok = False
+        if results[seq].inclusion is not False:
+            results[seq].inclusion = ok
+        if not ok:
+            results[seq].problems.append(f"the inclusion proof does not lead to the signed root of {label}")
+
+
+def events_verify(events: list[AuditEvent], *, policy: TrustPolicy | None = None,
+                  ) -> tuple[dict[int, EventCheck], CheckpointInfo]:
+    """Leaf, link and inclusion checks of `events` (any subset of the log), in a few queries;
+    with a trust policy, also against the checkpoints the user holds: any one the log does not
+    extend fails every event."""
     info = _checkpoint_info(checkpoints.checkpoint_latest())
     seqs = [e.seq for e in events]
     previous = dict(AuditEvent.objects.filter(seq__in=[s - 1 for s in seqs if s > 1]).values_list("seq", "hash"))
@@ -182,6 +243,16 @@ def events_verify(events: list[AuditEvent]) -> tuple[dict[int, EventCheck], Chec
             check.problems.append("prev differs from the hash of the previous event: the chain is broken here"
                                   if expected_prev is not None else "the previous event is missing")
         results[event.seq] = check
+    for item, size, root in _held_check(policy):
+        info.held.append(item)
+        if not item["ok"]:
+            for seq in seqs:
+                results[seq].inclusion = False
+                results[seq].problems.append(item["problem"])
+            continue
+        held_covered = [s for s in seqs if s <= size]
+        if held_covered:
+            _prove(results, recomputed, held_covered, size, root, item["label"])
     covered = [s for s in seqs if s <= info.tree_size]
     if not covered:
         return results, info
@@ -190,28 +261,15 @@ def events_verify(events: list[AuditEvent]) -> tuple[dict[int, EventCheck], Chec
             results[seq].inclusion = False
             results[seq].problems.append(info.problem)
         return results, info
-    size, root = info.tree_size, bytes.fromhex(info.root_hash)
-    try:
-        paths = checkpoints.inclusion_paths(covered, size)
-    except DomainError as exc:  # the log is shorter than its checkpoint, or the node store cannot be filled
-        for seq in covered:
-            results[seq].inclusion = False
-            results[seq].problems.append(f"no inclusion proof in checkpoint {size}: {exc}")
-        return results, info
-    for seq in covered:
-        try:
-            ok = merkle.root_from_inclusion_proof(seq - 1, size, bytes.fromhex(recomputed[seq]), paths[seq]) == root
-        except merkle.ProofError:
-            ok = False
-        results[seq].inclusion = ok
-        if not ok:
-            results[seq].problems.append(f"the inclusion proof does not lead to the signed root of checkpoint {size}")
+    _prove(results, recomputed, covered, info.tree_size, bytes.fromhex(info.root_hash),
+           f"checkpoint {info.tree_size}")
     return results, info
 
 
 # --- the replay -----------------------------------------------------------------------------------
 
-def tender_replay(*, tender: int | str, at: int | None = None, actor: str = "", kind: str = "") -> Replay:
+def tender_replay(*, tender: int | str, at: int | None = None, actor: str = "", kind: str = "",
+                  policy: TrustPolicy | None = None) -> Replay:
     """The tender's timeline (filtered), each event checked, and the state as of event `at`
     (default: the last event of the filtered timeline, else the tender's last event)."""
     tender = str(tender)
@@ -221,7 +279,7 @@ def tender_replay(*, tender: int | str, at: int | None = None, actor: str = "", 
     if len(events) > MAX_EVENTS:
         raise DomainError(f"Tender {tender} has more than {MAX_EVENTS} events; export it and use the verifier.",
                           code="too_many_events")
-    checks, info = events_verify(events)
+    checks, info = events_verify(events, policy=policy)
     items = [ReplayEvent(event=e, check=checks[e.seq], position=i) for i, e in enumerate(events)]
     by_seq = {item.event.seq: item for item in items}
     timeline = [item for item in items

@@ -24,6 +24,7 @@ from audit.models import CollusionRun
 from audit.replay import tender_replay
 from audit.replay_reducers import summary
 from audit.supervision import supervision_overview
+from audit.trust import MAX_NOTE_CHARS, trust_from_text
 from bidding_ui.views_tendering import _attempt, page_view
 from trading.models import Tender, TenderStatus
 
@@ -83,8 +84,9 @@ def tender_replay_page(request, pk: int):
     at = _int_param(request, "at")
     actor = request.GET.get("actor", "").strip()[:64]
     kind = request.GET.get("kind", "").strip()[:100]
-    replay = tender_replay(tender=pk, at=at, actor=actor, kind=kind)
-    context = {
+    held = request.GET.get("checkpoint", "")[:MAX_NOTE_CHARS + 1]  # a checkpoint note the supervisor holds
+    replay = tender_replay(tender=pk, at=at, actor=actor, kind=kind, policy=trust_from_text(checkpoint=held))
+    context = {"held_checkpoint": held,
         "tender_id": pk, "tender": Tender.objects.filter(pk=pk).first(), "replay": replay,
         "state": replay.state, "summary": summary(replay.state), "selected": replay.selected,
         "neighbours": replay.neighbours(), "statuses": dict(TenderStatus.choices),

@@ -2,7 +2,7 @@
 """Stand-alone verifier for ptrade audit log export bundles.
 
     python ptrade_audit_verify.py BUNDLE.jsonl [--key VKEY | --key-file FILE]
-                                  [--old-checkpoint NOTE_FILE ...]
+                                  [--checkpoint NOTE_FILE ...]
 
 Needs Python 3.9+ and the `cryptography` package; no Django, no database, no network.
 It checks, end to end:
@@ -13,8 +13,9 @@ It checks, end to end:
     and the RFC 6962 Merkle root of all leaf hashes equals the signed root;
   - tender bundles: every event belongs to the tender and its inclusion proof leads to the
     signed root; links between consecutive events are checked where they are adjacent;
-  - each --old-checkpoint (a checkpoint note kept earlier): its signature, and that the
-    bundle's log extends it (root recomputed from the events, or a consistency proof).
+  - each --checkpoint (a checkpoint note the user holds; --old-checkpoint is the old name):
+    its signature, and that the bundle's log extends it (root recomputed from the events, or
+    a consistency proof); a held checkpoint larger than the bundle fails (truncated log).
 Prints what it verified; on any failure prints "FAILED: <reason>" and exits 1 (2 for
 unusable input). Format: docs/audit.md. The Merkle code mirrors audit/merkle.py.
 """
@@ -422,27 +423,42 @@ class Verifier:
                               "--consistency-from SIZE")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Verify a ptrade audit export bundle offline.")
-    parser.add_argument("bundle", help="the .jsonl bundle exported by the platform")
+# --- Trust policy: what the user brings from outside the bundle ---------------------------------
+# One place for the options saying whom to trust (the platform key, checkpoints the user holds);
+# witness keys and a quorum go here too (mirrors audit/trust.py).
+
+def add_trust_arguments(parser: argparse.ArgumentParser) -> None:
     key = parser.add_mutually_exclusive_group()
     key.add_argument("--key", help="the platform's published verifier key <name>+<hash>+<base64>")
     key.add_argument("--key-file", help="a file holding that verifier key")
-    parser.add_argument("--old-checkpoint", action="append", default=[], metavar="NOTE_FILE",
-                        help="a checkpoint note kept earlier; the bundle's log must extend it (repeatable)")
+    parser.add_argument("--checkpoint", "--old-checkpoint", dest="checkpoints", action="append", default=[],
+                        metavar="NOTE_FILE",
+                        help="a checkpoint note you hold (signed by the platform key); fail if the bundle's "
+                             "log is shorter than it or does not extend it (repeatable)")
+
+
+def trust_policy(args: argparse.Namespace) -> tuple[tuple[str, bytes] | None, list[tuple[str, str]]]:
+    """(pinned platform key or None, [(label, held checkpoint note)]); OSError, VerifyError."""
+    vkey = args.key
+    if args.key_file:
+        with open(args.key_file, encoding="utf-8") as f:
+            vkey = f.read()
+    held = []
+    for path in args.checkpoints:
+        with open(path, encoding="utf-8") as f:
+            held.append((path, f.read().replace("\r\n", "\n")))
+    return (parse_verifier_key(vkey) if vkey else None), held
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Verify a ptrade audit export bundle offline.")
+    parser.add_argument("bundle", help="the .jsonl bundle exported by the platform")
+    add_trust_arguments(parser)
     args = parser.parse_args(argv)
     try:
-        vkey = args.key
-        if args.key_file:
-            with open(args.key_file, encoding="utf-8") as f:
-                vkey = f.read()
-        old = []
-        for path in args.old_checkpoint:
-            with open(path, encoding="utf-8") as f:
-                old.append((path, f.read()))
-        pinned = parse_verifier_key(vkey) if vkey else None
+        pinned, held = trust_policy(args)
         with open(args.bundle, "rb") as stream:
-            Verifier(sys.stdout, pinned, old).run(stream)
+            Verifier(sys.stdout, pinned, held).run(stream)
     except OSError as exc:
         sys.stderr.write(f"ERROR: {exc}\n")
         return 2

@@ -17,10 +17,18 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from audit.checkpoints import LogInconsistent, checkpoint_create, log_verify, nodes_fill, nodes_rebuild
+from audit.checkpoints import (
+    LogInconsistent,
+    checkpoint_create,
+    journal_notes,
+    log_verify,
+    nodes_fill,
+    nodes_rebuild,
+)
 from audit.export import bundle_write
-from audit.models import AuditEvent
+from audit.models import AuditEvent, Checkpoint
 from audit.signing import platform_verifier_key
+from audit.trust import trust_add_arguments, trust_from_options
 from config.errors import DomainError
 
 _VERDICT = {
@@ -38,8 +46,7 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="subcommand", required=True)
         verify = sub.add_parser("verify", help="re-hash the chain and check every checkpoint against it")
         verify.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")
-        verify.add_argument("--checkpoint", action="append", default=[], metavar="NOTE_FILE",
-                            help="also check a checkpoint note kept outside the database (repeatable)")
+        trust_add_arguments(verify)  # --checkpoint NOTE_FILE (audit/trust.py)
         sub.add_parser("checkpoint", help="sign a checkpoint of the log now and print it")
         export = sub.add_parser("export", help="write an export bundle for the offline verifier")
         export.add_argument("--out", required=True, help="bundle file to write (.jsonl)")
@@ -54,12 +61,15 @@ class Command(BaseCommand):
         return getattr(self, f"handle_{options['subcommand'].replace('-', '_')}")(**options)
 
     def handle_verify(self, **options) -> None:
-        notes = []
-        for path in options["checkpoint"]:
-            try:
-                notes.append((Path(path).read_text(encoding="utf-8"), f"checkpoint file {path}"))
-            except OSError as exc:
-                raise CommandError(f"cannot read {path}: {exc}") from exc
+        try:
+            notes = trust_from_options(options).notes()
+        except OSError as exc:
+            raise CommandError(f"cannot read a checkpoint file: {exc}") from exc
+        try:  # the notes signed on this machine, kept beside the key (audit.checkpoints.journal_path)
+            kept = set(Checkpoint.objects.values_list("note", flat=True))
+            notes += [(note, f"journal entry {i}") for i, note in enumerate(journal_notes(), 1) if note not in kept]
+        except LogInconsistent as exc:
+            raise CommandError(exc.message) from exc
         total = AuditEvent.objects.count()
         started = time.monotonic()
         show = sys.stderr.isatty() and not options["no_progress"]
