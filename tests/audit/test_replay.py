@@ -15,6 +15,7 @@ from audit import checkpoints
 from audit.models import AuditEvent
 from audit.replay import tender_replay
 from audit.replay_reducers import fold, interpreted, summary
+from audit.trust import trust_from_text
 from tests.audit.tamper import guard_off, rewrite
 from tests.audit.test_collusion import opened  # noqa: F401
 from tests.evaluation.conftest import fake, make_world  # noqa: F401
@@ -297,3 +298,35 @@ def test_evaluation_publicity_and_award_are_followed(make_world, fake, clock):
     assert state["status"] == w.tender.status == "awarded"
     suspended = tender_replay(tender=w.tender.pk, at=_seq_of(w.tender, "publicity_objection.raised") + 1).state
     assert suspended["status"] == "suspended" and suspended["suspended_from"] == "publicity"
+
+
+def test_a_held_checkpoint_catches_truncation_with_deleted_checkpoints(flow, cast, api, client):
+    """Every checkpoint row deleted and the log cut back: the page alone has nothing to compare
+    with, but the checkpoint the supervisor kept fails every event (page and API)."""
+    held = checkpoints.checkpoint_create().note
+    from audit.models import AuditEvent as Event
+
+    last = Event.objects.order_by("-seq").values_list("seq", flat=True).first()
+    with guard_off("checkpoint") as cursor:
+        cursor.execute("DELETE FROM audit_checkpoint")
+    with guard_off() as cursor:
+        cursor.execute("DELETE FROM audit_auditevent WHERE seq > %s", [last - 2])
+    assert tender_replay(tender=flow.pk).failed == 0  # nothing left to compare with
+    replay = tender_replay(tender=flow.pk, policy=trust_from_text(checkpoint=held))
+    assert replay.failed == replay.total and not replay.checkpoint.held_ok
+    assert "truncated" in replay.checkpoint.held[0]["problem"]
+    body = api.as_user(cast.supervisor).get(f"/api/v1/audit/tenders/{flow.pk}/replay",
+                                            {"checkpoint": held}).json()
+    assert body["failed"] == body["total"] and body["checkpoint"]["held"][0]["ok"] is False
+    client.force_login(cast.supervisor)
+    html = client.get(f"/supervisor/tenders/{flow.pk}/replay/", {"checkpoint": held}).content.decode()
+    assert "the log was truncated" in html and 'name="checkpoint"' in html
+
+
+def test_a_held_checkpoint_the_log_extends_passes_and_a_forged_one_fails(flow):
+    held = checkpoints.checkpoint_create().note
+    replay = tender_replay(tender=flow.pk, policy=trust_from_text(checkpoint=held))
+    assert replay.failed == 0 and replay.checkpoint.held_ok
+    forged = held.replace(held.split("\n")[2], "A" * 43 + "=")
+    bad = tender_replay(tender=flow.pk, policy=trust_from_text(checkpoint=forged))
+    assert bad.failed == bad.total and "signature" in bad.checkpoint.held[0]["problem"]
