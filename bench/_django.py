@@ -39,6 +39,8 @@ def setup(name: str = "bench") -> str:
         kind = "SQLite"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("PTRADE_VAR_DIR", tempfile.mkdtemp(prefix="ptrade-bench-"))
+    # A fresh database needs a fresh signed-checkpoint journal (audit.checkpoints.journal_path).
+    os.environ["PTRADE_CHECKPOINT_JOURNAL"] = str(Path(tempfile.mkdtemp(prefix="ptrade-bench-")) / "checkpoints.jsonl")
     import django
     from django.core.management import call_command
 
