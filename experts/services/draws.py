@@ -533,6 +533,9 @@ def panel_reveal(*, actor, draw: Draw) -> RevealOutcome:
         **_base(draw), "identity_salt": draw.identity_salt, "status": draw.status,
         "members": [{"seat": m.seat, "line": m.line.index, "specialty": m.line.specialty_id, "expert": m.expert_id,
                      "name": m.expert.name, "assignment": m.pk, "expert_hash": m.identity_hash} for m in members]})
+    # Unsealed panel → the seed and the pool snapshot are public at once (docs/experts.md, "Public draw
+    # record"): anyone can re-run the draw. This closes the stream (later vacancies: supplementary draw).
+    _seed_publish(actor, draw, now)
     return RevealOutcome(draw, True)
 
 
@@ -551,7 +554,12 @@ def draw_reveal_seed(*, actor, draw: Draw) -> Draw:
                             "first (招标投标法 Art 37)."), code="sealed")
     if draw.assignments.filter(status=S.NOTIFIED).exists():
         raise StateConflict(_("Some experts have not answered yet."), code="pending_calls")
-    now = clock.now()
+    _seed_publish(actor, draw, clock.now())
+    return draw
+
+
+def _seed_publish(actor, draw: Draw, now: datetime) -> None:
+    """Unseal and publish the seed (the draw is locked by the caller); writes `expert_draw.seed_revealed`."""
     seed = seed_unseal(draw.seed_sealed, draw.pk)
     draw.seed_revealed, draw.seed_revealed_at = seed.hex(), now
     draw.save(update_fields=["seed_revealed", "seed_revealed_at", "updated_at"])
@@ -565,7 +573,6 @@ def draw_reveal_seed(*, actor, draw: Draw) -> Draw:
         "sequence": [{"seq": r.seq, "line": r.line.index, "position": r.position, "skip_reason": r.skip_reason,
                       **({"expert": r.expert_id} if named else {"expert_hash": r.identity_hash})} for r in rows],
         "positions": _positions(draw.lines.order_by("index"))})
-    return draw
 
 
 @transaction.atomic
