@@ -125,7 +125,7 @@ def verify(record: Any, key: tuple[str, bytes] | None, out: Any) -> dict[int, in
     lines = record["lines"]
     pools = [line["pool"] for line in lines]
     for i, ids in enumerate(pools):
-        need(all(isinstance(x, int) for x in ids) and all(a < b for a, b in zip(ids, ids[1:])),
+        need(all(isinstance(x, int) for x in ids) and all(a < b for a, b in zip(ids, ids[1:])),  # noqa: B905 (Python 3.9)
              f"line {i}: the pool is not sorted ascending without repeats")
     need(pool_digest(pools) == record["pool_sha256"], "the pool snapshot does not hash to the committed digest")
     need(data.get("pool_sizes") in (None, [len(p) for p in pools]), "the pool sizes differ from the commitment")
@@ -152,7 +152,7 @@ def verify(record: Any, key: tuple[str, bytes] | None, out: Any) -> dict[int, in
         seen.add(expert)
         if row["initial"] and row["skip"] is None:
             usable[row["line"]].append(row)
-    for i, (line, stream) in enumerate(zip(lines, streams)):
+    for i, (line, stream) in enumerate(zip(lines, streams)):  # noqa: B905 (Python 3.9)
         need((stream.steps, stream.words) == (line["steps"], line["words"]),
              f"line {i}: the stream position differs from the record")
     out.write(f"sequence: {len(record['sequence'])} outputs reproduced by the sampler\n")
