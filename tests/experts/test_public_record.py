@@ -167,3 +167,34 @@ def test_record_stays_sealed_for_a_draw_not_revealed(world, pool, draw_now):
     assert _record(draw.pk).status_code == 404
     assert Client().get(f"/draws/{draw.pk}/record/").status_code == 404
     assert _record(999999).status_code == 404
+
+
+def test_after_publication_reserves_still_fill_seats_but_the_stream_stays_closed(world, pool, draw_now, tmp_path):
+    from experts.models import DrawWarning
+    from experts.services.draws import assignment_leave
+
+    draw = draw_now()
+    _answer_all(draw)
+    panel_reveal(actor="system", draw=draw)
+    draw.refresh_from_db()
+    assert draw.seed_revealed_at is not None
+    line0_reserve = draw.assignments.get(line__index=0, status=S.RESERVE)
+    steps_before = list(draw.lines.order_by("index").values_list("steps", flat=True))
+    # A member falls ill at the evaluation: the reserve drawn before the publication takes the seat.
+    member = draw.assignments.get(seat=1)
+    assignment_leave(actor=world.supervisor, assignment=member, reason="ill")
+    line0_reserve.refresh_from_db()
+    assert line0_reserve.seat == 1 and line0_reserve.status == S.NOTIFIED
+    assert not DrawWarning.objects.filter(draw=draw).exists()
+    # Nothing new was drawn from the (now predictable) stream.
+    assert list(draw.lines.order_by("index").values_list("steps", flat=True)) == steps_before
+    _answer_all(draw)
+    # The next vacancy of line 0 finds no reserve: supplementary draw, no stream output.
+    assignment_leave(actor=world.supervisor, assignment=draw.assignments.get(seat=2), reason="ill")
+    assert DrawWarning.objects.filter(draw=draw, kind="draw_closed").count() == 1
+    assert list(draw.lines.order_by("index").values_list("steps", flat=True)) == steps_before
+    checkpoint_create()
+    record = _record(draw.pk).json()
+    assert doc_rerun(record) == dict(draw.assignments.filter(status=S.ACCEPTED).values_list("seat", "expert_id"))
+    done = run_kit(tmp_path, record, "--key", platform_verifier_key())
+    assert done.returncode == 0, done.stdout + done.stderr
