@@ -17,6 +17,7 @@ import argparse
 import base64
 import datetime as dt
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -104,26 +105,35 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the bundle file")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workers", type=int, help="pass --workers N to the verifier")
+    parser.add_argument("--strict-canonical", action="store_true", help="pass --strict-canonical to the verifier")
+    parser.add_argument("--reuse", action="store_true", help="reuse --file written by an earlier --keep run")
     args = parser.parse_args()
     directory = None
     if args.file is None:
         directory = tempfile.mkdtemp(prefix="verifier_bench_")
         args.file = Path(directory) / "bundle.jsonl"
     started = time.perf_counter()
-    vkey = write_bundle(args.file, args.events)
+    if args.reuse and args.file.exists():  # a bundle this script wrote (its header names its key)
+        with args.file.open("rb") as f:
+            header = json.loads(f.readline())
+        vkey, args.events = header["verifier_key"], header["events"]
+    else:
+        vkey = write_bundle(args.file, args.events)
     size = args.file.stat().st_size
     print(f"bundle: {args.events:,} events, {size / 1e6:,.0f} MB, written in {time.perf_counter() - started:.1f} s; "
           f"{os.cpu_count()} cores")
     verifier = [sys.executable, "-I", str(VERIFIER), str(args.file), "--key", vkey]
     if args.workers:
         verifier += ["--workers", str(args.workers)]
+    if args.strict_canonical:
+        verifier += ["--strict-canonical"]
     sha, ver = [], []
     try:
         for _ in range(args.repeat):
             sha.append(timed(["sha256sum", str(args.file)]))
             ver.append(timed(verifier))
     finally:
-        if not args.keep:
+        if not args.keep and not args.reuse:
             args.file.unlink(missing_ok=True)
             if directory:
                 shutil.rmtree(directory, ignore_errors=True)
