@@ -6,7 +6,7 @@ import json
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -359,7 +359,9 @@ class DrawRecordView(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: DrawRecordOutput}, summary="Public draw record (re-run the draw)")
+    @extend_schema(responses={200: DrawRecordOutput,
+                              404: OpenApiResponse(description="no such draw, or not published yet")},
+                   summary="Public draw record (re-run the draw)")
     def get(self, request, pk: int):
         from experts.publication import draw_public_record
 
