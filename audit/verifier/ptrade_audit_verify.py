@@ -8,7 +8,9 @@ Needs Python 3.9+ and the `cryptography` package; no Django, no database, no net
 It checks, end to end:
   - the checkpoint: a C2SP signed note by the platform's Ed25519 key (pin that key with
     --key, as published by the platform, or the key inside the bundle is used);
-  - every event: its canonical JSON is canonical, and SHA-256(0x00 || bytes) is its hash;
+  - every event: SHA-256(0x00 || its canonical bytes) is its hash, and they are a JSON event object
+    (integers only, the seven keys); byte-for-byte canonical form is re-checked for tender bundles
+    and, with --strict-canonical, for whole-log bundles;
   - whole-log bundles: seq 1..N without gaps, every `prev` is the hash of the event before,
     and the RFC 6962 Merkle root of all leaf hashes equals the signed root;
   - tender bundles: every event belongs to the tender and its inclusion proof leads to the
