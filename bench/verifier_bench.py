@@ -106,6 +106,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workers", type=int, help="pass --workers N to the verifier")
     parser.add_argument("--strict-canonical", action="store_true", help="pass --strict-canonical to the verifier")
+    parser.add_argument("--verifier", type=Path, default=VERIFIER,
+                        help="another ptrade_audit_verify.py (e.g. an older version, for comparison)")
     parser.add_argument("--reuse", action="store_true", help="reuse --file written by an earlier --keep run")
     args = parser.parse_args()
     directory = None
@@ -122,7 +124,7 @@ def main() -> None:
     size = args.file.stat().st_size
     print(f"bundle: {args.events:,} events, {size / 1e6:,.0f} MB, written in {time.perf_counter() - started:.1f} s; "
           f"{os.cpu_count()} cores")
-    verifier = [sys.executable, "-I", str(VERIFIER), str(args.file), "--key", vkey]
+    verifier = [sys.executable, "-I", str(args.verifier), str(args.file), "--key", vkey]
     if args.workers:
         verifier += ["--workers", str(args.workers)]
     if args.strict_canonical:
