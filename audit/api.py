@@ -423,3 +423,41 @@ class TenderCollusionView(APIView):
         authorize(request.user, "collusion.compute", tender_obj)
         run = collusion_check(actor=request.user, tender=tender_obj, trigger="supervisor")
         return Response(CollusionRunOutput(run).data, status=201)
+
+
+# --- Receipts a holder can prove alone (docs/audit.md, "Receipts") ----------------------------------
+
+class SignedReceiptOutput(serializers.Serializer):
+    receipt = serializers.DictField(help_text="the receipt's fields (canonical JSON object), with receipt_id, "
+                                              "audit_origin, audit_seq and audit_leaf_hash")
+    signature = serializers.CharField(help_text="base64 Ed25519 signature over the canonical JSON of `receipt`")
+    key_id = serializers.CharField(help_text="hex SHA-256 of the platform key's SubjectPublicKeyInfo DER")
+
+
+class ReceiptProofOutput(serializers.Serializer):
+    receipt = SignedReceiptOutput()
+    event = serializers.CharField(help_text="the event's canonical JSON: SHA-256(0x00 || its UTF-8 bytes) is "
+                                            "receipt.audit_leaf_hash")
+    leaf_index = serializers.IntegerField(help_text="audit_seq - 1")
+    tree_size = serializers.IntegerField()
+    inclusion = serializers.ListField(child=serializers.CharField(), help_text="RFC 6962 audit path, hex, "
+                                                                              "from the leaf upwards")
+    checkpoint = serializers.CharField(help_text="the signed checkpoint note of tree_size (C2SP signed note; "
+                                                 "witness cosignature lines included when present)")
+
+
+class ReceiptProofView(APIView):
+    """A receipt with its event, inclusion proof and signed checkpoint, for its holder only
+    (404 for a receipt that is not yours or does not exist). Check it offline with
+    `ptrade_receipt_verify.py` and the platform's public key."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: ReceiptProofOutput, 401: OpenApiResponse(description="not signed in"),
+                              404: OpenApiResponse(description="no such receipt of yours"),
+                              409: OpenApiResponse(description="audit_log_inconsistent")},
+                   summary="Prove my receipt: event, inclusion proof, checkpoint")
+    def get(self, request, receipt_id: str):
+        from audit.receipts import receipt_proof
+
+        return Response(ReceiptProofOutput(receipt_proof(user=request.user, receipt_id=receipt_id)).data)

@@ -126,3 +126,26 @@ class CollusionSignal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} ({self.severity}) in check {self.run_id}"
+
+
+class Receipt(models.Model):
+    """A signed receipt the platform handed out for one audit event (audit/receipts.py).
+
+    `id` is random (128 bits, hex): receipt identifiers reveal nothing about how many receipts,
+    bids or events exist. The holder (an organisation, or a single user) may fetch the event's
+    canonical JSON and its inclusion proof with it (policy rule `audit.view_receipt`).
+    """
+
+    id = models.CharField(primary_key=True, max_length=32, editable=False)
+    seq = models.BigIntegerField(db_index=True)
+    leaf_hash = models.CharField(max_length=64)
+    kind = models.CharField(max_length=100)
+    holder_org = models.ForeignKey("accounts.Organisation", null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    holder_user = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    signed = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"receipt {self.id} for event {self.seq}"

@@ -5,7 +5,7 @@ Event contents are not: some events concern sealed things (bids, expert panels),
 reading them, or exporting them, is for supervisors.
 """
 
-from accounts.policy import has_role, public, rule
+from accounts.policy import has_role, public, rule, same_org
 from accounts.roles import Role
 
 
@@ -18,6 +18,17 @@ def audit_view_proofs(user, obj) -> bool:
 @rule("audit.view_events")
 def audit_view_events(user, obj) -> bool:
     return has_role(user, Role.SUPERVISOR)
+
+
+@rule("audit.view_receipt")
+def audit_view_receipt(user, receipt) -> bool:
+    """A receipt's event, proof and checkpoint: its holder only (the organisation that holds it, or the
+    one user it was issued to). The event may concern a sealed fact of the holder's own."""
+    if receipt is None:
+        return False
+    if receipt.holder_user_id is not None:
+        return bool(getattr(user, "pk", None) == receipt.holder_user_id)
+    return same_org(user, receipt.holder_org_id)
 
 
 # --- Supervision (docs/audit.md, "Live supervision", "Collusion signals") -----------------------------

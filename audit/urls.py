@@ -13,6 +13,7 @@ urlpatterns = [
     path("audit/proofs/consistency", api.ConsistencyProofView.as_view(), name="audit-proof-consistency"),
     re_path(r"^audit/events/?$", api.EventListView.as_view(), name="audit-events"),
     path("audit/events/<int:seq>", api.EventDetailView.as_view(), name="audit-event"),
+    path("audit/receipts/<str:receipt_id>", api.ReceiptProofView.as_view(), name="audit-receipt"),
     path("audit/export", api.ExportView.as_view(), name="audit-export"),
     # supervisor replay, live supervision, collusion signals
     path("audit/tenders/<int:tender>/replay", api.TenderReplayView.as_view(), name="audit-tender-replay"),

@@ -17,6 +17,7 @@ urlpatterns = [
     path("expert/assignments/<int:pk>/leave/", views.expert_answer, {"decision": "leave"},
          name="assignment_leave"),
     path("expert/respond/<str:token>/", views.expert_respond, name="respond"),
+    path("draws/<int:pk>/record/", views.draw_record, name="draw_record"),
     path("supervisor/draws/", views.supervisor_draws, name="supervisor_draws"),
     path("supervisor/draws/<int:pk>/", views.supervisor_draw, name="supervisor_draw"),
     path("supervisor/draws/<int:pk>/replay/", views.supervisor_draw_replay, name="supervisor_replay"),

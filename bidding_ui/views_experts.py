@@ -260,3 +260,23 @@ def supervisor_draw_replay(request, pk: int):
     result = draw_replay(draw)
     return render(request, "experts/supervisor_replay.html", {"draw": draw, "result": result},
                   status=200 if result.ok else 409)
+
+
+# --- public draw record (docs/experts.md "Public draw record") ----------------------------------------
+
+def draw_record(request, pk: int):
+    """Anyone: the published record of a draw, re-run here from the record alone (no stored state)."""
+    from django.http import Http404
+
+    from experts.publication import RecordMismatch, draw_public_record, record_recompute
+
+    draw = Draw.objects.filter(pk=pk).select_related("tender", "lot").first()
+    if draw is None or not can(request.user, "draw.view_record", draw):
+        raise Http404(_("No published draw record with this id."))
+    record = draw_public_record(draw)
+    try:
+        result, problem = record_recompute(record), ""
+    except (RecordMismatch, KeyError, TypeError, ValueError) as exc:
+        result, problem = None, str(exc)
+    return render(request, "experts/draw_record.html", {
+        "draw": draw, "record": record, "result": result, "problem": problem})

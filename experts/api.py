@@ -6,7 +6,7 @@ import json
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -15,13 +15,14 @@ from rest_framework.views import APIView
 from accounts.models import Organisation, User
 from accounts.policy import authorize, can
 from config.api import DefaultPagination, error_body
-from config.errors import DomainError, NotPermitted
+from config.errors import DomainError, NotFoundError, NotPermitted
 from experts import selectors
 from experts.identity import gateway_secret
 from experts.models import Assignment, Draw, DrawWarning, Expert
 from experts.notify.webhook import HEADER_SIGNATURE, HEADER_TIMESTAMP, WebhookRejected, verify
 from experts.replay import draw_replay
 from experts.serializers import (
+    DrawRecordOutput,
     DrawWarningOutput,
     ExpertAssignmentOutput,
     ExpertDrawListOutput,
@@ -349,6 +350,26 @@ class DrawReplayView(APIView):
                          "rows": [{"seq": r.seq, "line": r.line, "position": r.position,
                                    "expert": r.stored if identities else None, "match": r.ok, "status": r.status,
                                    "skip_reason": r.skip_reason, "seat": r.seat} for r in result.rows]})
+
+
+class DrawRecordView(APIView):
+    """The public record of a draw once its panel is revealed: seed, commit event with its inclusion proof,
+    pool snapshot, sequence and members; enough to re-run the draw offline (ptrade_draw_verify.py).
+    404 while the draw is sealed."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: DrawRecordOutput,
+                              404: OpenApiResponse(description="no such draw, or not published yet")},
+                   summary="Public draw record (re-run the draw)")
+    def get(self, request, pk: int):
+        from experts.publication import draw_public_record
+
+        draw = Draw.objects.filter(pk=pk).select_related("tender", "lot").first()
+        if draw is None or not can(request.user, "draw.view_record", draw):
+            raise NotFoundError(_("No published draw record with this id (a record is published when the panel "
+                                  "is revealed)."))
+        return Response(DrawRecordOutput(draw_public_record(draw)).data)
 
 
 class WarningListView(APIView):

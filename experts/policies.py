@@ -11,7 +11,7 @@ Sealing (招标投标法 Art 37: names confidential until the result is decided)
 
 from __future__ import annotations
 
-from accounts.policy import has_role, rule
+from accounts.policy import has_role, public, rule
 from accounts.roles import Role
 
 
@@ -76,6 +76,16 @@ def draw_supervise(user, _draw=None) -> bool:
 @rule("draw.replay")
 def draw_replay(user, draw) -> bool:
     return _supervisor(user) or (draw.seed_revealed_at is not None and _party(user, draw.tender))
+
+
+@rule("draw.view_record")
+@public
+def draw_view_record(user, draw) -> bool:
+    """The public draw record (seed, pool snapshot, sequence, members): anyone, once the panel is revealed
+    (or a cancelled draw's seed published); docs/experts.md "Public draw record"."""
+    from experts.publication import draw_is_public
+
+    return draw is not None and draw_is_public(draw)
 
 
 @rule("draw.cancel")

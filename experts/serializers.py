@@ -270,3 +270,64 @@ class GatewayInboundInput(serializers.Serializer):
         fields["from"] = serializers.CharField(max_length=32, required=False, allow_blank=True, default="",
                                                help_text="the sender's phone number")
         return fields
+
+
+# --- the public draw record (experts/publication.py, docs/experts.md "Public draw record") ---------
+
+class DrawRecordProofOutput(serializers.Serializer):
+    leaf_index = serializers.IntegerField()
+    tree_size = serializers.IntegerField()
+    hashes = serializers.ListField(child=serializers.CharField(), help_text="RFC 6962 audit path, hex")
+    checkpoint = serializers.CharField(help_text="signed checkpoint note of tree_size")
+
+
+class DrawRecordLineOutput(serializers.Serializer):
+    index = serializers.IntegerField()
+    specialty = serializers.CharField()
+    category = serializers.CharField()
+    count = serializers.IntegerField()
+    reserves = serializers.IntegerField()
+    steps = serializers.IntegerField(help_text="outputs taken from the line's stream")
+    words = serializers.IntegerField(help_text="64-bit words consumed by the line's stream")
+    pool = serializers.ListField(child=serializers.IntegerField(), help_text="eligible expert ids, ascending")
+
+
+class DrawRecordRowOutput(serializers.Serializer):
+    seq = serializers.IntegerField()
+    line = serializers.IntegerField()
+    position = serializers.IntegerField()
+    expert = serializers.IntegerField()
+    initial = serializers.BooleanField()
+    drawn_as = serializers.CharField()
+    seat = serializers.IntegerField(allow_null=True)
+    outcome = serializers.CharField(help_text="skipped, reserve, accepted, declined, timed_out, left, released")
+    skip = serializers.CharField(allow_null=True, help_text="duplicate | unavailable | null")
+
+
+class DrawRecordMemberOutput(serializers.Serializer):
+    seat = serializers.IntegerField()
+    line = serializers.IntegerField()
+    expert = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class DrawRecordOutput(serializers.Serializer):
+    format = serializers.CharField()
+    version = serializers.IntegerField()
+    draw = serializers.IntegerField()
+    tender = serializers.IntegerField()
+    lot = serializers.IntegerField()
+    status = serializers.CharField()
+    algorithm = serializers.CharField()
+    seed = serializers.CharField(help_text="32 bytes, hex")
+    seed_sha256 = serializers.CharField()
+    entropy = serializers.CharField(help_text="leaf hash of the commit event, hex")
+    pool_sha256 = serializers.CharField()
+    commit_seq = serializers.IntegerField()
+    commit_event = serializers.CharField(help_text="the commit event's canonical JSON")
+    commit_proof = DrawRecordProofOutput(allow_null=True)
+    revealed_at = serializers.DateTimeField(allow_null=True)
+    seed_revealed_at = serializers.DateTimeField()
+    lines = DrawRecordLineOutput(many=True)
+    sequence = DrawRecordRowOutput(many=True)
+    members = DrawRecordMemberOutput(many=True)

@@ -24,5 +24,6 @@ urlpatterns = [
     path("draws/<int:pk>/cancel", api.DrawCancelView.as_view(), name="api-draw-cancel"),
     path("draws/<int:pk>/reveal", api.DrawRevealView.as_view(), name="api-draw-reveal"),
     path("draws/<int:pk>/reveal-seed", api.DrawRevealSeedView.as_view(), name="api-draw-reveal-seed"),
+    path("draws/<int:pk>/record", api.DrawRecordView.as_view(), name="api-draw-record"),
     path("draws/<int:pk>/replay", api.DrawReplayView.as_view(), name="api-draw-replay"),
 ]

@@ -2,13 +2,15 @@
 """Stand-alone verifier for ptrade audit log export bundles.
 
     python ptrade_audit_verify.py BUNDLE.jsonl [--key VKEY | --key-file FILE]
-                                  [--checkpoint NOTE_FILE ...]
+                                  [--checkpoint NOTE_FILE ...] [--workers N]
 
 Needs Python 3.9+ and the `cryptography` package; no Django, no database, no network.
 It checks, end to end:
   - the checkpoint: a C2SP signed note by the platform's Ed25519 key (pin that key with
     --key, as published by the platform, or the key inside the bundle is used);
-  - every event: its canonical JSON is canonical, and SHA-256(0x00 || bytes) is its hash;
+  - every event: SHA-256(0x00 || its canonical bytes) is its hash, and they are a JSON event object
+    (integers only, the seven keys); byte-for-byte canonical form is re-checked for tender bundles
+    and, with --strict-canonical, for whole-log bundles;
   - whole-log bundles: seq 1..N without gaps, every `prev` is the hash of the event before,
     and the RFC 6962 Merkle root of all leaf hashes equals the signed root;
   - tender bundles: every event belongs to the tender and its inclusion proof leads to the
@@ -16,6 +18,8 @@ It checks, end to end:
   - each --checkpoint (a checkpoint note the user holds; --old-checkpoint is the old name):
     its signature, and that the bundle's log extends it (root recomputed from the events, or
     a consistency proof); a held checkpoint larger than the bundle fails (truncated log).
+Whole-log bundles are checked in chunks by one worker process per core (--workers N); the
+verdict is the same as one pass over the events.
 Prints what it verified; on any failure prints "FAILED: <reason>" and exits 1 (2 for
 unusable input). Format: docs/audit.md. The Merkle code mirrors audit/merkle.py.
 """
@@ -27,7 +31,9 @@ import base64
 import binascii
 import hashlib
 import json
+import os
 import sys
+from json.decoder import scanstring
 from typing import Any
 
 try:
@@ -133,6 +139,22 @@ class CompactRange:
         self._stack.append(h)
         self.size += 1
 
+    def append_subtree(self, level: int, h: bytes) -> None:
+        """Append the root `h` of a complete subtree of 2**level leaves (size must be a multiple of it)."""
+        if self.size % (1 << level):
+            raise VerifyError(f"internal: a subtree of level {level} cannot start at leaf {self.size}")
+        index = self.size >> level
+        while index & 1:
+            h = node_hash(self._stack.pop(), h)
+            index >>= 1
+        self._stack.append(h)
+        self.size += 1 << level
+
+    def copy(self) -> CompactRange:
+        other = CompactRange()
+        other.size, other._stack = self.size, list(self._stack)
+        return other
+
     def root(self) -> bytes:
         if not self._stack:
             return EMPTY_ROOT
@@ -222,25 +244,193 @@ def hexhash(value: Any, what: str) -> bytes:
     return raw
 
 
-def check_event(line: dict) -> tuple[int, dict, bytes]:
-    """(seq, event, leaf hash) of an event line, after checking hash and canonical form."""
-    text = line.get("canonical")
-    seq = line.get("seq")
-    if not isinstance(text, str) or not isinstance(seq, int):
+_EVENT_DECODE = json.JSONDecoder(parse_float=_no_float).raw_decode
+_CANONICAL_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_LINE_DECODER = json.JSONDecoder()
+_SHA256 = hashlib.sha256
+
+
+def _make_canonical_encode() -> Any:
+    """str of canonical(value), built once: the C encoder of the json module when it is there (the
+    json.JSONEncoder.encode wrapper builds a new one per call)."""
+    try:
+        from json.encoder import c_make_encoder, encode_basestring
+    except ImportError:  # pragma: no cover - no C accelerator
+        c_make_encoder = None
+    if c_make_encoder is None:  # pragma: no cover
+        return _CANONICAL_ENCODER.encode
+
+    def refuse(value: Any) -> Any:
+        raise TypeError(f"{type(value).__name__} is not JSON")
+
+    encoder = c_make_encoder(None, refuse, encode_basestring, None, ":", ",", True, False, False)
+    join = "".join
+
+    def encode(value: Any) -> str:
+        return join(encoder(value, 0))
+
+    return encode
+
+
+_CANONICAL_ENCODE = _make_canonical_encode()
+
+
+def check_event_text(seq: Any, text: Any, hash_hex: Any, strict: bool = True) -> tuple[dict, bytes]:
+    """(event, leaf hash) of one event line's fields, after checking its hash, its JSON (an event object,
+    integers only) and, if `strict`, that it is byte for byte in canonical form."""
+    if type(text) is not str or type(seq) is not int:
         raise VerifyError("event line without seq or canonical text")
-    data = text.encode("utf-8")
-    leaf = leaf_hash(data)
-    if leaf != hexhash(line.get("hash"), f"hash of event {seq}"):
+    leaf = _SHA256(b"\x00" + text.encode("utf-8")).digest()
+    if leaf.hex() != hash_hex:
+        hexhash(hash_hex, f"hash of event {seq}")
         raise VerifyError(f"event {seq}: SHA-256(0x00 || canonical event) does not equal its hash "
                           "(the event was altered)")
-    event = json.loads(text, parse_float=_no_float)
-    if not isinstance(event, dict) or set(event) != EVENT_KEYS:
+    try:
+        event = _EVENT_DECODE(text)[0]
+    except ValueError as exc:
+        raise VerifyError(f"event {seq}: its canonical text is not JSON: {exc}") from exc
+    if type(event) is not dict or event.keys() != EVENT_KEYS:
         raise VerifyError(f"event {seq}: not an audit event object")
-    if canonical(event) != data:
+    if strict and _CANONICAL_ENCODE(event) != text:
         raise VerifyError(f"event {seq}: its JSON is not in canonical form")
     if event["seq"] != seq:
         raise VerifyError(f"event line {seq} holds event seq {event['seq']}")
+    return event, leaf
+
+
+def split_event_line(raw: str) -> tuple[Any, Any, Any, Any]:
+    """(type, seq, canonical text, hash) of a bundle line. Fast path for the canonical layout the platform
+    writes ({"canonical":…,"hash":…,"seq":…,"type":"event"}); any other layout is parsed as JSON."""
+    if raw.startswith('{"canonical":"'):
+        try:
+            text, end = scanstring(raw, 14)
+        except ValueError:
+            text, end = None, 0
+        if (text is not None and raw.startswith(',"hash":"', end) and raw.startswith('","seq":', end + 73)
+                and raw.endswith(',"type":"event"}')):
+            number = raw[end + 81:-16]
+            if number.isascii() and number.isdigit() and (number == "0" or number[0] != "0"):
+                return "event", int(number), text, raw[end + 9:end + 73]
+    line = _LINE_DECODER.decode(raw)
+    if not isinstance(line, dict):
+        raise ValueError("not a JSON object")
+    return line.get("type"), line.get("seq"), line.get("canonical"), line.get("hash")
+
+
+def check_event(line: dict) -> tuple[int, dict, bytes]:
+    """(seq, event, leaf hash) of an event line, after checking hash and canonical form."""
+    seq = line.get("seq")
+    event, leaf = check_event_text(seq, line.get("canonical"), line.get("hash"))
     return seq, event, leaf
+
+
+# --- Whole-log bundles in chunks, on every core -------------------------------------------------
+# The events part of the file is cut at line starts into chunks of about CHUNK_BYTES. Each chunk is
+# checked on its own (leaf hashes, canonical form, seq and prev links inside the chunk) and reduced
+# to the roots of the maximal aligned complete subtrees covering its leaves; the main process checks
+# the links between chunks and folds those roots into one compact range. Chunks run in a pool of
+# worker processes; the result is the same as one pass over the events.
+
+CHUNK_BYTES = 8 << 20
+
+
+def _subtree_pieces(leaves: list[bytes], first: int, lo: int, hi: int) -> list[tuple[int, bytes]]:
+    """(level, root) of the maximal aligned complete subtrees covering leaves first+lo .. first+hi-1."""
+    out: list[tuple[int, bytes]] = []
+    i = lo
+    while i < hi:
+        g = first + i
+        k = (g & -g).bit_length() - 1 if g else 62
+        while (1 << k) > hi - i:
+            k -= 1
+        level = leaves[i:i + (1 << k)]
+        while len(level) > 1:
+            level = [_SHA256(b"\x01" + level[j] + level[j + 1]).digest() for j in range(0, len(level), 2)]
+        out.append((k, level[0]))
+        i += 1 << k
+    return out
+
+
+def check_chunk(task: tuple[str, int, int, tuple[int, ...], bool]) -> dict:
+    """Check the event lines in bytes [start, end) of the bundle at `path`; see CHUNK_BYTES."""
+    path, start, end, wanted, strict = task
+    with open(path, "rb") as f:
+        f.seek(start)
+        data = f.read(end - start)
+    return check_chunk_bytes(data, start, wanted, strict)
+
+
+def check_chunk_bytes(data: bytes, start: int, wanted: tuple[int, ...], strict: bool = True) -> dict:
+    result: dict[str, Any] = {"first_seq": None, "first_prev": None, "error": None}
+    leaves: list[bytes] = []
+    expected, prev_hash = 0, ""
+    try:
+        try:
+            lines = data.decode("utf-8").split("\n")
+        except UnicodeDecodeError as exc:
+            raise VerifyError(f"bytes {start}..{start + len(data)} are not UTF-8: {exc}") from exc
+        if lines[-1]:
+            raise VerifyError("the bundle is cut short: no end line")
+        lines.pop()
+        scan, decode, encode, sha, keys = scanstring, _EVENT_DECODE, _CANONICAL_ENCODE, _SHA256, EVENT_KEYS
+        for raw in lines:
+            event = None
+            # Fast path: a line in the platform's canonical layout whose event checks out. Anything else
+            # (or any failure) goes through the general functions below, which name the problem.
+            if raw.startswith('{"canonical":"'):
+                try:
+                    text, end = scan(raw, 14)
+                except ValueError:
+                    end = 0
+                if end and raw.startswith(',"hash":"', end) and raw.startswith('","seq":', end + 73) \
+                        and raw.endswith(',"type":"event"}'):
+                    number = raw[end + 81:-16]
+                    if number.isdigit() and number.isascii() and number[0] != "0":
+                        seq, hash_hex = int(number), raw[end + 9:end + 73]
+                        leaf = sha(b"\x00" + text.encode("utf-8")).digest()
+                        if leaf.hex() == hash_hex:
+                            try:
+                                event = decode(text)[0]
+                            except ValueError:
+                                event = None
+                            if event is not None and (type(event) is not dict or event.keys() != keys
+                                                      or (strict and encode(event) != text)
+                                                      or event["seq"] != seq):
+                                event = None
+            if event is None:
+                try:
+                    kind, seq, text, hash_hex = split_event_line(raw)
+                except ValueError as exc:
+                    raise VerifyError(f"a line in bytes {start}..{start + len(data)} is not JSON: {exc}") from exc
+                if kind != "event":
+                    raise VerifyError("lines after the end line" if kind == "end"
+                                      else "the bundle is cut short: no end line")
+                event, leaf = check_event_text(seq, text, hash_hex, strict)
+            if not leaves:
+                result["first_seq"], result["first_prev"] = seq, event["prev"]
+            else:
+                if seq != expected:
+                    raise VerifyError(f"expected event {expected}, found {seq}: events missing or reordered")
+                if event["prev"] != prev_hash:
+                    raise VerifyError(f"event {seq}: prev is not the hash of event {seq - 1} (chain broken)")
+            expected, prev_hash = seq + 1, hash_hex
+            leaves.append(leaf)
+    except VerifyError as exc:
+        result["error"] = str(exc)
+        return result
+    first = result["first_seq"] - 1
+    result.update(last_seq=expected - 1, last_hash=prev_hash, count=len(leaves),
+                  pieces=_subtree_pieces(leaves, first, 0, len(leaves)),
+                  partial={size: _subtree_pieces(leaves, first, 0, size - first)
+                           for size in wanted if first < size < first + len(leaves)})
+    return result
+
+
+def default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def belongs_to(event: dict, tender: str) -> bool:
@@ -264,12 +454,26 @@ class Verifier:
         self.old: dict[int, list[tuple[bytes, str]]] = {}
         self.consistency: dict[int, tuple[bytes, list[bytes]]] = {}
         self.count = 0
+        self.tree = CompactRange()
 
     def say(self, message: str) -> None:
         self.out.write(message + "\n")
 
-    def run(self, stream: Any) -> None:
-        lines = (self._parse(number, raw) for number, raw in enumerate(stream, 1))
+    def run(self, stream: Any, *, path: str | None = None, workers: int = 1,
+            chunk_bytes: int = CHUNK_BYTES, strict: bool = True) -> None:
+        offset = [0]
+
+        def read_lines() -> Any:
+            number = 0
+            while True:
+                offset[0] = stream.tell()
+                raw = stream.readline()
+                if not raw:
+                    return
+                number += 1
+                yield self._parse(number, raw)
+
+        lines = read_lines()
         self._header(next(lines, None))
         self._checkpoint(next(lines, None))
         self._old_checkpoints()
@@ -277,8 +481,14 @@ class Verifier:
         while line is not None and line.get("type") == "consistency":
             self._consistency_line(line)
             line = next(lines, None)
-        read_events = self._log_events if self.header["scope"] == "log" else self._tender_events
-        line = read_events(line, lines)
+        done = False
+        if self.header["scope"] == "log" and path is not None and line is not None and line.get("type") == "event":
+            end_line = self._log_chunked(stream, path, offset[0], workers, max(1, chunk_bytes), strict)
+            if end_line is not None:
+                line, lines, done = end_line, iter(()), True
+        if not done:
+            read_events = self._log_events if self.header["scope"] == "log" else self._tender_events
+            line = read_events(line, lines)
         if line is None or line.get("type") != "end":
             raise VerifyError("the bundle is cut short: no end line")
         if line.get("events") != self.count or self.count != self.header.get("events"):
@@ -384,6 +594,92 @@ class Verifier:
         self._check_unmatched()
         return line
 
+    def _log_chunked(self, stream: Any, path: str, start: int, workers: int, chunk_bytes: int,
+                     strict: bool) -> dict | None:
+        """Check the events from byte `start` to the end line in chunks (on `workers` processes); returns
+        the end line, or None when the file does not end with one (the caller then reads line by line
+        and reports exactly what is wrong)."""
+        stream.seek(0, os.SEEK_END)
+        size = stream.tell()
+        tail_from = max(start, size - 65536)
+        stream.seek(tail_from)
+        tail = stream.read()
+        if not tail.endswith(b"\n"):
+            return self._resume_lines(stream, start)
+        cut = tail.rfind(b"\n", 0, len(tail) - 1)
+        if cut < 0 and tail_from > start:
+            return self._resume_lines(stream, start)
+        try:
+            end_line = json.loads(tail[cut + 1:].decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            end_line = None
+        if not isinstance(end_line, dict) or end_line.get("type") != "end":
+            return self._resume_lines(stream, start)
+        region_end = tail_from + cut + 1
+        bounds = [start]
+        for target in range(start + chunk_bytes, region_end, chunk_bytes):
+            stream.seek(target - 1)
+            stream.readline()
+            at = min(stream.tell(), region_end)
+            if at > bounds[-1]:
+                bounds.append(at)
+        if bounds[-1] != region_end:
+            bounds.append(region_end)
+        wanted = tuple(sorted(s for s in self.old if s > 0))
+        tasks = [(path, a, b, wanted, strict) for a, b in zip(bounds, bounds[1:])]  # noqa: B905 (Python 3.9)
+        self._check_old_roots(0, EMPTY_ROOT, "empty tree")
+        if workers <= 1 or len(tasks) < 2:
+            self._fold_chunks(map(check_chunk, tasks))
+        else:
+            import multiprocessing
+
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context("fork" if "fork" in methods else None)
+            with context.Pool(min(workers, len(tasks))) as pool:
+                self._fold_chunks(pool.imap(check_chunk, tasks))
+        if self.count != self.size:
+            raise VerifyError(f"the bundle holds events 1..{self.count} but the checkpoint "
+                              f"covers {self.size}")
+        self.say(f"events: 1..{self.count}, every leaf hash and chain link OK")
+        if strict:
+            self.say("canonical form: every event re-encoded, byte for byte")
+        if self.tree.root() != self.root:
+            raise VerifyError("the Merkle root recomputed from the events differs from the signed checkpoint")
+        self.say(f"merkle root: recomputed from {self.count} events, equals the signed root")
+        self._check_unmatched()
+        return end_line
+
+    @staticmethod
+    def _resume_lines(stream: Any, start: int) -> None:
+        """Back to the line-by-line reading: just after the first event line, which the caller holds."""
+        stream.seek(start)
+        stream.readline()
+
+    def _fold_chunks(self, results: Any) -> None:
+        self.tree = tree = CompactRange()
+        expected, prev = 1, GENESIS_PREV
+        for result in results:
+            first = result["first_seq"]
+            if first is not None:
+                if first != expected:
+                    raise VerifyError(f"expected event {expected}, found {first}: events missing or reordered")
+                if result["first_prev"] != prev:
+                    raise VerifyError(f"event {first}: prev is not the hash of event {first - 1} (chain broken)")
+            if result["error"]:
+                raise VerifyError(result["error"])
+            for size, pieces in sorted(result["partial"].items()):
+                if size in self.old:
+                    partial = tree.copy()
+                    for level, h in pieces:
+                        partial.append_subtree(level, h)
+                    self._check_old_roots(size, partial.root(), "root recomputed from the events")
+            for level, h in result["pieces"]:
+                tree.append_subtree(level, h)
+            expected, prev = result["last_seq"] + 1, result["last_hash"]
+            self.count = result["last_seq"]
+            if self.count in self.old:
+                self._check_old_roots(self.count, tree.root(), "root recomputed from the events")
+
     def _tender_events(self, line: dict | None, lines: Any) -> dict | None:
         tender, last_seq, last_hash = self.header["tender"], 0, GENESIS_PREV
         while line is not None and line.get("type") == "event":
@@ -454,11 +750,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Verify a ptrade audit export bundle offline.")
     parser.add_argument("bundle", help="the .jsonl bundle exported by the platform")
     add_trust_arguments(parser)
+    parser.add_argument("--workers", type=int, default=0, metavar="N",
+                        help="processes checking whole-log bundles in parallel (default: one per core)")
+    parser.add_argument("--strict-canonical", action="store_true",
+                        help="whole-log bundles: also re-encode every event to check it is byte for byte "
+                             "canonical JSON (tender bundles always do); about 30%% slower")
+    parser.add_argument("--chunk-bytes", type=int, default=CHUNK_BYTES, metavar="N", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
         pinned, held = trust_policy(args)
         with open(args.bundle, "rb") as stream:
-            Verifier(sys.stdout, pinned, held).run(stream)
+            Verifier(sys.stdout, pinned, held).run(stream, path=args.bundle,
+                                                  workers=args.workers or default_workers(),
+                                                  chunk_bytes=args.chunk_bytes,
+                                                  strict=args.strict_canonical)
     except OSError as exc:
         sys.stderr.write(f"ERROR: {exc}\n")
         return 2

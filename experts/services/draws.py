@@ -336,7 +336,9 @@ def _fill_seat(draw: Draw, line: DrawLine, seat: int, now: datetime, cause: str)
     """Give `seat` to the line's next reserve, else to the next expert of the line's stream."""
     from experts.services.notifications import call_experts
 
-    if draw.closed:
+    reserves = list(line.assignments.select_for_update().filter(status=S.RESERVE).order_by("seq"))
+    if draw.closed and not reserves:
+        # The stream is closed (seed public or draw cancelled); reserves drawn before still serve.
         DrawWarning.objects.create(draw=draw, line=line, kind=WarningKind.DRAW_CLOSED, created_at=now,
                                    message=f"Seat {seat} was vacated after the draw was closed; "
                                            "request a supplementary draw.")
@@ -346,7 +348,6 @@ def _fill_seat(draw: Draw, line: DrawLine, seat: int, now: datetime, cause: str)
     sequencer = Sequencer.resume(draw)
     skipped: list[Assignment] = []
     chosen: Assignment | None = None
-    reserves = list(line.assignments.select_for_update().filter(status=S.RESERVE).order_by("seq"))
     if reserves:
         excluded = avoidance.exclusions(sequencer.ctx, only=[r.expert_id for r in reserves])
         for reserve in reserves:
@@ -360,6 +361,14 @@ def _fill_seat(draw: Draw, line: DrawLine, seat: int, now: datetime, cause: str)
             chosen.promoted_at = now
             break
     drawn: list[Assignment] = []
+    if chosen is None and draw.closed:
+        DrawWarning.objects.create(draw=draw, line=line, kind=WarningKind.DRAW_CLOSED, created_at=now,
+                                   message=f"Seat {seat} was vacated after the draw was closed and no reserve "
+                                           "is available; request a supplementary draw.")
+        audit_record(actor="system", action="expert_draw.seat_vacant", obj=draw,
+                     data={**_base(draw), "seat": seat, "line": line.index, "cause": cause,
+                           "skipped_reserves": [_seq_entry(r) for r in skipped]})
+        return None
     if chosen is None:
         usable = sequencer.take([(line, 1)], initial=False)[line.pk]
         drawn = sequencer.save()
@@ -533,6 +542,9 @@ def panel_reveal(*, actor, draw: Draw) -> RevealOutcome:
         **_base(draw), "identity_salt": draw.identity_salt, "status": draw.status,
         "members": [{"seat": m.seat, "line": m.line.index, "specialty": m.line.specialty_id, "expert": m.expert_id,
                      "name": m.expert.name, "assignment": m.pk, "expert_hash": m.identity_hash} for m in members]})
+    # Unsealed panel → the seed and the pool snapshot are public at once (docs/experts.md, "Public draw
+    # record"): anyone can re-run the draw. This closes the stream (later vacancies: supplementary draw).
+    _seed_publish(actor, draw, now, release_reserves=False)
     return RevealOutcome(draw, True)
 
 
@@ -543,6 +555,12 @@ def draw_reveal_seed(*, actor, draw: Draw) -> Draw:
     _authorize(actor, "draw.reveal_seed", draw)
     draw = lock_draw(draw.pk)
     if draw.seed_revealed_at:
+        # Published at the panel reveal; the result is decided now: the remaining reserves are released.
+        now = clock.now()
+        released = Assignment.objects.filter(draw=draw, status=S.RESERVE).update(status=S.RELEASED, updated_at=now)
+        if released:
+            audit_record(actor=actor, action="expert_draw.reserves_released", obj=draw,
+                         data={**_base(draw), "reserves_released": released})
         return draw
     if draw.status == DrawStatus.COMMITTED:
         raise StateConflict(_("The draw has not been sampled yet."), code="not_drawn")
@@ -551,11 +569,19 @@ def draw_reveal_seed(*, actor, draw: Draw) -> Draw:
                             "first (招标投标法 Art 37)."), code="sealed")
     if draw.assignments.filter(status=S.NOTIFIED).exists():
         raise StateConflict(_("Some experts have not answered yet."), code="pending_calls")
-    now = clock.now()
+    _seed_publish(actor, draw, clock.now(), release_reserves=True)
+    return draw
+
+
+def _seed_publish(actor, draw: Draw, now: datetime, *, release_reserves: bool) -> None:
+    """Unseal and publish the seed (the draw is locked by the caller); writes `expert_draw.seed_revealed`.
+    The stream is closed from now on; reserves drawn before may still fill seats unless released."""
     seed = seed_unseal(draw.seed_sealed, draw.pk)
     draw.seed_revealed, draw.seed_revealed_at = seed.hex(), now
     draw.save(update_fields=["seed_revealed", "seed_revealed_at", "updated_at"])
-    released = Assignment.objects.filter(draw=draw, status=S.RESERVE).update(status=S.RELEASED, updated_at=now)
+    released = 0
+    if release_reserves:
+        released = Assignment.objects.filter(draw=draw, status=S.RESERVE).update(status=S.RELEASED, updated_at=now)
     named = draw.revealed_at is not None
     rows = list(draw.assignments.select_related("line").order_by("seq"))
     audit_record(actor=actor, action="expert_draw.seed_revealed", obj=draw, data={
@@ -565,7 +591,6 @@ def draw_reveal_seed(*, actor, draw: Draw) -> Draw:
         "sequence": [{"seq": r.seq, "line": r.line.index, "position": r.position, "skip_reason": r.skip_reason,
                       **({"expert": r.expert_id} if named else {"expert_hash": r.identity_hash})} for r in rows],
         "positions": _positions(draw.lines.order_by("index"))})
-    return draw
 
 
 @transaction.atomic

@@ -69,6 +69,39 @@ def test_demo_tender_plays_a_tender_from_notice_to_contract(settings, tmp_path):
     assert chain_verify().ok
     assert "done in" in text and "audit chain verifies" in text
 
+    # The committee draw is public once the panel was revealed: anyone re-runs it from the public record
+    # with the offline kit (no platform code), the commit event proven against a signed checkpoint.
+    _draw_rerun_offline(tender, tmp_path)
+
+
+def _draw_rerun_offline(tender, tmp_path) -> None:
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from django.conf import settings
+    from rest_framework.test import APIClient
+
+    from audit.checkpoints import checkpoint_create
+    from audit.signing import platform_verifier_key
+    from experts.models import Draw
+
+    draw = Draw.objects.get(tender=tender)
+    checkpoint_create()  # the beat task signs one every 5 minutes
+    response = APIClient().get(f"/api/v1/draws/{draw.pk}/record")  # anonymous
+    assert response.status_code == 200, response.content
+    record = response.json()
+    (tmp_path / "record.json").write_text(json.dumps(record), encoding="utf-8")
+    kit = Path(settings.BASE_DIR) / "audit" / "verifier" / "ptrade_draw_verify.py"
+    done = subprocess.run([sys.executable, "-I", str(kit), str(tmp_path / "record.json"),  # noqa: S603
+                           "--key", platform_verifier_key()], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    panel = dict(draw.assignments.filter(status="accepted").values_list("seat", "expert_id"))
+    assert len(panel) == 5
+    for seat, expert in panel.items():
+        assert f"seat {seat}: expert {expert}" in done.stdout
+
 
 @pytest.mark.django_db
 def test_demo_tender_refuses_in_production(settings):

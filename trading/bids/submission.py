@@ -42,8 +42,8 @@ from django.utils.translation import gettext as _
 import sbe1
 from accounts.policy import authorize
 from audit.canonical import canonical_bytes
+from audit.receipts import receipt_issue
 from audit.services import audit_record
-from audit.signing import sign_receipt
 from config.errors import DomainError, NotFoundError, RuleViolation, StateConflict
 from trading import clock
 from trading.bids import storage
@@ -63,7 +63,8 @@ from trading.rules import DEADLINE_IS_FINAL
 from trading.services.tender_status import lock_tender
 from trading.visibility import identity_hash
 
-RECEIPT_FIELDS = ("tender", "lot", "bidder", "envelope_sha256", "size", "received_at", "audit_seq")
+RECEIPT_FIELDS = ("tender", "lot", "bidder", "envelope_sha256", "size", "received_at",
+                  "receipt_id", "audit_origin", "audit_seq", "audit_leaf_hash")
 
 
 class EnvelopeRejected(DomainError):
@@ -328,7 +329,7 @@ def bid_store(*, actor, lot: Lot, upload: ReceivedUpload, upload_ip: str | None 
             },
         )
         bid.audit_seq = event.seq
-        bid.receipt = sign_receipt(receipt_payload(bid))
+        bid.receipt = receipt_issue(event=event, payload=receipt_payload(bid), holder_org=actor.organisation)
         bid.save(update_fields=["audit_seq", "receipt"])
     except BaseException:
         if not existed:  # the rollback leaves no row referring to the file moved into place above
@@ -338,7 +339,8 @@ def bid_store(*, actor, lot: Lot, upload: ReceivedUpload, upload_ip: str | None 
 
 
 def receipt_payload(bid: Bid) -> dict:
-    """The receipt fields of SPECS.md §1 (ids as in the envelope header: decimal strings)."""
+    """The receipt fields of SPECS.md §1 (ids as in the envelope header: decimal strings);
+    `receipt_issue` adds receipt_id, audit_origin, audit_seq and audit_leaf_hash."""
     return {
         "tender": str(bid.tender_id),
         "lot": str(bid.lot_id),
@@ -346,7 +348,6 @@ def receipt_payload(bid: Bid) -> dict:
         "envelope_sha256": bid.envelope_sha256,
         "size": bid.size,
         "received_at": bid.received_at,
-        "audit_seq": bid.audit_seq,
     }
 
 
@@ -383,10 +384,9 @@ def bid_withdraw(*, actor, bid: Bid) -> dict:
             "actor_hash": identity_hash(tender, "user", actor.pk),
         },
     )
-    return sign_receipt({
+    return receipt_issue(event=event, holder_org=bid.bidder, payload={
         "tender": str(bid.tender_id), "lot": str(bid.lot_id), "bidder": str(bid.bidder_id),
-        "envelope_sha256": bid.envelope_sha256, "withdrawn_at": now, "audit_seq": event.seq,
-        "withdrawn": True,
+        "envelope_sha256": bid.envelope_sha256, "withdrawn_at": now, "withdrawn": True,
     })
 
 

@@ -26,7 +26,8 @@ def test_upload_returns_a_signed_receipt_bound_to_the_audit_event(bidding):
     signed = body["receipt"]
     assert verify_receipt(signed)
     receipt = signed["receipt"]
-    assert set(receipt) == {"tender", "lot", "bidder", "envelope_sha256", "size", "received_at", "audit_seq"}
+    assert set(receipt) == {"tender", "lot", "bidder", "envelope_sha256", "size", "received_at", "audit_seq",
+                            "receipt_id", "audit_origin", "audit_leaf_hash"}
     assert receipt["envelope_sha256"] == sbe1.envelope_sha256(envelope).hex()
     assert receipt["size"] == len(envelope)
     assert receipt["tender"] == str(bidding.tender.pk) and receipt["bidder"] == str(bidder.org_id)
