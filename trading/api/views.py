@@ -7,13 +7,13 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.policy import authorize, can
 from config.errors import NotPermitted
+from config.parsers import StrictFormParser, StrictMultiPartParser
 from trading import selectors, visibility
 from trading.api import serializers as s
 from trading.rules import SEAL_UNTIL_DEADLINE
@@ -179,7 +179,7 @@ class LotDetailView(APIView):
 class DocumentListView(_List):
     permission_classes = [IsAuthenticatedOrReadOnly]
     serializer_class = s.DocumentOutput
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [StrictMultiPartParser, StrictFormParser]
 
     def get_queryset(self):
         tender = selectors.tender_get(user=self.request.user, pk=self.kwargs["pk"])
