@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -139,7 +140,17 @@ def handler500(request: HttpRequest) -> HttpResponse:
     return defaults.server_error(request)
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """settings.CSRF_FAILURE_VIEW: JSON under /api/, Django's page elsewhere."""
+    if is_api_request(request):
+        return error_response("csrf_failed", "CSRF check failed: send the X-CSRFToken header.", 403)
+    from django.views.csrf import csrf_failure as django_csrf_failure
+
+    return django_csrf_failure(request, reason)
+
+
 def json_error_view(code: str, message: str, http_status: int):
+    @csrf_exempt  # an unknown API path is a 404 whatever the method
     def view(request, exception=None):
         return JsonResponse(error_body(code, message), status=http_status)
 
