@@ -229,7 +229,9 @@ class DocumentDownloadView(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **ERRORS})
+    @extend_schema(responses={(200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description=(
+        "The file, with the media type recorded at upload (PDF for the tender documents); "
+        "Repr-Digest and X-Content-SHA256 carry its SHA-256.")), **ERRORS})
     def get(self, request, pk: int):
         doc = selectors.document_get(user=request.user, pk=pk)
         document_services.document_download_record(user=request.user, document=doc, ip=client_ip(request))
