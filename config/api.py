@@ -20,12 +20,24 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.errors import DomainError
+from config.inputs import datetime_problem
+
+
+class InputDateTimeField(serializers.DateTimeField):
+    """A date-time input within the platform's sane range (config/inputs.py: 2000–2100 UTC)."""
+
+    def to_internal_value(self, value):
+        moment = super().to_internal_value(value)
+        problem = datetime_problem(moment)
+        if problem:
+            raise serializers.ValidationError(problem, code="out_of_range")
+        return moment
 
 
 class DefaultPagination(PageNumberPagination):

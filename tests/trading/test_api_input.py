@@ -133,3 +133,13 @@ def test_a_500_outside_a_view_under_api_is_json():
     assert response.status_code == 500 and json.loads(response.content)["error"]["code"] == "server_error"
     page = handler500(RequestFactory().get("/notices/"))
     assert page.status_code == 500 and not page["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.parametrize("when", ["9999-12-30T23:59:59Z", "0001-01-01T00:00:00+08:00", "1999-12-31T00:00:00Z",
+                                  "2100-01-01T00:00:00Z"])
+def test_dates_outside_the_sane_range_are_refused(api, cast, when):
+    response = api.as_user(cast.agent).post("/api/v1/tenders", {**NEW_TENDER, "tenderer": cast.tenderer_org.pk,
+                                                                "bid_deadline": when}, format="json")
+    assert response.status_code == 400 and _error(response) == "invalid"
+    assert "bid_deadline" in response.json()["error"]["fields"]
+    assert not Tender.objects.exists()
