@@ -111,3 +111,14 @@ def test_statement_with_a_lone_surrogate_is_refused(registered, api, make_user):
     response = _statement_upload(api, admin, data)
     assert response.status_code == 400, response.content
     assert response.json()["error"]["code"] == "invalid_statement"
+
+
+def test_webhook_body_over_the_parser_limit_is_a_json_413(registered, api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    _, regs = registered
+    data = _body(regs[0].deposit_account)
+    data["counterparty"]["account_name"] = "x" * 2000
+    response = signed_post(api, json.dumps(data).encode())
+    assert response.status_code == 413 and response["Content-Type"].startswith("application/json")
+    assert response.json()["error"]["code"] == "too_large"
+    _nothing_booked()
