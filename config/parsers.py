@@ -1,7 +1,9 @@
 """Request parsers for the API: DRF's, plus the checks of config/inputs.py.
 
-The API's default is JSON only (`REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"]`); a view
-that takes files names the multipart/form parsers below. A body the parser cannot
+They are the API's defaults (`REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"]`: JSON, url-encoded
+form, multipart); a view whose input is structured JSON (objects in lists, e.g. the opening
+room's commands) takes `parser_classes = [StrictJSONParser]`, so that a form body is 415
+`unsupported_media_type` instead of a half-parsed one. A body the parser cannot
 turn into data the database can hold is refused with 400 `parse_error` (malformed,
 nested deeper than `MAX_JSON_DEPTH`) or 400 `invalid_text` (NUL, lone surrogate).
 """

@@ -270,8 +270,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.api.DefaultPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "config.api.exception_handler",
-    # JSON only by default; views that take files name config.parsers' multipart/form parsers.
-    "DEFAULT_PARSER_CLASSES": ["config.parsers.StrictJSONParser"],
+    # DRF's parsers plus the checks of config/inputs.py (NUL, lone surrogates, depth): docs/api.md.
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.StrictJSONParser", "config.parsers.StrictFormParser",
+                               "config.parsers.StrictMultiPartParser"],
     "DEFAULT_SCHEMA_CLASS": "config.schema.ApiAutoSchema",  # documents the error responses (docs/api.md)
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "COERCE_DECIMAL_TO_STRING": True,

@@ -101,5 +101,7 @@ def test_binary_responses_have_their_real_media_types(schema):
     assert list(pdf) == ["application/pdf"]
     commands = schema["paths"]["/api/v1/tenders/{id}/opening/commands"]["post"]["requestBody"]["content"]
     assert list(commands) == ["application/json"]  # JSON only: a form body is 415, not a TypeError
+    tenders = schema["paths"]["/api/v1/tenders"]["post"]["requestBody"]["content"]
+    assert "application/json" in tenders
     statements = schema["paths"]["/api/v1/deposits/statements"]["post"]["requestBody"]["content"]
     assert "multipart/form-data" in statements
