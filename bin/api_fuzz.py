@@ -13,6 +13,7 @@
      content_type_conformance, `--max-examples` API_FUZZ_EXAMPLES (default 6) and a fixed
      `--seed` (API_FUZZ_SEED, default 1) so that CI is reproducible;
   5. stops the server and drops the database. Exit status 1 if any run found a failure.
+The server's log goes to var/api-fuzz/server.log, JUnit reports to var/api-fuzz/<identity>.xml.
 
 Options: API_FUZZ_IDENTITIES=anonymous,bidder (a subset), API_FUZZ_PHASES (default
 examples,fuzzing), API_FUZZ_EXTRA="--include-path-regex ^/api/v1/draws" (passed to st).
@@ -25,6 +26,7 @@ import os
 import secrets
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -88,7 +90,12 @@ def http(method: str, url: str, body: dict | None = None) -> tuple[int, dict]:
         return exc.code, {}
 
 
+def _terminate(signum, frame) -> None:
+    raise KeyboardInterrupt  # run the clean-up (server, database) in main's `finally`
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _terminate)
     started = time.monotonic()
     tmp = Path(tempfile.mkdtemp(prefix="ptrade-apifuzz-"))
     database_url, drop_database = make_database(tmp)
@@ -111,10 +118,13 @@ def main() -> int:
             subprocess.run([*manage, *step], env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)  # noqa: S603
             log(f"  {step[0]}: {time.monotonic() - t0:.0f} s")
         log(f"seeded in {time.monotonic() - started:.0f} s; serving {base}")
+        reports = ROOT / "var" / "api-fuzz"
+        reports.mkdir(parents=True, exist_ok=True)
+        server_log = (reports / "server.log").open("w")
         server = subprocess.Popen(  # noqa: S603
             [PY, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
              "--lifespan", "off", "--log-level", "warning", "--no-access-log"],
-            env=env, cwd=ROOT)
+            env=env, cwd=ROOT, stdout=server_log, stderr=subprocess.STDOUT)
         for _ in range(120):
             try:
                 if http("GET", f"{base}/api/v1/audit/public-key")[0] < 500:
@@ -130,22 +140,24 @@ def main() -> int:
             if code != 200 or not body.get("token"):
                 raise RuntimeError(f"no token for {username}: {code} {body}")
             headers[identity] = ["-H", f"Authorization: Token {body['token']}"]
+        # The document once, with a generous timeout (generating it takes seconds on a busy machine).
+        with urllib.request.urlopen(f"{base}/api/schema/?format=json", timeout=300) as response:  # noqa: S310
+            schema_file = tmp / "openapi.json"
+            schema_file.write_bytes(response.read())
         wanted = [i for i in os.environ.get("API_FUZZ_IDENTITIES", "anonymous,bidder,agent,supervisor").split(",") if i]
         examples = os.environ.get("API_FUZZ_EXAMPLES", "6")
         seed = os.environ.get("API_FUZZ_SEED", "1")
         phases = os.environ.get("API_FUZZ_PHASES", "examples,fuzzing")
         extra = shlex.split(os.environ.get("API_FUZZ_EXTRA", ""))
-        reports = ROOT / "var" / "api-fuzz"
-        reports.mkdir(parents=True, exist_ok=True)
         for identity in wanted:
             t0 = time.monotonic()
-            command = [ST, "run", f"{base}/api/schema/", "--checks", CHECKS, "--max-examples", examples,
+            command = [ST, "run", str(schema_file), "--url", base, "--checks", CHECKS, "--max-examples", examples,
                        "--seed", seed, "--phases", phases, "--workers", os.environ.get("API_FUZZ_WORKERS", "2"),
                        "--generation-database", "none", "--request-timeout", "30", "--no-color",
                        "--report", "junit", "--report-junit-path", str(reports / f"{identity}.xml"),
                        *headers[identity], *extra]
             log(f"{identity}: st run (max-examples {examples}, seed {seed}, phases {phases})")
-            rc = subprocess.run(command, cwd=ROOT).returncode  # noqa: S603
+            rc = subprocess.run(command, cwd=tmp).returncode  # noqa: S603 - cwd: its .schemathesis/ store
             log(f"{identity}: exit {rc} in {time.monotonic() - t0:.0f} s")
             if rc != 0:
                 failed.append(identity)
