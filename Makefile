@@ -40,6 +40,12 @@ $(AXE_STAMP): tests/e2e/node/package-lock.json
 test-e2e: install $(E2E_STAMP) $(AXE_STAMP)
 	$(PY) -m pytest -m e2e tests/e2e -rs
 
+# API fuzzing (docs/api.md, "Fuzzing"): schemathesis against a live, seeded server for anonymous,
+# bidder, agent and supervisor; checks server errors, response schemas, status codes, content types.
+.PHONY: test-api
+test-api: install
+	$(PY) bin/api_fuzz.py
+
 lint: install
 	$(VENV)/bin/ruff check .
 

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.InputSanitationMiddleware",  # NUL/surrogates refused; JSON errors under /api/
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -92,6 +93,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+CSRF_FAILURE_VIEW = "config.api.csrf_failure"  # JSON under /api/ (docs/api.md)
 
 TEMPLATES = [
     {
@@ -268,7 +270,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.api.DefaultPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "config.api.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # DRF's parsers plus the checks of config/inputs.py (NUL, lone surrogates, depth): docs/api.md.
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.StrictJSONParser", "config.parsers.StrictFormParser",
+                               "config.parsers.StrictMultiPartParser"],
+    "DEFAULT_SCHEMA_CLASS": "config.schema.ApiAutoSchema",  # documents the error responses (docs/api.md)
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "COERCE_DECIMAL_TO_STRING": True,
     "DATETIME_FORMAT": "iso-8601",
@@ -283,6 +288,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # the plain Django views drf-spectacular cannot see (the streamed bid upload): config/schema.py
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.schema.postprocess_schema"],
 }
 
 # --- Platform ------------------------------------------------------------------

@@ -4,7 +4,7 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from accounts.api import MeView, TokenView
-from config.api import api_not_found
+from config.api import api_not_found, handler400, handler403, handler404, handler500  # noqa: F401 - JSON in /api/
 
 api_v1 = [
     path("auth/token", TokenView.as_view(), name="api-token"),

@@ -89,6 +89,8 @@ class PoolView(APIView):
     """The pool: platform operators manage it; nobody lists it while a draw is in progress, except
     supervisors; agents, tenderers and bidders never."""
 
+    pagination_class = DefaultPagination  # _paginated(): the schema documents the page object
+
     @extend_schema(parameters=[OpenApiParameter("search", str), OpenApiParameter("specialty", str),
                                OpenApiParameter("status", str), OpenApiParameter("region", str)],
                    responses=ExpertOutput(many=True))
@@ -196,6 +198,8 @@ class ExpertLeaveView(APIView):
 class InboxView(APIView):
     """The signed-in expert's own calls and seats."""
 
+    pagination_class = DefaultPagination  # _paginated(): the schema documents the page object
+
     @extend_schema(responses=ExpertAssignmentOutput(many=True))
     def get(self, request):
         return _paginated(request, self, selectors.inbox_for(request.user), ExpertAssignmentOutput)
@@ -286,6 +290,8 @@ def _draw_output(request, draw: Draw) -> dict:
 class DrawListView(APIView):
     """Agents request a draw for a lot of their tender; the list shows the user's draws."""
 
+    pagination_class = DefaultPagination  # _paginated(): the schema documents the page object
+
     @extend_schema(responses=ExpertDrawListOutput(many=True))
     def get(self, request):
         return _paginated(request, self, selectors.draws_for(request.user), ExpertDrawListOutput)
@@ -373,6 +379,8 @@ class DrawRecordView(APIView):
 
 
 class WarningListView(APIView):
+    pagination_class = DefaultPagination  # _paginated(): the schema documents the page object
+
     @extend_schema(responses=DrawWarningOutput(many=True))
     def get(self, request):
         authorize(request.user, "draw.supervise")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.api import InputDateTimeField
 from experts.models import (
     Assignment,
     AssignmentStatus,
@@ -86,8 +87,8 @@ class ExpertRelativeInput(serializers.Serializer):
 
 
 class ExpertLeaveInput(serializers.Serializer):
-    starts_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField()
+    starts_at = InputDateTimeField()
+    ends_at = InputDateTimeField()
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
@@ -117,8 +118,8 @@ class ExpertDrawLineInput(serializers.Serializer):
 
 class ExpertDrawRequestInput(serializers.Serializer):
     lot = serializers.IntegerField()
-    evaluation_start = serializers.DateTimeField()
-    evaluation_end = serializers.DateTimeField()
+    evaluation_start = InputDateTimeField()
+    evaluation_end = InputDateTimeField()
     place = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     remote = serializers.BooleanField(required=False, default=False)
     committee_size = serializers.IntegerField(min_value=0, max_value=99)
@@ -203,10 +204,10 @@ class ExpertDrawOutput(serializers.Serializer):
     owner_representatives = serializers.IntegerField(source="draw.owner_representatives")
     regions = serializers.ListField(child=serializers.CharField(), source="draw.regions")
     created_at = serializers.DateTimeField(source="draw.created_at")
-    drawn_at = serializers.DateTimeField(source="draw.drawn_at")
-    completed_at = serializers.DateTimeField(source="draw.completed_at")
-    revealed_at = serializers.DateTimeField(source="draw.revealed_at")
-    seed_revealed_at = serializers.DateTimeField(source="draw.seed_revealed_at")
+    drawn_at = serializers.DateTimeField(source="draw.drawn_at", allow_null=True)
+    completed_at = serializers.DateTimeField(source="draw.completed_at", allow_null=True)
+    revealed_at = serializers.DateTimeField(source="draw.revealed_at", allow_null=True)
+    seed_revealed_at = serializers.DateTimeField(source="draw.seed_revealed_at", allow_null=True)
     lines = DrawLineOutput(many=True)
     seats = DrawSeatOutput(many=True)
     counts = serializers.DictField(child=serializers.IntegerField())

@@ -14,6 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Organisation
+from config.api import InputDateTimeField
 from trading import clock, visibility
 from trading.models import (
     READOUT_ITEMS,
@@ -51,8 +52,8 @@ class TenderInput(serializers.Serializer):
     )
     decryption_window_minutes = serializers.IntegerField(min_value=1, max_value=1440, default=30)
     confirmation_window_minutes = serializers.IntegerField(min_value=1, max_value=1440, default=15)
-    bid_deadline = serializers.DateTimeField(help_text="Bid deadline = opening time (RFC 3339).")
-    documents_available_until = serializers.DateTimeField(
+    bid_deadline = InputDateTimeField(help_text="Bid deadline = opening time (RFC 3339).")
+    documents_available_until = InputDateTimeField(
         required=False, allow_null=True, default=None, help_text="Defaults to the bid deadline."
     )
 
@@ -99,7 +100,7 @@ class AmendmentInput(serializers.Serializer):
     affects_preparation = serializers.BooleanField(
         help_text="May this change affect bid preparation? Then 15 days must remain before the deadline."
     )
-    new_deadline = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    new_deadline = InputDateTimeField(required=False, allow_null=True, default=None)
 
 
 class ResultNoticeInput(serializers.Serializer):

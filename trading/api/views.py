@@ -7,13 +7,13 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.policy import authorize, can
 from config.errors import NotPermitted
+from config.parsers import StrictFormParser, StrictMultiPartParser
 from trading import selectors, visibility
 from trading.api import serializers as s
 from trading.rules import SEAL_UNTIL_DEADLINE
@@ -179,7 +179,7 @@ class LotDetailView(APIView):
 class DocumentListView(_List):
     permission_classes = [IsAuthenticatedOrReadOnly]
     serializer_class = s.DocumentOutput
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [StrictMultiPartParser, StrictFormParser]
 
     def get_queryset(self):
         tender = selectors.tender_get(user=self.request.user, pk=self.kwargs["pk"])
@@ -229,7 +229,9 @@ class DocumentDownloadView(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **ERRORS})
+    @extend_schema(responses={(200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description=(
+        "The file, with the media type recorded at upload (PDF for the tender documents); "
+        "Repr-Digest and X-Content-SHA256 carry its SHA-256.")), **ERRORS})
     def get(self, request, pk: int):
         doc = selectors.document_get(user=request.user, pk=pk)
         document_services.document_download_record(user=request.user, document=doc, ip=client_ip(request))

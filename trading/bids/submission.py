@@ -170,10 +170,10 @@ def upload_precheck(*, actor, lot: Lot, content_length: int | None, signature: s
     """Cheap checks before the body is read (the authoritative deadline check is in `bid_store`)."""
     authorize(actor, "bid.submit", lot)
     tender = lot.tender
-    _require_open(tender)
     now = clock.now()
-    if now >= tender.bid_deadline:
+    if now >= tender.bid_deadline:  # before the status: after the deadline step too (docs/api.md, one code)
         raise _deadline_refusal(tender, now)
+    _require_open(tender)
     registration = _registration(lot, actor.organisation_id)
     if not signature:
         raise EnvelopeRejected(
@@ -283,10 +283,10 @@ def bid_store(*, actor, lot: Lot, upload: ReceivedUpload, upload_ip: str | None 
     """Accept a verified upload: deadline check, storing, the Bid, the audit event and the receipt, atomically."""
     facts = upload_facts_clean(upload_ip=upload_ip, user_agent=user_agent, device_fingerprint=device_fingerprint)
     tender = lock_tender(lot.tender)
-    _require_open(tender)
     now = clock.now()
     if now >= tender.bid_deadline:
         raise _deadline_refusal(tender, now)
+    _require_open(tender)
     registration = _registration(lot, actor.organisation_id)
     name = storage.storage_name(upload.sha256)
     existed = storage.path_of(name).exists()

@@ -14,13 +14,13 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.policy import authorize
 from config.errors import DomainError, NotFoundError
+from config.parsers import StrictFormParser, StrictJSONParser, StrictMultiPartParser
 from trading import selectors as trading_selectors
 from trading.deposits import bankmsg, selectors, services
 from trading.deposits import serializers as s
@@ -165,7 +165,7 @@ class RegistrationDepositView(APIView):
 @extend_schema(tags=["deposits"])
 class GuaranteeView(APIView):
     permission_classes = [IsAuthenticated]
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [StrictJSONParser, StrictMultiPartParser, StrictFormParser]
 
     @extend_schema(request=s.GuaranteeInput, responses={201: s.GuaranteeOutput, **ERRORS},
                    summary="Lodge an electronic guarantee letter (电子保函) instead of cash")
@@ -227,7 +227,7 @@ class SuspenseResolveView(APIView):
 class StatementListView(generics.ListAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = s.StatementOutput
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [StrictMultiPartParser, StrictFormParser]
 
     def get_queryset(self):
         return selectors.statements_for(user=self.request.user)

@@ -38,6 +38,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from config.inputs import datetime_problem, text_problem
 from trading.deposits.errors import DepositFormatError, SignatureRefused
 from trading.deposits.money import parse_amount
 from trading.deposits.vaccount import normalize_account_number
@@ -157,6 +158,9 @@ def parse_timestamp(value: object, *, field: str = "booked_at") -> dt.datetime:
     if moment.tzinfo is None:
         raise DepositFormatError(f"{field} must carry a UTC offset (e.g. +08:00 or Z)", code="invalid_time",
                                  field=field)
+    problem = datetime_problem(moment)
+    if problem:
+        raise DepositFormatError(f"{field}: {problem}", code="invalid_time", field=field)
     return moment
 
 
@@ -172,7 +176,15 @@ def _text(data: Mapping, key: str, max_len: int, *, field: str | None = None) ->
         raise DepositFormatError(f"{field or key} must be a string", field=field or key)
     if len(value) > max_len:
         raise DepositFormatError(f"{field or key} is longer than {max_len} characters", field=field or key)
+    check_text(value, field=field or key)
     return value.strip()
+
+
+def check_text(value: str, *, field: str) -> None:
+    """Refuse text the database cannot store (NUL, lone surrogates): config/inputs.py."""
+    problem = text_problem(value)
+    if problem:
+        raise DepositFormatError(f"{field}: {problem}", code="invalid_text", field=field)
 
 
 def transfer_from_mapping(data: Mapping) -> Transfer:
@@ -227,6 +239,8 @@ def parse_notification(body: bytes) -> Transfer:
         raise DepositFormatError("the body must be UTF-8 JSON", code="invalid_json") from None
     except json.JSONDecodeError as exc:
         raise DepositFormatError(f"the body is not JSON: {exc.msg}", code="invalid_json") from None
+    except RecursionError:
+        raise DepositFormatError("the body is nested too deeply", code="invalid_json") from None
     if not isinstance(data, dict):
         raise DepositFormatError("the body must be a JSON object", code="invalid_json")
     return transfer_from_mapping(data)

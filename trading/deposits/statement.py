@@ -25,7 +25,15 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from trading.deposits.bankmsg import ARRIVAL, REFUND, Transfer, parse_timestamp, transfer_from_mapping, txn_id_valid
+from trading.deposits.bankmsg import (
+    ARRIVAL,
+    REFUND,
+    Transfer,
+    check_text,
+    parse_timestamp,
+    transfer_from_mapping,
+    txn_id_valid,
+)
 from trading.deposits.errors import DepositFormatError
 from trading.deposits.money import parse_amount
 from trading.deposits.vaccount import normalize_account_number
@@ -113,6 +121,7 @@ def _fast_transfer(row: list[str], at: dict[str, int]) -> Transfer:
         if len(value) > _TEXT_LIMITS[name]:
             field = _CP_FIELDS.get(name, name)
             raise DepositFormatError(f"{field} is longer than {_TEXT_LIMITS[name]} characters", field=field)
+        check_text(value, field=_CP_FIELDS.get(name, name))
         return value.strip()
 
     def cell(name: str) -> str:

@@ -8,6 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.api import InputDateTimeField
 from trading.evaluation.models import ComplaintDecision, CriterionKind
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
@@ -89,7 +90,7 @@ class ComplaintDecisionInput(serializers.Serializer):
 
 
 class ContractInput(serializers.Serializer):
-    signed_at = serializers.DateTimeField()
+    signed_at = InputDateTimeField()
     amount = serializers.DecimalField(**MONEY, required=False, allow_null=True, default=None)
     title = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     document_sha256 = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import DomainError
+from config.parsers import StrictJSONParser
 from trading.opening import selectors
 from trading.opening.commands import COMMANDS, opening_command
 from trading.opening.record import record_pdf_path
@@ -69,6 +70,7 @@ class RoomEventsView(APIView):
 @extend_schema(tags=["opening"])
 class RoomCommandView(APIView):
     permission_classes = [IsAuthenticated]
+    parser_classes = [StrictJSONParser]  # commands are JSON objects; a form body is 415 (docs/api.md)
 
     @extend_schema(request=CommandInput, responses={200: OpenApiTypes.OBJECT},
                    summary="Run a room command (sign_in, release_dek, confirm, raise_objection, …)")

@@ -226,3 +226,19 @@ def test_deadline_checked_again_when_storing(bidding, clock, monkeypatch):
     assert response.status_code == 400 and _error(response) == "deadline_passed"
     assert not Bid.objects.exists()
     assert not list(storage.envelope_root().glob("*/*.sbe1"))
+
+
+def test_after_the_deadline_step_an_upload_is_still_deadline_passed(bidding, clock):
+    """One refusal per situation (docs/api.md): once the deadline has passed an upload is 400
+    `deadline_passed`, whether or not the deadline step has closed the bidding yet (issue 15 #9)."""
+    from trading.services.scheduling import steps_run_due
+
+    bidder, lot = bidding.bidders[0], bidding.lot
+    envelope = seal(lot, bidder)
+    clock.move_to(bidding.tender.bid_deadline + timedelta(minutes=5))
+    steps_run_due()
+    bidding.tender.refresh_from_db()
+    assert bidding.tender.status != "published"
+    response = upload(lot, bidder, envelope)
+    assert response.status_code == 400 and _error(response) == "deadline_passed", response.content
+    assert not Bid.objects.exists()
