@@ -37,7 +37,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
-def _file_commits_follow_service_transactions(monkeypatch):
+def _file_commits_follow_service_transactions():
     """Emulate, for file steps only (trading.bids.storage.after_commit), the COMMIT that a test's
     own wrapping transaction (the `db` fixture) withholds: they run when the outermost service
     transaction inside the test exits without error, as they would in production when it
@@ -58,7 +58,9 @@ def _file_commits_follow_service_transactions(monkeypatch):
                 func()
         return result
 
-    monkeypatch.setattr(transaction.Atomic, "__exit__", exit_then_file_commits)
+    with pytest.MonkeyPatch.context() as patch:  # its own: a test's monkeypatch.undo() keeps it
+        patch.setattr(transaction.Atomic, "__exit__", exit_then_file_commits)
+        yield
 
 
 @pytest.fixture

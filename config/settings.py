@@ -263,6 +263,8 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 WORKER_HEARTBEAT_SECONDS = float(os.environ.get("PTRADE_WORKER_HEARTBEAT_SECONDS", "15"))
 WORKER_STALE_SECONDS = float(os.environ.get("PTRADE_WORKER_STALE_SECONDS", "60"))
+# Files a fault left without their committed row are swept once older than this (trading/bids/sweeper.py).
+ORPHAN_GRACE_SECONDS = float(os.environ.get("PTRADE_ORPHAN_GRACE_SECONDS", "3600"))
 
 # --- DRF / OpenAPI ----------------------------------------------------------------
 REST_FRAMEWORK = {
