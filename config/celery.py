@@ -2,6 +2,7 @@ import logging
 import os
 
 from celery import Celery
+from celery.signals import worker_ready, worker_shutdown
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -57,3 +58,22 @@ _patch_kombu_restore_unacked()
 app = Celery("ptrade")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+_heartbeat = None
+
+
+@worker_ready.connect
+def _start_heartbeat(sender=None, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    """Each worker writes its heartbeat row (audit/health.py) until it stops."""
+    global _heartbeat
+    from audit.health import HeartbeatThread
+
+    hostname = getattr(sender, "hostname", None) or "worker"
+    _heartbeat = HeartbeatThread(hostname)
+    _heartbeat.start()
+
+
+@worker_shutdown.connect
+def _stop_heartbeat(**kwargs) -> None:  # type: ignore[no-untyped-def]
+    if _heartbeat is not None:
+        _heartbeat.stop()
