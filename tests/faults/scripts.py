@@ -101,7 +101,8 @@ def tenders_state(ids: str) -> dict:
 
     result = {}
     for pk in [int(x) for x in ids.split(",")]:
-        events = list(AuditEvent.objects.filter(object=f"trading.tender:{pk}").values_list("action", flat=True))
+        rows = list(AuditEvent.objects.filter(object=f"trading.tender:{pk}").values_list("action", "data"))
+        events = [a if a != "tender.status_changed" else f"{a}:{d.get('from')}->{d.get('to')}" for a, d in rows]
         result[pk] = {
             "status": Tender.objects.get(pk=pk).status,
             "deadline_steps_open": ScheduledStep.objects.filter(tender_id=pk, kind="bid_deadline",

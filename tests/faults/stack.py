@@ -37,6 +37,7 @@ PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 PG_PORT = int(os.environ.get("FAULTS_PG_PORT", "18832"))
 REDIS_PORT = int(os.environ.get("FAULTS_REDIS_PORT", "18879"))
 WEB_PORT = int(os.environ.get("FAULTS_WEB_PORT", "18880"))
+BANK_SECRET = "faults-bank-secret"  # noqa: S105 - the stack's own bank simulator secret
 
 
 class Unavailable(Exception):
@@ -99,7 +100,7 @@ class Stack:
             LOG_LEVEL="WARNING",
             PTRADE_WORKER_HEARTBEAT_SECONDS="2",
             PTRADE_WORKER_STALE_SECONDS="10",
-            BANK_WEBHOOK_SECRET="faults-bank-secret",
+            BANK_WEBHOOK_SECRET=BANK_SECRET,
         )
         return env
 
