@@ -32,5 +32,6 @@ def stack():
 
 @pytest.fixture(scope="session")
 def world(stack):
-    """A published tender with 5 bidders, 4 sealed envelopes each, signed deposit notifications."""
-    return stack.script("world", "5", "4", str(stack.dir / "envelopes"))
+    """A published tender with 5 bidders, 4 small sealed envelopes and one of 16 MB each, signed
+    deposit notifications."""
+    return stack.script("world", "5", "4", str(stack.dir / "envelopes"), "16")

@@ -46,9 +46,10 @@ def make_user(*roles, org=None, username=None, password="correct-horse-9", **fie
                        roles=list(roles), **fields)
 
 
-def world(n_bidders: str, each: str, out_dir: str) -> dict:
+def world(n_bidders: str, each: str, out_dir: str, big_mb: str = "0") -> dict:
     """A published tender, `n_bidders` registered bidders with keys, `each` sealed envelopes per bidder
-    written to `out_dir`, a supervisor token, and one signed deposit notification per bidder."""
+    written to `out_dir` (plus one of about `big_mb` MB per bidder in "big"), a supervisor token, and
+    one signed deposit notification per bidder."""
     from rest_framework.authtoken.models import Token
 
     from tests.trading.sealed import scenario, seal, sign
@@ -58,13 +59,19 @@ def world(n_bidders: str, each: str, out_dir: str) -> dict:
     s = scenario(make_org, make_user, bidders=int(n_bidders))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    uploads, webhooks = [], []
+    uploads, webhooks, big = [], [], []
     for i, b in enumerate(s.bidders):
         for j in range(int(each)):
             envelope = seal(s.lot, b, price=f"{1000 + i * 10 + j}.00")
             path = out / f"bid-{i}-{j}.sbe1"
             path.write_bytes(envelope)
             uploads.append({"path": str(path), "token": b.token, "signature": sign(b, envelope), "bidder": b.org_id})
+        if int(big_mb):
+            envelope = seal(s.lot, b, price=f"{2000 + i}.00", chunk_size=1 << 20,
+                            files=[("technical.pdf", os.urandom(int(big_mb) << 20))])
+            path = out / f"big-{i}.sbe1"
+            path.write_bytes(envelope)
+            big.append({"path": str(path), "token": b.token, "signature": sign(b, envelope), "bidder": b.org_id})
         account = b.registration.deposit_account
         transfer = Transfer(kind="arrival", txn_id=f"FAULT{next(_counter):010d}", virtual_account=account.number,
                             amount=s.lot.deposit_amount, booked_at=django.utils.timezone.now(),
@@ -77,7 +84,7 @@ def world(n_bidders: str, each: str, out_dir: str) -> dict:
         webhooks.append({"body": body.decode(), "headers": headers, "txn_id": transfer.txn_id})
     token, _ = Token.objects.get_or_create(user=s.supervisor)
     return {"tender": s.tender.pk, "lot": s.lot.pk, "supervisor_token": token.key, "uploads": uploads,
-            "webhooks": webhooks}
+            "webhooks": webhooks, "big": big}
 
 
 def due_steps(count: str) -> dict:

@@ -91,9 +91,10 @@ def test_postgres_restart_during_uploads_and_webhooks(stack, world):
     # is booked now or answered as a duplicate; the very same signed payload again is refused as
     # replayed when it was accepted before.
     hook_status = first[len(uploads):]
-    retried = _parallel([lambda h=h: _webhook(stack, _resigned(h)) for h in hooks] * 2)
+    resigned = [_resigned(h) for h in hooks]
+    retried = _parallel([lambda h=h: _webhook(stack, h) for h in resigned])
     assert all(code == 200 for code in retried), retried
-    replayed = _parallel([lambda h=h: _webhook(stack, h) for h in hooks])
+    replayed = _parallel([lambda h=h: _webhook(stack, h) for h in hooks + resigned])
     assert all(code in (200, 409) for code in replayed), replayed
     state = stack.script("bids", str(world["lot"]))
     acknowledged = [u for u, code in zip(uploads, first[:len(uploads)], strict=True) if code == 201]
@@ -115,18 +116,25 @@ def test_postgres_restart_during_uploads_and_webhooks(stack, world):
 # --- orphan sweep after a killed web ----------------------------------------------------------------------
 
 def test_web_killed_during_uploads_leaves_nothing_after_the_sweep(stack, world):
-    uploads = world["uploads"][:10]
-    killer = threading.Timer(0.2, lambda: _kill9(stack.web))
+    uploads = world["big"] + world["uploads"][:10]  # 16 MB envelopes: the kill lands while files are written
+    killer = threading.Timer(1.5, lambda: _kill9(stack.web))
     killer.start()
     _parallel([lambda u=u: _upload(stack, world, u) for u in uploads])
     killer.join()
     stack.web_start()
+    left = stack.script("bids", str(world["lot"]))
     report = stack.script("sweep")
+    swept = {(r["area"], r["name"]) for r in report["removed"] + report["recovered"]}
+    for name in left["parts"]:  # whatever the kill left is swept
+        assert ("envelopes.incoming", name) in swept
+    for name in left["staged"]:
+        assert ("envelopes.staged", name) in swept
     state = stack.script("bids", str(world["lot"]))
     assert state["staged"] == [] and state["parts"] == []
     assert sorted(state["stored"]) == sorted({f"{b['sha'][:2]}/{b['sha']}.sbe1" for b in state["bids"]})
     assert all(b["file"] for b in state["bids"])
-    print("orphan sweep after kill -9:", json.dumps(report))
+    print("left by kill -9:", json.dumps({"parts": left["parts"], "staged": left["staged"]}),
+          "swept:", json.dumps(report))
     _verify_audit(stack)
 
 
