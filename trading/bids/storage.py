@@ -77,7 +77,7 @@ def after_commit(fn: Callable[[], object]) -> None:
 
     Robust: a failing rename after the COMMIT is logged, not raised (the rows are committed;
     the sweeper finishes the rename). Marked so that the test harness can emulate the commit
-    of the test's own wrapping transaction for file steps only (tests/conftest.py)."""
+    of the test's own wrapping transaction for file steps only (the root conftest.py)."""
     fn._ptrade_file_commit = True  # type: ignore[attr-defined]
     transaction.on_commit(fn, robust=True)
 
@@ -112,12 +112,6 @@ def store(incoming: Path, sha256_hex: str) -> str:
     os.replace(incoming, final)
     final.chmod(0o444)
     return name
-
-
-def discard(name: str) -> None:
-    """Remove a stored file that no committed row refers to (the accepting transaction rolled back)."""
-    with contextlib.suppress(FileNotFoundError):
-        path_of(name).unlink()
 
 
 def file_sha256(path: Path) -> tuple[str, int]:
