@@ -219,9 +219,13 @@ def test_redis_outage_keeps_room_sockets_open_and_push_returns(stack, world):
         await asyncio.sleep(2)
         publisher = subprocess.Popen(
             [sys.executable, str(ROOT / "tests" / "faults" / "scripts.py"), "publish",
-             f"opening:tender:{world['tender']}", "200", "0.2"],
+             f"opening:tender:{world['tender']}", "600", "0.2"],
             cwd=ROOT, env=stack.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
+            for _ in range(600):  # the publisher starts Django first: wait for its first probe everywhere
+                if all(events):
+                    break
+                await asyncio.sleep(0.1)
             await asyncio.sleep(6)
             timeline["down"] = time.time()
             await asyncio.to_thread(stack.redis_kill)
