@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 
-.PHONY: install run test test-e2e test-fast lint bench messages clean
+.PHONY: install run test test-e2e test-faults test-fast lint bench messages clean
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
@@ -45,6 +45,10 @@ test-e2e: install $(E2E_STAMP) $(AXE_STAMP)
 .PHONY: test-api
 test-api: install
 	$(PY) bin/api_fuzz.py
+# Fault tests (docs/operations.md, "Faults and recovery"): their own PostgreSQL (PG_BIN, port 18832)
+# and Redis (port 18879), web and worker, started and stopped by the tests; a few minutes.
+test-faults: install
+	$(PY) -m pytest -m faults tests/faults -rs
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -44,6 +44,34 @@ def _checkpoint_journal(settings, tmp_path_factory):
     settings.AUDIT_CHECKPOINT_JOURNAL = str(tmp_path_factory.mktemp("journal") / "checkpoints.jsonl")
 
 
+@pytest.fixture(autouse=True)
+def _file_commits_follow_service_transactions():
+    """Emulate, for file steps only (trading.bids.storage.after_commit), the COMMIT that a test's
+    own wrapping transaction (the `db` fixture) withholds: they run when the outermost service
+    transaction inside the test exits without error, as they would in production when it
+    commits. A rolled-back service transaction discards them (Django drops the callbacks of a
+    rolled-back savepoint). Other on_commit callbacks keep Django's test behaviour."""
+    from django.db import connections, transaction
+
+    original_exit = transaction.Atomic.__exit__
+
+    def exit_then_file_commits(self, exc_type, exc_value, traceback):
+        result = original_exit(self, exc_type, exc_value, traceback)
+        connection = connections[self.using or "default"]
+        blocks = connection.atomic_blocks
+        if exc_type is None and blocks and all(b._from_testcase for b in blocks):
+            files = [c for c in connection.run_on_commit if getattr(c[1], "_ptrade_file_commit", False)]
+            connection.run_on_commit = [c for c in connection.run_on_commit if c not in files]
+            for _sids, func, _robust in files:
+                func()
+        return result
+
+    with pytest.MonkeyPatch.context() as patch:  # its own: a test's monkeypatch.undo() keeps it
+        patch.setattr(transaction.Atomic, "__exit__", exit_then_file_commits)
+        yield
+>>>>>>> h20b
+
+
 @pytest.fixture
 def make_org(db):
     from accounts.services import organisation_create

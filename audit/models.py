@@ -149,3 +149,18 @@ class Receipt(models.Model):
 
     def __str__(self) -> str:
         return f"receipt {self.id} for event {self.seq}"
+
+
+class WorkerHeartbeat(models.Model):
+    """The last sign of life of a Celery worker process or of beat (audit/health.py).
+
+    Operational telemetry, overwritten in place every few seconds: not part of the audit chain."""
+
+    key = models.CharField(max_length=200, primary_key=True)  # "worker:<hostname>" | "beat"
+    kind = models.CharField(max_length=10)  # "worker" | "beat"
+    seen_at = models.DateTimeField()
+    pid = models.IntegerField(null=True)
+
+    def __str__(self) -> str:
+        return f"{self.key} at {self.seen_at}"
+>>>>>>> h20b

@@ -26,3 +26,12 @@ BEAT_SCHEDULE["audit-supervision-refresh"] = {
     "schedule": SUPERVISION_REFRESH_SECONDS,
     "options": {"expires": SUPERVISION_REFRESH_SECONDS},
 }
+
+# Worker and beat health (audit/health.py): beat's own heartbeat, run by a worker.
+HEARTBEAT_SECONDS = float(os.environ.get("PTRADE_WORKER_HEARTBEAT_SECONDS", "15"))
+
+BEAT_SCHEDULE["audit-beat-heartbeat"] = {
+    "task": "audit.beat_heartbeat",
+    "schedule": HEARTBEAT_SECONDS,
+    "options": {"expires": HEARTBEAT_SECONDS},
+}

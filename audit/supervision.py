@@ -410,3 +410,14 @@ def supervision_refresh(*, now: datetime | None = None) -> list[str]:
         stream_publish(key=STREAM_KEY, kind=kind, payload=payload, audience=AUDIENCE)
         published.append(kind)
     return published
+
+
+# --- worker and beat health (audit/health.py; docs/operations.md, "Faults and recovery") -----------
+
+@warning_source("workers")
+def worker_health_warnings(now: datetime) -> Iterable[SupervisionWarning]:
+    """Red when no worker has heartbeated for WORKER_STALE_SECONDS, or beat's heartbeat stopped.
+    Measured with the server clock (heartbeats are wall-clock facts), not the sandbox clock."""
+    from audit.health import health_warnings
+
+    return list(health_warnings())

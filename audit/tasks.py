@@ -18,3 +18,11 @@ def checkpoint_make() -> int:
     except LogInconsistent:
         logger.exception("audit checkpoint refused: the log is inconsistent; run `manage.py audit verify`")
         raise
+
+
+@shared_task(name="audit.beat_heartbeat", ignore_result=True)
+def beat_heartbeat() -> None:
+    """Sent by beat every WORKER_HEARTBEAT_SECONDS: beat, the broker and a worker all work (audit/health.py)."""
+    from audit.health import BEAT, heartbeat_record
+
+    heartbeat_record(kind=BEAT)

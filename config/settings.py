@@ -259,6 +259,14 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 # Periodic tasks; every app appends its own (see each app's `schedule.py`).
 CELERY_BEAT_SCHEDULE: dict = {}
+# Broker outages (docs/operations.md, "Faults and recovery"): the worker retries the broker for
+# ever (celery's default gives up after 100 attempts) and keeps its own heartbeat row.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+WORKER_HEARTBEAT_SECONDS = float(os.environ.get("PTRADE_WORKER_HEARTBEAT_SECONDS", "15"))
+WORKER_STALE_SECONDS = float(os.environ.get("PTRADE_WORKER_STALE_SECONDS", "60"))
+# Files a fault left without their committed row are swept once older than this (trading/bids/sweeper.py).
+ORPHAN_GRACE_SECONDS = float(os.environ.get("PTRADE_ORPHAN_GRACE_SECONDS", "3600"))
 
 # --- DRF / OpenAPI ----------------------------------------------------------------
 REST_FRAMEWORK = {

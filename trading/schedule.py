@@ -3,6 +3,8 @@
 Imported while settings load: no Django imports here.
 """
 
+import os
+
 BEAT_SCHEDULE = {
     "trading-sweep-due-steps": {
         "task": "trading.tasks.sweep_due_steps",
@@ -10,4 +12,13 @@ BEAT_SCHEDULE = {
         # A sweep that waited longer than this in the queue is dropped: the next one does its work.
         "options": {"expires": 30},
     },
+}
+
+# Orphan files (trading/bids/sweeper.py; docs/operations.md, "Faults and recovery").
+ORPHAN_SWEEP_SECONDS = float(os.environ.get("PTRADE_ORPHAN_SWEEP_SECONDS", "600"))
+
+BEAT_SCHEDULE["trading-sweep-orphan-files"] = {
+    "task": "trading.tasks.sweep_orphan_files",
+    "schedule": ORPHAN_SWEEP_SECONDS,
+    "options": {"expires": ORPHAN_SWEEP_SECONDS},
 }

@@ -19,3 +19,12 @@ def sweep_due_steps(limit: int = 200) -> int:
 def run_due_step(step_id: int) -> bool:
     """Short-countdown task for one step; a no-op if it is not yet due, already done or being run."""
     return step_run_one(step_id=step_id) is not None
+
+
+@shared_task(name="trading.tasks.sweep_orphan_files", ignore_result=True)
+def sweep_orphan_files() -> int:
+    """Beat task: remove (or finish) files a fault left without their committed row (trading/bids/sweeper.py)."""
+    from trading.bids.sweeper import storage_orphans_sweep
+
+    report = storage_orphans_sweep()
+    return len(report.removed) + len(report.recovered)

@@ -14,12 +14,21 @@ Every event a client receives has id = previous id + 1. The consumer drops
 duplicates and fills gaps from the database; a slow tail task re-reads the
 stream every `tail_seconds`, which also carries events published by another
 process when the channel layer is the in-memory one (embedded defaults).
+
+Channel-layer outages (Redis down or restarted; docs/operations.md, "Faults and recovery"):
+every channel-layer receive goes through `LayerReceiver`, which never raises. A failing
+receive or group_add is logged and retried with a short backoff (`LAYER_RETRY_SECONDS`);
+the socket stays open and keeps getting events from the database tail meanwhile. When the
+layer answers again the receiver first re-joins its groups (a restarted Redis has lost
+them), then resumes the push path: no process restart needed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -29,10 +38,89 @@ from django.db import transaction
 from bidding_ui.models import Stream
 from bidding_ui.streams import audience_allows, group_name, stream_events_since, stream_get
 
+logger = logging.getLogger(__name__)
+LAYER_RETRY_SECONDS = (0.25, 1.0)  # first retry, then every second while the layer is away
+
+
+class LayerReceiver:
+    """A channel-layer receive that survives layer outages (see the module docstring).
+
+    `rejoin` re-adds the channel to its groups; it runs before the first receive after a
+    failure (and whenever `needs_join` is set, e.g. when the group_add at connect failed).
+    `down` is true from the first failure until the layer answers again."""
+
+    def __init__(self, layer, channel: str, rejoin: Callable[[], Awaitable[None]], label: str) -> None:
+        self.layer, self.channel, self.rejoin, self.label = layer, channel, rejoin, label
+        self.down = False
+        self.needs_join = False
+        self.outages = 0
+
+    def failed(self, what: str, exc: BaseException) -> None:
+        self.needs_join = True
+        if not self.down:
+            self.down = True
+            self.outages += 1
+            logger.warning("channel layer %s failed for %s (%s: %s); falling back to the database stream",
+                           what, self.label, type(exc).__name__, exc)
+
+    def recovered(self) -> None:
+        if self.down:
+            self.down = False
+            logger.warning("channel layer back for %s; push delivery resumed", self.label)
+
+    async def join(self) -> bool:
+        try:
+            await self.rejoin()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.failed("group_add", exc)
+            return False
+        self.needs_join = False
+        self.recovered()
+        return True
+
+    async def receive(self) -> dict:
+        delay = LAYER_RETRY_SECONDS[0]
+        while True:
+            if self.needs_join and not await self.join():
+                await asyncio.sleep(delay)
+                delay = LAYER_RETRY_SECONDS[-1]
+                continue
+            try:
+                message = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.failed("receive", exc)
+                await asyncio.sleep(delay)
+                delay = LAYER_RETRY_SECONDS[-1]
+                continue
+            self.recovered()
+            return message
+
 
 class StreamConsumer(AsyncJsonWebsocketConsumer):
     tail_seconds: float = 2.0
     user: Any = None
+    _receiver: LayerReceiver | None = None
+
+    # --- channel layer: channels' AsyncConsumer.__call__ sets `channel_receive` to the layer's
+    # receive and ends the consumer (closing the socket) when it raises; route it through a
+    # LayerReceiver instead.
+    @property
+    def channel_receive(self) -> Callable[[], Awaitable[dict]]:
+        return self._receiver.receive  # type: ignore[union-attr]
+
+    @channel_receive.setter
+    def channel_receive(self, _layer_receive) -> None:
+        self._receiver = LayerReceiver(self.channel_layer, self.channel_name, self.rejoin_groups,
+                                       f"{type(self).__name__} {self.channel_name}")
+
+    async def rejoin_groups(self) -> None:
+        """Re-add this socket's channel to its stream group (after a layer outage)."""
+        if getattr(self, "key", None):
+            await self.channel_layer.group_add(group_name(self.key), self.channel_name)
 
     # --- to override --------------------------------------------------------------
     def stream_key(self) -> str:
@@ -58,7 +146,8 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         if not await database_sync_to_async(self._may_connect)():
             await self.close(code=4403)
             return
-        await self.channel_layer.group_add(group_name(self.key), self.channel_name)
+        if self._receiver is not None:
+            await self._receiver.join()  # a layer outage: the receiver re-joins when it returns
         await self.accept()
         await self.send_snapshot()
         self._tail = asyncio.ensure_future(self._tail_loop())
@@ -70,7 +159,8 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
             with contextlib.suppress(asyncio.CancelledError):
                 await tail
         if getattr(self, "key", None):
-            await self.channel_layer.group_discard(group_name(self.key), self.channel_name)
+            with contextlib.suppress(Exception):  # the layer may be away; the group entry expires
+                await self.channel_layer.group_discard(group_name(self.key), self.channel_name)
 
     async def receive_json(self, content: Any, **kwargs) -> None:
         if not isinstance(content, dict):

@@ -20,6 +20,11 @@ cross-process layer (Redis) a socket counts as lagging when it misses an id the 
 poll saw already (the layer had a whole period to deliver it); on the in-memory layer
 events published by another process (the Celery worker) arrive only this way, so at once.
 The layer stays a fast path: the database is the record.
+
+Layer outages (Redis down or restarted): the hub's receive goes through `LayerReceiver`
+(base.py), so it never dies; while the layer is away the hub polls the database every
+`DEGRADED_TAIL_SECONDS` and hands every new event to the sockets (they stay open), and
+when the layer answers again it re-joins the room's group and push delivery resumes.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from channels.layers import InMemoryChannelLayer
 from django.contrib.auth.models import AnonymousUser
 
 from accounts.policy import can
-from bidding_ui.consumers.base import StreamConsumer
+from bidding_ui.consumers.base import LayerReceiver, StreamConsumer
 from bidding_ui.streams import audience_allows, group_name, stream_last_id
 from config.errors import DomainError
 from trading.models import Tender
@@ -44,6 +49,7 @@ from trading.opening.room import room_key, room_state
 
 logger = logging.getLogger(__name__)
 GROUP_REFRESH_SECONDS = 600  # re-join before the layer's group_expiry
+DEGRADED_TAIL_SECONDS = 1.0  # database poll while the channel layer is away
 
 
 def _token_user(scope):
@@ -68,38 +74,47 @@ class RoomHub:
         self.members: set[OpeningRoomConsumer] = set()
         self.ready = asyncio.Event()
         self.channel: str | None = None
+        self.receiver: LayerReceiver | None = None
         self.tasks = [asyncio.ensure_future(self._receive()), asyncio.ensure_future(self._tail())]
 
     async def _join(self) -> None:
         await self.layer.group_add(group_name(self.key), self.channel)
 
+    @property
+    def degraded(self) -> bool:
+        return self.receiver is None or self.receiver.down
+
     async def _receive(self) -> None:
         try:
             self.channel = await self.layer.new_channel()
-            await self._join()
+            self.receiver = LayerReceiver(self.layer, self.channel, self._join, f"room hub {self.key}")
+            await self.receiver.join()  # a layer outage: joined when it returns
         finally:
             self.ready.set()
         loop = asyncio.get_running_loop()
         joined = loop.time()
         while True:
-            message = await self.layer.receive(self.channel)
+            message = await self.receiver.receive()
             if loop.time() - joined > GROUP_REFRESH_SECONDS:
-                await self._join()
+                self.receiver.needs_join = True
                 joined = loop.time()
             if message.get("type") == "stream.event":
                 for member in list(self.members):
                     asyncio.ensure_future(member.hub_event(message))
 
     async def _tail(self) -> None:
-        immediate = isinstance(self.layer, InMemoryChannelLayer)
+        in_memory = isinstance(self.layer, InMemoryChannelLayer)
         seen = None
         while True:
-            await asyncio.sleep(self.tail_seconds)
+            degraded = self.degraded
+            await asyncio.sleep(DEGRADED_TAIL_SECONDS if degraded else self.tail_seconds)
             try:
                 last = await database_sync_to_async(stream_last_id)(self.key)
             except Exception:  # the database is briefly away: try again next period
                 logger.warning("room tail of %s failed", self.key, exc_info=True)
                 continue
+            # No push to wait for (in-memory layer, or the layer is away): deliver at once.
+            immediate = in_memory or degraded or self.degraded
             behind = last if immediate or seen is None else seen
             seen = last
             for member in list(self.members):
@@ -154,6 +169,9 @@ class OpeningRoomConsumer(StreamConsumer):
             if not hub.members:
                 self._hubs.pop(room, None)
                 await hub.stop()
+
+    async def rejoin_groups(self) -> None:
+        """Room sockets are in no group of their own: the hub is (RoomHub)."""
 
     async def hub_event(self, message: dict) -> None:
         with contextlib.suppress(Exception):  # a socket closing meanwhile

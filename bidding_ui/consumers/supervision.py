@@ -9,15 +9,27 @@ Stream "supervision" (audit/supervision.py), protocol of `StreamConsumer`:
   client → server: {"type": "resync", "since": n} | {"type": "snapshot"}
 Each event replaces the list of its kind. Supervisors only (policy rule "supervision.view");
 anyone else is closed with code 4403.
+
+While no Celery worker is alive (audit/health.py) nobody else publishes the dashboard's
+changes, so the consumer asks `supervision_refresh_if_workers_down` every heartbeat period
+(throttled per process): the red worker warning reaches open dashboards too.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from typing import Any
 
+from channels.db import database_sync_to_async
+
 from accounts.policy import can
+from audit.health import heartbeat_interval, supervision_refresh_if_workers_down
 from audit.supervision import STREAM_KEY, supervision_overview
 from bidding_ui.consumers.base import StreamConsumer
+
+logger = logging.getLogger(__name__)
 
 
 class SupervisionConsumer(StreamConsumer):
@@ -29,3 +41,20 @@ class SupervisionConsumer(StreamConsumer):
 
     def build_state(self, user: Any) -> dict:
         return supervision_overview()
+
+    async def _tail_loop(self) -> None:
+        health = asyncio.ensure_future(self._health_loop())
+        try:
+            await super()._tail_loop()
+        finally:
+            health.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await health
+
+    async def _health_loop(self) -> None:
+        while True:
+            await asyncio.sleep(heartbeat_interval())
+            try:
+                await database_sync_to_async(supervision_refresh_if_workers_down)()
+            except Exception:  # the database is away: the next period tries again
+                logger.warning("supervision health check failed", exc_info=True)

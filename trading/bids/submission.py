@@ -11,8 +11,9 @@
    registered key. Nothing is decrypted: the server has no key that could.
 2. `bid_store`, ONE transaction: lock the tender row, compare `trading.clock.now()` with
    the deadline (refused when now >= deadline, 招标投标法 Art 28; 电子招标投标办法 Art 26),
-   move the file to its final name (its SHA-256), create the Bid superseding the
-   previous one, write the audit event (hashes only), sign the receipt (SPECS.md §1).
+   stage the file, create the Bid superseding the previous one, write the audit event
+   (hashes only), sign the receipt (SPECS.md §1); the staged file is renamed to its final
+   name (its SHA-256) when the transaction commits (storage.py, `after_commit`).
 
 The upload facts (client IP, User-Agent, device fingerprint) feed the supervisors' collusion
 signals (招标投标法实施条例 Art 40; audit/collusion.py). The view passes them as received;
@@ -289,9 +290,9 @@ def bid_store(*, actor, lot: Lot, upload: ReceivedUpload, upload_ip: str | None 
     _require_open(tender)
     registration = _registration(lot, actor.organisation_id)
     name = storage.storage_name(upload.sha256)
-    existed = storage.path_of(name).exists()
+    # Staged now, renamed to its final name only when this transaction commits (storage.py).
+    staged = storage.stage(upload.path, upload.sha256)
     try:
-        storage.store(upload.path, upload.sha256)
         previous = Bid.objects.select_for_update().filter(lot=lot, bidder_id=actor.organisation_id,
                                                           status=BidStatus.ACTIVE).first()
         if previous is not None:
@@ -332,9 +333,10 @@ def bid_store(*, actor, lot: Lot, upload: ReceivedUpload, upload_ip: str | None 
         bid.receipt = receipt_issue(event=event, payload=receipt_payload(bid), holder_org=actor.organisation)
         bid.save(update_fields=["audit_seq", "receipt"])
     except BaseException:
-        if not existed:  # the rollback leaves no row referring to the file moved into place above
-            storage.discard(name)
+        staged.unlink(missing_ok=True)  # refused or failed: no row will refer to it
         raise
+    sha = upload.sha256
+    storage.after_commit(lambda: storage.store(staged, sha))
     return bid
 
 

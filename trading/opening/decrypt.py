@@ -3,8 +3,14 @@
 `decrypt_bid` re-hashes the stored bytes while it decrypts them and compares with the
 SHA-256 received at submission, checks the header against the bid, decrypts with the
 released DEK (or the opening key rebuilt from custodian shares), verifies the manifest
-and every file, and writes the files to a private directory that is moved into place
-only on success. It never touches the database; the caller records the outcome.
+and every file, and writes the files to a private work directory
+(`opened-bids/.partial/bid-<pk>-<random>/`). It never touches the database and never moves
+the files into place itself: the step that saves a successful outcome hands the work
+directory over (`hand_over`), and it is renamed to `opened-bids/<tender>/<bid>/` when that
+transaction commits; the caller deletes a work directory nobody took over (`discard_work`).
+So decrypted files exist under their final name only with a saved outcome; a crash leaves
+at most a work directory, which the orphan sweeper (trading/bids/sweeper.py) removes, or
+moves into place when the outcome was committed.
 
 Classification of failures (DOMAIN.md "Opening"; 电子招标投标办法 Art 31, 实施条例 Art 35):
 - the stored envelope is missing or its hash changed: not the bidder's fault;
@@ -40,6 +46,8 @@ class Outcome:
     form: dict = field(default_factory=dict)
     manifest_sha256: str = ""
     files: list = field(default_factory=list)
+    work_dir: Path | None = None  # the decrypted files, until handed over or discarded
+    handed_over: bool = False
 
 
 class _HashingReader:
@@ -88,15 +96,52 @@ def target_dir(bid: Bid) -> Path:
     return storage.opened_root() / str(bid.tender_id) / str(bid.pk)
 
 
+def partial_root() -> Path:
+    return storage.opened_root() / ".partial"
+
+
+def work_prefix(bid_pk: int) -> str:
+    return f"bid-{bid_pk}-"
+
+
+def move_into_place(work: Path, final: Path) -> None:
+    """Rename a work directory to its final name (replacing an older copy)."""
+    if not work.exists():
+        return
+    if final.exists():
+        shutil.rmtree(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    work.rename(final)
+
+
+def hand_over(bid: Bid, outcome: Outcome) -> None:
+    """Called by the step that saves `outcome`: move the files into place when it commits."""
+    if outcome.work_dir is None:
+        return
+    work, final = outcome.work_dir, target_dir(bid)
+    outcome.handed_over = True
+    storage.after_commit(lambda: move_into_place(work, final))
+
+
+def discard_work(outcome: Outcome) -> None:
+    """Delete a work directory that no saved outcome took over."""
+    if outcome.work_dir is not None and not outcome.handed_over:
+        shutil.rmtree(outcome.work_dir, ignore_errors=True)
+
+
 def decrypt_bid(bid: Bid, *, dek: bytes | None = None, private_key=None) -> Outcome:
-    """Decrypt and verify `bid`'s stored envelope with a DEK or the opening private key."""
+    """Decrypt and verify `bid`'s stored envelope with a DEK or the opening private key.
+
+    On success the files are in `outcome.work_dir`: the caller saves the outcome (which
+    calls `hand_over`) and then calls `discard_work`."""
     path = storage.path_of(bid.storage_name)
     if not path.exists():
         return Outcome(False, "envelope_missing", "the stored envelope is missing", Fault.OTHER)
-    root = storage.opened_root() / ".partial"
+    root = partial_root()
     root.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f"bid-{bid.pk}-", dir=root))
+    work = Path(tempfile.mkdtemp(prefix=work_prefix(bid.pk), dir=root))
     sink = _Sink(work)
+    keep = False
     try:
         with path.open("rb") as f:
             reader = _HashingReader(f)
@@ -110,15 +155,13 @@ def decrypt_bid(bid: Bid, *, dek: bytes | None = None, private_key=None) -> Outc
                                    "the stored envelope does not match the SHA-256 received at submission",
                                    Fault.OTHER)
         if outcome.ok:
-            final = target_dir(bid)
-            if final.exists():
-                shutil.rmtree(final)
-            final.parent.mkdir(parents=True, exist_ok=True)
-            work.rename(final)
+            outcome.work_dir = work
+            keep = True
         return outcome
     finally:
         sink.close()
-        shutil.rmtree(work, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def _decrypt(bid: Bid, reader: _HashingReader, sink: _Sink, *, dek, private_key) -> Outcome:

@@ -61,7 +61,7 @@ from trading.models import (
 )
 from trading.opening import room
 from trading.opening import rules as R
-from trading.opening.decrypt import Outcome, decrypt_bid
+from trading.opening.decrypt import Outcome, decrypt_bid, discard_work, hand_over
 from trading.services.tender_status import lock_tender, tender_transition
 from trading.visibility import text_hash
 
@@ -505,6 +505,7 @@ def _record_success(*, actor, opening: Opening, bo: BidOpening, outcome: Outcome
     bo.decrypted_at = clock.now()
     bo.last_error = ""
     bo.save()
+    hand_over(bo.bid, outcome)  # the files are moved into place when this outcome commits
     audit_record(
         actor=actor,
         action="bid.decrypted",
@@ -564,8 +565,11 @@ def bid_dek_release(*, actor, tender: Tender, bid_id: int, dek: str) -> BidOpeni
         raise DomainError(_("The DEK must be the base64 of 32 bytes, as `python -m sbe1 decrypt-dek` prints."),
                           code="bad_dek", fields={"dek": [getattr(exc, "code", "bad_dek")]}) from None
     outcome = decrypt_bid(bo.bid, dek=key)
-    bo = _record_bidder_outcome(actor=actor, tender=tender, bid_id=bid_id, outcome=outcome,
-                                dek_sha256=hashlib.sha256(key).hexdigest())
+    try:
+        bo = _record_bidder_outcome(actor=actor, tender=tender, bid_id=bid_id, outcome=outcome,
+                                    dek_sha256=hashlib.sha256(key).hexdigest())
+    finally:
+        discard_work(outcome)  # decrypted files nobody saved (resolved meanwhile, refused, failed)
     if not outcome.ok and outcome.retryable and bo.status != BidOpeningStatus.DECRYPTED:
         raise RuleViolation(
             _("This DEK does not decrypt your envelope; check the key file and try again before the window closes."),
@@ -679,7 +683,11 @@ def fallback_try(*, tender: Tender, opening_key: OpeningKey) -> int:
         return 0
     outcomes = {bo.bid_id: decrypt_bid(bo.bid, private_key=private_key) for bo in pending}
     del private_key  # the rebuilt opening key lives only here
-    return _record_fallback(tender=tender, opening_key=opening_key, outcomes=outcomes, used=used)
+    try:
+        return _record_fallback(tender=tender, opening_key=opening_key, outcomes=outcomes, used=used)
+    finally:
+        for outcome in outcomes.values():
+            discard_work(outcome)
 
 
 @transaction.atomic
