@@ -42,7 +42,7 @@ from django.utils.translation import gettext as _
 import sbe1
 from accounts.policy import authorize
 from audit.canonical import canonical_bytes
-from audit.services import audit_record
+from audit.sealed import sealed_record
 from audit.signing import sign_receipt
 from config.errors import DomainError, NotFoundError, RuleViolation, StateConflict
 from trading import clock
@@ -306,7 +306,8 @@ def bid_store(*, actor, lot: Lot, upload: ReceivedUpload, upload_ip: str | None 
             upload_facts_salt=secrets.token_hex(16),
         )
         # Sealed until the deadline: the bidder and the user appear only as identity hashes.
-        event = audit_record(
+        event = sealed_record(
+            tender=tender,
             actor="system",
             action="bid.replaced" if previous else "bid.submitted",
             obj=bid,
@@ -318,6 +319,7 @@ def bid_store(*, actor, lot: Lot, upload: ReceivedUpload, upload_ip: str | None 
                 "header_sha256": bid.header_sha256,
                 "signature_sha256": hashlib.sha256(upload.signature.encode("ascii")).hexdigest(),
                 "bidder_key_id": upload.bidder_key.key_id,
+                "bidder_key_nonce": upload.bidder_key.commit_nonce,
                 "opening_key_id": upload.opening_key.key_id,
                 "received_at": now,
                 "replaces": previous.pk if previous else None,
@@ -369,7 +371,8 @@ def bid_withdraw(*, actor, bid: Bid) -> dict:
     bid.withdrawn_at = now
     bid.save(update_fields=["status", "withdrawn_at"])
     refund = deposit_refund_after_withdrawal(registration=bid.registration, withdrawn_at=now)
-    event = audit_record(
+    event = sealed_record(
+        tender=tender,
         actor="system",
         action="bid.withdrawn",
         obj=bid,
