@@ -97,6 +97,14 @@ def stored_openings(tender_id: int | str) -> dict[int, dict]:
     return dict(SealedOpening.objects.filter(tender_id=int(tender_id)).values_list("seq", "opening"))
 
 
+def stored_opened(tender_id: int | str, action: str | None = None) -> list[dict]:
+    """Privileged path: the opened sealed events of a tender from the database, as event dicts
+    (`seq` and the opened actor, action, object and data), optionally of one action."""
+    rows = SealedOpening.objects.filter(tender_id=int(tender_id)).order_by("seq").values_list("seq", "opening")
+    return [{"seq": seq, "actor": o["actor"], "action": o["action"], "object": o["object"], "data": o["data"]}
+            for seq, o in rows if action is None or o["action"] == action]
+
+
 def opening_verifies(event: AuditEvent | Mapping[str, Any], opening: Mapping[str, Any], salt: str) -> bool:
     """Does `opening` open the sealed event `event` under `salt`?"""
     action = event.action if isinstance(event, AuditEvent) else event.get("action")

@@ -82,7 +82,8 @@ def test_bundle_before_the_deadline_links_nothing_and_counts_nothing(bidding, ma
     new = [e for e in full if e["seq"] > events[-1]["seq"]]
     assert {e["action"] for e in new if e["object"] != f"accounts.user:{late.user.pk}"} <= {
         "sealed.committed", "sbe1_key.registered", "organisation.created", "user.created"}
-    assert "迟到公司" not in "".join(json.dumps(e, ensure_ascii=False) for e in new if e["action"] == "sealed.committed")
+    sealed_new = [e for e in new if e["action"] == "sealed.committed"]
+    assert sealed_new and "迟到公司" not in json.dumps(sealed_new, ensure_ascii=False)
 
 
 def test_after_the_deadline_every_commitment_verifies_and_links(bidding, cast, clock):
