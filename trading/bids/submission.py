@@ -396,8 +396,9 @@ def bid_withdraw(*, actor, bid: Bid) -> dict:
 # --- selectors ------------------------------------------------------------------------------
 
 
-def bid_get(*, user, pk: int) -> Bid:
-    bid = Bid.objects.select_related("tender", "lot").filter(pk=pk).first()
+def bid_get(*, user, public_id) -> Bid:
+    """The bid with this public id (UUID) if `user` may see it; 404 alike otherwise."""
+    bid = Bid.objects.select_related("tender", "lot", "replaces").filter(public_id=public_id).first()
     if bid is None or not _can_view(user, bid):
         raise NotFoundError(_("No such bid."))
     return bid
@@ -410,7 +411,8 @@ def _can_view(user, bid) -> bool:
 
 
 def bids_of_org(*, org_id: int, lot: Lot | None = None):
-    qs = Bid.objects.filter(bidder_id=org_id).select_related("tender", "lot").order_by("-received_at", "-pk")
+    qs = (Bid.objects.filter(bidder_id=org_id).select_related("tender", "lot", "replaces")
+          .order_by("-received_at", "-pk"))
     if lot is not None:
         qs = qs.filter(lot=lot)
     return qs

@@ -8,6 +8,7 @@ modified). No private key ever reaches the server.
 from __future__ import annotations
 
 import secrets
+import uuid
 
 from django.db import models
 from django.db.models import Q
@@ -123,6 +124,10 @@ class Bid(models.Model):
     fields never change; only `status` moves (active → superseded by a later upload, or withdrawn)
     before the deadline."""
 
+    # The id used in URLs and the API: random (UUID 4), so that it discloses neither how many
+    # bids the platform holds nor when (docs/tendering.md, "Public identifiers"). The integer
+    # primary key stays internal (foreign keys, audit objects).
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
     tender = models.ForeignKey("trading.Tender", on_delete=models.PROTECT, related_name="bids")
     lot = models.ForeignKey("trading.Lot", on_delete=models.PROTECT, related_name="bids")
     bidder = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="bids")
