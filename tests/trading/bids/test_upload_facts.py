@@ -147,7 +147,7 @@ def test_upload_facts_absent_from_bidder_agent_and_public_outputs(bidding, api, 
     outputs = {
         "upload GET": token.get(f"/api/v1/tenders/{tender.pk}/lots/{lot.pk}/bids"),
         "bids/mine": token.get("/api/v1/bids/mine"),
-        "bids/<id>": token.get(f"/api/v1/bids/{bids[0].pk}"),
+        "bids/<id>": token.get(f"/api/v1/bids/{bids[0].public_id}"),
     }
     page = Client()
     page.force_login(bidder.user)

@@ -49,7 +49,7 @@ def _letter(tender, reg, **overrides):
 
 
 def _url(reg):
-    return f"/api/v1/deposits/accounts/{reg.deposit_account.pk}/guarantee"
+    return f"/api/v1/deposits/accounts/{reg.deposit_account.public_id}/guarantee"
 
 
 def test_guarantee_letter_accepted_as_json_and_as_file(registered, issuer, api, cast):
