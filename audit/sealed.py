@@ -53,13 +53,14 @@ def value_commitment(salt: str, label: str, value: Any) -> str:
 
 
 def _sealed_now(tender) -> bool:
-    closed = type(tender).objects.filter(pk=tender.pk).values_list("bidding_closed_at", flat=True).first()
-    return closed is None
+    """Read fresh (after the chain lock): does the tender's seal still hold (`Tender.audit_seal_holds`)?"""
+    fresh = type(tender).objects.filter(pk=tender.pk).first()
+    return fresh is not None and fresh.audit_seal_holds
 
 
 def sealed_record(*, tender, actor: Any, action: str, obj: Any, data: dict | None = None) -> AuditEvent:
-    """Record an event about a sealed fact of `tender`: a commitment while the tender's bid deadline
-    has not been passed by the deadline step, the event itself (in clear) afterwards.
+    """Record an event about a sealed fact of `tender`: a commitment while the tender's seal holds
+    (`Tender.audit_seal_holds`: before the deadline step), the event itself (in clear) afterwards.
 
     Call inside the transaction of the change, like `audit_record`."""
     chain_lock()
@@ -76,8 +77,9 @@ def sealed_record(*, tender, actor: Any, action: str, obj: Any, data: dict | Non
 
 
 def seal_reveal(*, tender) -> dict:
-    """The data the deadline event adds to reveal `tender`'s sealed events. Call in the transaction
-    that writes that event (and sets `bidding_closed_at`): the chain lock is held until it commits."""
+    """The data the transition that ends the seal (the deadline, or a cancellation before it) adds
+    to reveal `tender`'s sealed events. Call in the transaction that writes that event and changes
+    the status: the chain lock is held until it commits."""
     chain_lock()
     rows = SealedOpening.objects.filter(tender_id=tender.pk).order_by("seq").values_list("seq", "opening")
     return {"seal_salt": tender.seal_salt, "sealed": [{"seq": seq, "opening": opening} for seq, opening in rows]}
@@ -103,6 +105,13 @@ def stored_opened(tender_id: int | str, action: str | None = None) -> list[dict]
     rows = SealedOpening.objects.filter(tender_id=int(tender_id)).order_by("seq").values_list("seq", "opening")
     return [{"seq": seq, "actor": o["actor"], "action": o["action"], "object": o["object"], "data": o["data"]}
             for seq, o in rows if action is None or o["action"] == action]
+
+
+def stored_event(seq: int) -> dict:
+    """Privileged path: event `seq` as it stands, opened from the database if it is sealed."""
+    event = AuditEvent.objects.get(seq=seq).as_dict()
+    opening = SealedOpening.objects.filter(seq=seq).values_list("opening", flat=True).first()
+    return opened_event(event, opening) if opening is not None else event
 
 
 def opening_verifies(event: AuditEvent | Mapping[str, Any], opening: Mapping[str, Any], salt: str) -> bool:

@@ -21,9 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
-
-from audit.sealed import seal_reveal
 from audit.services import audit_record
 from trading import clock
 from trading.models import Objection, ObjectionStatus, ScheduledStep, Tender, TenderStatus
@@ -96,17 +93,14 @@ def bid_deadline(step: ScheduledStep):
     if now < tender.bid_deadline:  # the deadline was moved later: wait for it
         return Defer(tender.bid_deadline, "deadline moved")
     registrations = Registration.objects.filter(tender=tender, status=RegistrationStatus.REGISTERED).count()
-    with transaction.atomic():
-        # The salt and every sealed event's opening (audit/sealed.py), under the chain lock so that no
-        # sealed event can slip in between the collection and the closing.
-        reveal = seal_reveal(tender=tender)
-        tender_transition(
-            actor="system",
-            tender=tender,
-            to=TenderStatus.BIDDING_CLOSED,
-            reason="bid deadline",
-            data={"bid_deadline": tender.bid_deadline, "registrations": registrations, **reveal},
-        )
+    # The transition publishes the salt and every sealed event's opening (audit/sealed.py).
+    tender_transition(
+        actor="system",
+        tender=tender,
+        to=TenderStatus.BIDDING_CLOSED,
+        reason="bid deadline",
+        data={"bid_deadline": tender.bid_deadline, "registrations": registrations},
+    )
     starters = opening_start(tender=tender)
     return "closed" + (f"; opening started by {len(starters)} hook(s)" if starters else "; no opening hook")
 

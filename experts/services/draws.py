@@ -120,7 +120,7 @@ def draw_request(*, actor, lot: Lot, evaluation_start: datetime, evaluation_end:
     draw.excluded = {**found.excluded, "total": found.excluded_total, "candidates": found.candidates}
     # Before the bid deadline the number of registered bidders and the exclusions they cause are
     # sealed facts (电子招标投标办法 Art 21): a sealed event carries them, opened at the deadline.
-    sealed = tender.bidding_closed_at is None
+    sealed = tender.audit_seal_holds
     counts = {"bidders": draw.bidders_count, "excluded": draw.excluded}
     if sealed:
         sealed_record(tender=tender, actor="system", action="expert_draw.exclusions_counted", obj=draw,

@@ -59,10 +59,11 @@ def test_replace_supersedes_and_withdraw_before_deadline(bidding, api):
     bidder = bidding.bidders[0]
     first = submit(bidding.lot, bidder, price="100.00")
     second = submit(bidding.lot, bidder, price="90.00")
-    assert Bid.objects.get(pk=first["id"]).status == BidStatus.SUPERSEDED
-    latest = Bid.objects.get(pk=second["id"])
-    assert latest.status == BidStatus.ACTIVE and latest.replaces_id == first["id"]
-    assert [e["data"]["replaces"] for e in stored_opened(bidding.tender.pk, "bid.replaced")] == [first["id"]]
+    assert Bid.objects.get(public_id=first["id"]).status == BidStatus.SUPERSEDED
+    latest = Bid.objects.get(public_id=second["id"])
+    assert latest.status == BidStatus.ACTIVE and str(latest.replaces.public_id) == first["id"]
+    replaced = [e["data"]["replaces"] for e in stored_opened(bidding.tender.pk, "bid.replaced")]
+    assert replaced == [Bid.objects.get(public_id=first["id"]).pk]  # audit objects use internal ids
     response = api.as_user(bidder.user).post(f"/api/v1/bids/{second['id']}/withdraw")
     assert response.status_code == 200, response.content
     assert response.json()["bid"]["status"] == "withdrawn"

@@ -56,7 +56,7 @@ def test_my_deposits_shows_only_my_organisation(two_paid, api, cast):
     response = _get(api, cast.bidders[1], "/api/v1/deposits/mine")
     assert response.status_code == 200
     results = response.json()["results"]
-    assert [r["registration"] for r in results] == [regs[1].pk]
+    assert [r["registration"] for r in results] == [str(regs[1].public_id)]
     assert results[0]["balance"] == "10.00" and results[0]["required"] == "100000.00"
     assert _get(api, cast.agent, "/api/v1/deposits/mine").status_code == 403
 
