@@ -90,7 +90,8 @@ def test_full_opening_by_bidders(bidding, clock):
     assert all(bo.deposit_status == deposit_status(bo.bid.registration) != "" for bo in BidOpening.objects.all())
     files = BidOpening.objects.get(bid__public_id=bids[0]["id"]).files
     assert files[0]["name"] == "technical.pdf"
-    opened = storage.opened_root() / str(tender.pk) / str(bids[0]["id"]) / "technical.pdf"
+    internal = BidOpening.objects.get(bid__public_id=bids[0]["id"]).bid_id  # the store uses internal ids
+    opened = storage.opened_root() / str(tender.pk) / str(internal) / "technical.pdf"
     assert hashlib.sha256(opened.read_bytes()).hexdigest() == files[0]["sha256"]
     # Confirmation: two confirm, the third is absent (deemed); an objection is raised and answered.
     sv.opening_confirm(actor=bidding.bidders[0].user, tender=tender)
