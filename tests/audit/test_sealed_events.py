@@ -136,3 +136,32 @@ def test_supervisor_replay_opens_sealed_events_before_and_after_the_deadline(bid
     assert after.state["sealed_events"]["source"] == "log" and after.failed == 0
     assert after.state["registrations"]["at_deadline"] == 2
     assert any(item.event.action == "bid.submitted" for item in after.events)
+
+
+def test_offline_verifier_checks_the_commitments_of_a_tender_bundle(bidding, clock, tmp_path):
+    from tests.audit.test_export import verify
+
+    _activity(bidding)
+    tender = bidding.tender
+    pass_deadline(clock, tender)
+    bundle = tmp_path / "tender.jsonl"
+    with bundle.open("wb") as out:
+        bundle_write(out, tender=str(tender.pk))
+    result = verify(bundle)
+    assert result.returncode == 0 and "VERIFIED" in result.stdout, result.stdout + result.stderr
+    assert "opened by the deadline reveal, every commitment OK" in result.stdout
+    # A forged opening in the reveal is caught (re-hashing the event would break its inclusion proof
+    # first; here the reveal is rewritten in a copy that only the commitment check reads).
+    from audit.verifier.ptrade_audit_verify import VerifyError, check_sealed
+
+    items = [json.loads(line) for line in bundle.read_text(encoding="utf-8").splitlines()]
+    events = [json.loads(i["canonical"]) for i in items if i["type"] == "event"]
+    sealed = {e["seq"]: e for e in events if e["action"] == "sealed.committed"}
+    reveal = next(e["data"] for e in events if "sealed" in e["data"])
+    assert check_sealed(dict(sealed), [reveal], str(tender.pk)) == len(sealed)
+    forged = {**reveal, "sealed": [{**reveal["sealed"][0], "opening": {**reveal["sealed"][0]["opening"],
+                                                                       "actor": "7"}}, *reveal["sealed"][1:]]}
+    with pytest.raises(VerifyError, match="does not match its commitment"):
+        check_sealed(dict(sealed), [forged], str(tender.pk))
+    with pytest.raises(VerifyError, match="no reveal opens them"):
+        check_sealed(dict(sealed), [], str(tender.pk))
