@@ -30,6 +30,7 @@ from django.utils import timezone
 from audit import checkpoints
 from audit.canonical import dumps, format_timestamp
 from audit.models import AuditEvent, Checkpoint
+from audit.sealed import SEALED_ACTION, reveal_seqs
 from audit.selectors import canonical_rows, event_canonical_bytes
 from audit.signing import platform_key_id, platform_public_key_b64, platform_verifier_key
 from config.errors import DomainError, NotFoundError
@@ -42,10 +43,15 @@ _FIELDS = ("seq", "ts", "actor", "action", "object", "data", "prev", "hash")
 
 def tender_events(tender: str) -> QuerySet[AuditEvent]:
     """Events of a tender, by the platform's convention: object "trading.tender:<id>" or
-    "tender": <id> in data (the id as a JSON number or string)."""
+    "tender": <id> in data (the id as a JSON number or string); once the tender's deadline event
+    has revealed its sealed events (audit/sealed.py), those `sealed.committed` events too."""
     match = Q(object=f"trading.tender:{tender}") | Q(data__tender=tender)
     if tender.isdigit():
         match |= Q(data__tender=int(tender))
+    reveals = AuditEvent.objects.filter(match, action="tender.status_changed", data__has_key="sealed")
+    sealed = reveal_seqs(reveals)
+    if sealed:
+        match |= Q(seq__in=sealed, action=SEALED_ACTION)
     return AuditEvent.objects.filter(match).order_by("seq")
 
 

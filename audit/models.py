@@ -163,4 +163,23 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} at {self.seen_at}"
->>>>>>> h20b
+
+
+class SealedOpening(models.Model):
+    """The opening of one sealed audit event (docs/audit.md, "Sealed events").
+
+    While a tender's bid deadline has not passed, events about sealed facts (who registered,
+    paid, asked, objected or bid) enter the log only as `sealed.committed` events carrying an
+    HMAC commitment; the event they stand for is kept here until the deadline event publishes
+    the tender's salt and every opening. Not part of the log: the log holds the commitment.
+    """
+
+    seq = models.BigIntegerField(unique=True)  # the seq of the `sealed.committed` event
+    tender_id = models.BigIntegerField(db_index=True)  # trading.Tender (no FK: audit stays below trading)
+    opening = models.JSONField()
+
+    class Meta:
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"sealed #{self.seq} (tender {self.tender_id})"

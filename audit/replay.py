@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from audit import checkpoints, merkle
+from audit import checkpoints, merkle, sealed
 from audit.canonical import canonical_bytes, format_timestamp
 from audit.export import tender_events
 from audit.models import AuditEvent, Checkpoint
@@ -93,7 +93,8 @@ class ReplayEvent:
         e = self.event
         return {"seq": e.seq, "ts": format_timestamp(e.ts), "actor": e.actor, "action": e.action,
                 "kind": self.kind, "object": e.object, "data": e.data, "prev": e.prev, "hash": e.hash,
-                "interpreted": self.interpreted, "verification": self.check.as_dict()}
+                "interpreted": self.interpreted, "verification": self.check.as_dict(),
+                **({"sealed_commitment": e.sealed_commitment} if hasattr(e, "sealed_commitment") else {})}
 
 
 @dataclass
@@ -279,7 +280,12 @@ def tender_replay(*, tender: int | str, at: int | None = None, actor: str = "", 
     if len(events) > MAX_EVENTS:
         raise DomainError(f"Tender {tender} has more than {MAX_EVENTS} events; export it and use the verifier.",
                           code="too_many_events")
+    events, opened, sealed_problems = _open_sealed(tender, events)
     checks, info = events_verify(events, policy=policy)
+    for seq, problem in sealed_problems.items():
+        checks[seq].problems.append(problem)
+    # Verified as stored (the commitment); shown and folded opened.
+    events = [_as_opened(e, opened[e.seq]) if e.seq in opened else e for e in events]
     items = [ReplayEvent(event=e, check=checks[e.seq], position=i) for i, e in enumerate(events)]
     by_seq = {item.event.seq: item for item in items}
     timeline = [item for item in items
@@ -292,6 +298,7 @@ def tender_replay(*, tender: int | str, at: int | None = None, actor: str = "", 
     else:
         selected = timeline[-1] if timeline else items[-1]
     state = fold((e.as_dict() for e in events[:selected.position + 1]), tender=_tender_id(tender))
+    state["sealed_events"] = {"opened": len(opened), "source": _opened_source(events, opened)}
     return Replay(
         tender=tender, events=timeline, total=len(items), selected=selected, state=state, checkpoint=info,
         actors=sorted({item.event.actor for item in items}),
@@ -299,6 +306,56 @@ def tender_replay(*, tender: int | str, at: int | None = None, actor: str = "", 
         filters={"actor": actor, "kind": kind},
         failed=sum(1 for item in items if not item.check.ok),
     )
+
+
+def _as_opened(event: AuditEvent, opened: dict) -> AuditEvent:
+    """An unsaved copy of a sealed event showing what it stands for (hash and prev as stored)."""
+    copy = AuditEvent(seq=event.seq, ts=event.ts, actor=opened["actor"], action=opened["action"],
+                      object=opened["object"], data=opened["data"], prev=event.prev, hash=event.hash)
+    copy.sealed_commitment = event.data.get("commitment")
+    return copy
+
+
+def _opened_source(events: list[AuditEvent], opened: dict) -> str | None:
+    if not opened:
+        return None
+    return "log" if any(e.action == "tender.status_changed" and "sealed" in (e.data or {}) for e in events) \
+        else "database"
+
+
+def _open_sealed(tender: str, events: list[AuditEvent]) -> tuple[list[AuditEvent], dict[int, dict], dict[int, str]]:
+    """The tender's sealed events (audit/sealed.py) opened for the fold. After the deadline the reveal
+    event in the log publishes the salt and the openings; before it, the supervisor's replay opens them
+    from the database (`SealedOpening`, the privileged path of docs/audit.md), each checked against its
+    commitment. Returns the events (sealed ones added), {seq: opened event} and {seq: problem}."""
+    reveal = next((e for e in events if e.action == "tender.status_changed" and "sealed" in (e.data or {})), None)
+    if reveal is not None:
+        salt, openings = str(reveal.data.get("seal_salt", "")), sealed.revealed_openings(reveal.data)
+    else:
+        from django.apps import apps
+
+        if not tender.isdigit():
+            return events, {}, {}
+        row = apps.get_model("trading", "Tender").objects.filter(pk=int(tender)).values_list("seal_salt").first()
+        if row is None:
+            return events, {}, {}
+        salt, openings = row[0], sealed.stored_openings(tender)
+    if not openings:
+        return events, {}, {}
+    have = {e.seq for e in events}
+    extra = list(AuditEvent.objects.filter(seq__in=[s for s in openings if s not in have]))
+    events = sorted([*events, *extra], key=lambda e: e.seq)
+    opened: dict[int, dict] = {}
+    problems: dict[int, str] = {}
+    for event in events:
+        opening = openings.get(event.seq)
+        if opening is None:
+            continue
+        if sealed.opening_verifies(event, opening, salt):
+            opened[event.seq] = sealed.opened_event(event.as_dict(), opening)
+        else:
+            problems[event.seq] = "the opening does not match the sealed event's commitment"
+    return events, opened, problems
 
 
 def _tender_id(tender: str) -> int | str:

@@ -51,15 +51,24 @@ def object_ref(obj: Any) -> str:
     raise TypeError("audit object must be a saved model instance or an 'app.model:id' string")
 
 
-def _refuse_secrets(data: Any, path: str = "data") -> None:
+def refuse_secrets(data: Any, path: str = "data") -> None:
     if isinstance(data, dict):
         for key, value in data.items():
             if _SECRET_KEY.match(key):
                 raise ValueError(f"{path}.{key}: secret material never enters an audit event; store a hash")
-            _refuse_secrets(value, f"{path}.{key}")
+            refuse_secrets(value, f"{path}.{key}")
     elif isinstance(data, list):
         for i, value in enumerate(data):
-            _refuse_secrets(value, f"{path}[{i}]")
+            refuse_secrets(value, f"{path}[{i}]")
+
+
+def chain_lock() -> None:
+    """Take the chain's append lock now (PostgreSQL: the transaction-scoped advisory lock that
+    `audit_append` takes; re-entrant) and hold it to the end of the transaction. SQLite
+    transactions already hold the write lock. Used to order a check before an append."""
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
 
 
 def event_bytes(head: bytes, prev: str, seq: int, ts: str) -> bytes:
@@ -80,7 +89,7 @@ def audit_record(*, actor: Any, action: str, obj: Any, data: dict | None = None)
     if not re.fullmatch(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+", action):
         raise ValueError(f"audit action {action!r} must look like 'tender.published'")
     payload = normalize(data or {})
-    _refuse_secrets(payload)
+    refuse_secrets(payload)
     actor_ref, object_str = actor_id(actor), object_ref(obj)
     head = dumps({"action": action, "actor": actor_ref, "data": payload, "object": object_str})[:-1]
     # No savepoint: an error inside leaves the caller's transaction to roll back whole.

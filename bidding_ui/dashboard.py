@@ -232,7 +232,8 @@ def bidder_section(user, now):
             DueItem(kind=_("Bid deadline"),
                     title=_("%(code)s, lot %(n)s") % {"code": reg.tender.code, "n": reg.lot.number}
                     + f" {reg.lot.title}",
-                    url=_url("tendering:bidder_registration", reg.pk), due_at=reg.tender.bid_deadline, tone="info",
+                    url=_url("tendering:bidder_registration", reg.public_id), due_at=reg.tender.bid_deadline,
+                    tone="info",
                     note=_("Pay the deposit and submit the sealed bid before the deadline."))
         )
     for q in selectors.questions_of_org(org_id=org_id).filter(answered_at__isnull=True)[:MAX_ITEMS]:

@@ -9,7 +9,7 @@ app_name = "deposits"
 urlpatterns = [
     # bidders
     path("bidder/deposits/", v.bidder_deposits, name="bidder_deposits"),
-    path("bidder/deposits/<int:pk>/", v.bidder_deposit, name="bidder_deposit"),
+    path("bidder/deposits/<uuid:pk>/", v.bidder_deposit, name="bidder_deposit"),
     # a tender's deposit list (sealed until the deadline)
     path("tenders/<int:pk>/deposits/", v.tender_deposits, name="tender_deposits"),
     # platform administrator

@@ -32,9 +32,9 @@ urlpatterns = [
     # bidder workspace
     path("bidder/", v.bidder_home, name="bidder_home"),
     path("bidder/lots/<int:pk>/register/", v.bidder_register, name="bidder_register"),
-    path("bidder/registrations/<int:pk>/", v.bidder_registration, name="bidder_registration"),
+    path("bidder/registrations/<uuid:pk>/", v.bidder_registration, name="bidder_registration"),
     path(
-        "bidder/registrations/<int:pk>/withdraw/", v.bidder_registration_withdraw, name="bidder_registration_withdraw"
+        "bidder/registrations/<uuid:pk>/withdraw/", v.bidder_registration_withdraw, name="bidder_registration_withdraw"
     ),
     path("bidder/tenders/<int:pk>/ask/", v.bidder_ask, name="bidder_ask"),
     path("bidder/tenders/<int:pk>/object/", v.bidder_object, name="bidder_object"),

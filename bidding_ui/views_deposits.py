@@ -116,10 +116,10 @@ def bidder_deposits(request):
 
 
 @page_view("deposit.bidder")
-def bidder_deposit(request, pk: int):
-    account = selectors.account_get(user=request.user, pk=pk)
-    if account.bidder_id != request.user.organisation_id:
-        raise PermissionDenied
+def bidder_deposit(request, pk):
+    account = selectors.account_get(user=request.user, public_id=pk)
+    if account.bidder_id != request.user.organisation_id:  # supervisors see it through the API, not here
+        raise Http404
     form = GuaranteeForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         ok = _attempt(
@@ -128,7 +128,7 @@ def bidder_deposit(request, pk: int):
             _("The guarantee letter was accepted."),
         )
         if ok:
-            return redirect("deposits:bidder_deposit", pk=account.pk)
+            return redirect("deposits:bidder_deposit", pk=account.public_id)
     return render(
         request,
         "deposits/bidder_detail.html",

@@ -514,13 +514,13 @@ def bidder_register(request, pk: int):
         created["registration"], _instructions = registration_services.registration_create(actor=request.user, lot=lot)
 
     if _attempt(request, register, _("Registered. Pay the deposit as instructed below.")):
-        return redirect("tendering:bidder_registration", pk=created["registration"].pk)
+        return redirect("tendering:bidder_registration", pk=created["registration"].public_id)
     return redirect("tendering:tender_detail", pk=lot.tender_id)
 
 
 @page_view("workspace.bidder")
-def bidder_registration(request, pk: int):
-    registration = selectors.registration_get(user=request.user, pk=pk)
+def bidder_registration(request, pk):
+    registration = selectors.registration_get(user=request.user, public_id=pk)
     return render(
         request,
         "tendering/bidder_registration.html",
@@ -530,8 +530,8 @@ def bidder_registration(request, pk: int):
 
 @require_POST
 @page_view("workspace.bidder")
-def bidder_registration_withdraw(request, pk: int):
-    registration = selectors.registration_get(user=request.user, pk=pk)
+def bidder_registration_withdraw(request, pk):
+    registration = selectors.registration_get(user=request.user, public_id=pk)
     _attempt(
         request,
         lambda: registration_services.registration_withdraw(actor=request.user, registration=registration),

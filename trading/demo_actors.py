@@ -120,7 +120,7 @@ class DemoBidder:
     key: object = None
     registration: object = None
     account_number: str = ""
-    bid_id: int | None = None
+    bid_id: str | None = None  # the bid's public id
     envelope: bytes = b""
     notes: list[str] = field(default_factory=list)
 
@@ -166,7 +166,7 @@ class DemoBidder:
         signature = sbe1.sign_envelope(self.key, self.envelope)
         bid = bid_upload(actor=self.user, lot=lot, stream=io.BytesIO(self.envelope),
                          content_length=len(self.envelope), signature=signature)
-        self.bid_id = bid.pk
+        self.bid_id = str(bid.public_id)
         return bid
 
     def dek(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -67,10 +68,12 @@ def objection_get(*, user, pk) -> Objection:
     return _get_visible(Objection, user, pk, "objection")
 
 
-def registration_get(*, user, pk) -> Registration:
+def registration_get(*, user, public_id) -> Registration:
+    """The registration with this public id (UUID) if `user` may see it; 404 alike for one that does
+    not exist and one that is not the user's (docs/tendering.md, "Public identifiers")."""
     try:
-        reg = Registration.objects.select_related("lot", "tender", "bidder").get(pk=int(pk))
-    except (Registration.DoesNotExist, TypeError, ValueError):
+        reg = Registration.objects.select_related("lot", "tender", "bidder").get(public_id=public_id)
+    except (Registration.DoesNotExist, TypeError, ValueError, ValidationError):
         raise NotFoundError(_("No such registration.")) from None
     if not can(user, "registration.view", reg):
         raise NotFoundError(_("No such registration."))

@@ -93,12 +93,13 @@ def bid_deadline(step: ScheduledStep):
     if now < tender.bid_deadline:  # the deadline was moved later: wait for it
         return Defer(tender.bid_deadline, "deadline moved")
     registrations = Registration.objects.filter(tender=tender, status=RegistrationStatus.REGISTERED).count()
+    # The transition publishes the salt and every sealed event's opening (audit/sealed.py).
     tender_transition(
         actor="system",
         tender=tender,
         to=TenderStatus.BIDDING_CLOSED,
         reason="bid deadline",
-        data={"bid_deadline": tender.bid_deadline, "seal_salt": tender.seal_salt, "registrations": registrations},
+        data={"bid_deadline": tender.bid_deadline, "registrations": registrations},
     )
     starters = opening_start(tender=tender)
     return "closed" + (f"; opening started by {len(starters)} hook(s)" if starters else "; no opening hook")

@@ -13,12 +13,14 @@ Sealing matrix (docs/tendering.md has the full table):
 | objection author             | never  | never        | own only   | after the deadline    | always     |
 | unanswered questions         | no     | no           | own only   | yes (no author)       | yes        |
 
-Audit events must not leak these facts to later readers of the log either: the
-events written while a list is sealed carry `identity_hash(...)` instead of the
-organisation or user id, and their actor is "system". The hash is
-`sha256("<kind>:<id>:<tender.seal_salt>")` (hex); the salt is revealed in the
-`tender.status_changed` event to `bidding_closed`, after which anyone holding the
-log can link the hashes to organisations and users.
+Audit events must not leak these facts to later readers of the log either: while a
+list is sealed its events are written as unlinkable `sealed.committed` commitments
+(audit/sealed.py, docs/audit.md "Sealed events"); the events they stand for carry
+`identity_hash(...)` instead of the organisation or user id, and their actor is
+"system". The hash is `sha256("<kind>:<id>:<tender.seal_salt>")` (hex); the salt and
+the openings are revealed in the `tender.status_changed` event to `bidding_closed`,
+after which anyone holding the log can check the commitments and link the hashes to
+organisations and users.
 """
 
 from __future__ import annotations

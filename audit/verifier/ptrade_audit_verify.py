@@ -30,6 +30,7 @@ import argparse
 import base64
 import binascii
 import hashlib
+import hmac
 import json
 import os
 import sys
@@ -441,6 +442,33 @@ def belongs_to(event: dict, tender: str) -> bool:
     return isinstance(value, (int, str)) and not isinstance(value, bool) and str(value) == tender
 
 
+SEALED_ACTION = "sealed.committed"
+
+
+def check_sealed(sealed: dict[int, dict], reveals: list[dict], tender: str) -> int:
+    """Sealed events (docs/audit.md, "Sealed events"): each must be opened by the tender's reveal, and
+    each opening must match its commitment: HMAC-SHA256(key = ASCII salt, canonical JSON of the opening)."""
+    opened = 0
+    for data in reveals:
+        salt = data.get("seal_salt")
+        if not isinstance(salt, str) or not isinstance(data.get("sealed"), list):
+            raise VerifyError("a reveal event without seal_salt or sealed list")
+        for item in data["sealed"]:
+            seq, opening = item.get("seq"), item.get("opening")
+            event = sealed.pop(seq, None)
+            if event is None or not isinstance(opening, dict):
+                raise VerifyError(f"the reveal opens event {seq}, which is not a sealed event of the bundle")
+            if str(opening.get("tender")) != tender:
+                raise VerifyError(f"sealed event {seq}: its opening names tender {opening.get('tender')}")
+            expected = hmac.new(salt.encode("ascii"), canonical(opening), hashlib.sha256).hexdigest()
+            if not hmac.compare_digest(str(event["data"].get("commitment")), expected):
+                raise VerifyError(f"sealed event {seq}: the opening does not match its commitment")
+            opened += 1
+    if sealed:
+        raise VerifyError(f"sealed event(s) {sorted(sealed)} are in the bundle but no reveal opens them")
+    return opened
+
+
 class Verifier:
     def __init__(self, out: Any, pinned_key: tuple[str, bytes] | None,
                  old_notes: list[tuple[str, str]]) -> None:
@@ -682,12 +710,18 @@ class Verifier:
 
     def _tender_events(self, line: dict | None, lines: Any) -> dict | None:
         tender, last_seq, last_hash = self.header["tender"], 0, GENESIS_PREV
+        sealed: dict[int, dict] = {}
+        reveals: list[dict] = []
         while line is not None and line.get("type") == "event":
             seq, event, leaf = check_event(line)
             if seq <= last_seq:
                 raise VerifyError(f"event {seq} after event {last_seq}: events out of order")
-            if not belongs_to(event, tender):
+            if event.get("action") == SEALED_ACTION:  # checked against the tender's reveal below
+                sealed[seq] = event
+            elif not belongs_to(event, tender):
                 raise VerifyError(f"event {seq} does not belong to tender {tender}")
+            elif isinstance(event.get("data"), dict) and "sealed" in event["data"]:
+                reveals.append(event["data"])
             if seq == last_seq + 1 and event["prev"] != last_hash:
                 raise VerifyError(f"event {seq}: prev is not the hash of event {last_seq} (chain broken)")
             proof = line.get("inclusion")
@@ -701,6 +735,9 @@ class Verifier:
             line = next(lines, None)
         self.say(f"events: {self.count} events of tender {tender}, every leaf hash and inclusion proof "
                  f"against tree size {self.size} OK")
+        if sealed or reveals:
+            opened = check_sealed(sealed, reveals, tender)
+            self.say(f"sealed events: {opened} opened by the deadline reveal, every commitment OK")
         for size in list(self.old):
             if size == 0:
                 self._check_old_roots(size, EMPTY_ROOT, "empty tree")

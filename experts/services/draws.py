@@ -27,6 +27,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from accounts.policy import authorize
+from audit.sealed import sealed_record
 from audit.services import audit_record
 from config.errors import StateConflict
 from experts import avoidance, sampler
@@ -117,6 +118,13 @@ def draw_request(*, actor, lot: Lot, evaluation_start: datetime, evaluation_end:
     draw.pool_size = found.eligible
     draw.bidders_count = len(ctx.bidder_ids)
     draw.excluded = {**found.excluded, "total": found.excluded_total, "candidates": found.candidates}
+    # Before the bid deadline the number of registered bidders and the exclusions they cause are
+    # sealed facts (电子招标投标办法 Art 21): a sealed event carries them, opened at the deadline.
+    sealed = tender.audit_seal_holds
+    counts = {"bidders": draw.bidders_count, "excluded": draw.excluded}
+    if sealed:
+        sealed_record(tender=tender, actor="system", action="expert_draw.exclusions_counted", obj=draw,
+                      data={**_base(draw), **counts})
     event = audit_record(actor=actor, action="expert_draw.committed", obj=draw, data={
         **_base(draw), "algorithm": ALGORITHM,
         "request": {
@@ -126,11 +134,10 @@ def draw_request(*, actor, lot: Lot, evaluation_start: datetime, evaluation_end:
             "lines": [{"index": i, "specialty": s.specialty.code, "category": s.specialty.category,
                        "count": s.count, "reserves": s.reserves} for i, s in enumerate(specs)],
         },
-        "bidders": draw.bidders_count,
+        **({"counts_sealed": True} if sealed else counts),
         "pool_sha256": draw.pool_sha256,
         "pool_sizes": [len(ids) for ids in found.lines],
         "seed_sha256": draw.seed_sha256,
-        "excluded": draw.excluded,
     })
     draw.commit_seq, draw.entropy = event.seq, event.hash
     draw.eligible_lists = found.lines  # kept in memory for draw_start's sampling transaction

@@ -31,7 +31,7 @@ class Story:
     tender_code: str = ""
     lots: list[dict] = field(default_factory=list)  # [{"id", "number", "title"}]
     bid_deadline: datetime | None = None
-    registrations: dict[str, int] = field(default_factory=dict)  # username -> registration id
+    registrations: dict[str, str] = field(default_factory=dict)  # username -> registration public id
     question: str = ""
     answer: str = ""
     extra: dict = field(default_factory=dict)  # later flows keep their state here
@@ -50,6 +50,10 @@ class Story:
 def local_input(moment: datetime) -> str:
     """The value of a datetime-local input (server local time, Asia/Shanghai)."""
     return moment.astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+# public ids of registrations, bids, sub-accounts
+UUID_RE = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 
 def id_from_url(url: str, pattern: str) -> int:
@@ -132,12 +136,14 @@ def agent_lot_ids(page, tender_id: int) -> list[int]:
 # --- bidders ---------------------------------------------------------------------------------------------
 
 
-def bidder_register(page, tender_id: int, lot_id: int) -> int:
-    """From the bidder workspace: the lot's register button → the registration page; returns its id."""
+def bidder_register(page, tender_id: int, lot_id: int) -> str:
+    """From the bidder workspace: the lot's register button → the registration page; returns its public id."""
     page.goto("/bidder/")
     page.locator(f"form[action='/bidder/lots/{lot_id}/register/'] button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/bidder/registrations/\d+/$"))
-    return id_from_url(page.url, r"/bidder/registrations/(\d+)/")
+    page.wait_for_url(re.compile(rf"/bidder/registrations/{UUID_RE}/$"))
+    match = re.search(rf"/bidder/registrations/({UUID_RE})/", page.url)
+    assert match, f"no registration id in {page.url}"
+    return match.group(1)
 
 
 def bidder_ask(page, tender_id: int, text: str) -> None:
@@ -166,7 +172,7 @@ def bidder_deposit_page(page, tender_code: str) -> None:
     """My deposits → the sub-account of this tender."""
     page.goto("/bidder/deposits/")
     page.locator("main a[href^='/bidder/deposits/']", has_text=tender_code).first.click()
-    page.wait_for_url(re.compile(r"/bidder/deposits/\d+/$"))
+    page.wait_for_url(re.compile(rf"/bidder/deposits/{UUID_RE}/$"))
 
 
 def deposit_instructions(page) -> dict[str, str]:

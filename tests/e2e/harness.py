@@ -112,6 +112,8 @@ def ensure_axe() -> Path:
 
 
 def free_port() -> int:
+    if os.environ.get("E2E_PORT"):  # a fixed port (e.g. one of a range assigned to this run)
+        return int(os.environ["E2E_PORT"])
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

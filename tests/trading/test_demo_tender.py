@@ -62,6 +62,9 @@ def test_demo_tender_plays_a_tender_from_notice_to_contract(settings, tmp_path):
     assert sorted(RefundInstruction.objects.filter(tender=tender).values_list("status", flat=True)) == ["executed"] * 4
 
     actions = set(AuditEvent.objects.values_list("action", flat=True))
+    # Registrations and bids were sealed events, opened by the deadline's reveal (docs/audit.md).
+    reveal = AuditEvent.objects.get(action="tender.status_changed", data__tender=tender.pk, data__to="bidding_closed")
+    actions |= {item["opening"]["action"] for item in reveal.data["sealed"]}
     assert {"tender.created", "notice.published", "registration.created", "bid.submitted", "opening.started",
             "expert_draw.committed", "expert_assignment.declined", "expert_panel.revealed",
             "evaluation.sheet_submitted", "evaluation_report.finalized", "candidate_publicity.started",

@@ -239,7 +239,7 @@ def test_bidder_registers_sees_deposit_instructions_asks_and_objects(published, 
     assert "Road resurfacing" in text(bidder.get("/bidder/"))
     response = bidder.post(f"/bidder/lots/{lot.pk}/register/")
     registration = Registration.objects.get()
-    assert response.status_code == 302 and response["Location"] == f"/bidder/registrations/{registration.pk}/"
+    assert response.status_code == 302 and response["Location"] == f"/bidder/registrations/{registration.public_id}/"
     page = text(bidder.get(response["Location"]))
     assert "100000.00" in page and cast.bidder_orgs[0].basic_account_number in page
     assert "招标投标法实施条例 Art 26" in page
@@ -247,7 +247,7 @@ def test_bidder_registers_sees_deposit_instructions_asks_and_objects(published, 
     response = bidder.post(f"/bidder/lots/{lot.pk}/register/", follow=True)
     assert "already registered" in text(response) and Registration.objects.count() == 1
     # another bidder cannot see this registration
-    assert login(cast.bidders[1]).get(f"/bidder/registrations/{registration.pk}/").status_code == 404
+    assert login(cast.bidders[1]).get(f"/bidder/registrations/{registration.public_id}/").status_code == 404
     assert bidder.post(f"/bidder/tenders/{published.pk}/ask/", {"text": "Can we visit the site?"}).status_code == 302
     assert Question.objects.get().asked_by_org == cast.bidder_orgs[0]
     assert bidder.post(f"/bidder/tenders/{published.pk}/object/", {"text": "Clause 9"}).status_code == 302
@@ -255,7 +255,7 @@ def test_bidder_registers_sees_deposit_instructions_asks_and_objects(published, 
     assert bidder.post(f"/bidder/tenders/{published.pk}/ask/", {"text": ""}).status_code == 400
     page = text(bidder.get("/bidder/"))
     assert "Can we visit the site?" in page and "Clause 9" in page
-    response = bidder.post(f"/bidder/registrations/{registration.pk}/withdraw/")
+    response = bidder.post(f"/bidder/registrations/{registration.public_id}/withdraw/")
     assert response.status_code == 302
     registration.refresh_from_db()
     assert registration.status == "registered"  # refused: the tender is suspended by the objection

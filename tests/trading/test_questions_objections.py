@@ -1,10 +1,12 @@
 """Questions and answers; objections with the 10-day cut-off, 3-day reply, suspension and overdue."""
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 
 from audit.models import AuditEvent
+from audit.sealed import stored_opened
 from audit.selectors import chain_verify
 from config.errors import NotPermitted, RuleViolation, StateConflict
 from trading.models import ObjectionStatus, ScheduledStep, TenderStatus
@@ -19,7 +21,8 @@ DAY = timedelta(days=1)
 def test_question_and_published_answer(published, cast):
     q = question_ask(actor=cast.bidders[0], tender=published, text="Is asphalt grade AC-13 acceptable?")
     assert not q.published
-    event = AuditEvent.objects.get(action="question.asked")
+    assert not AuditEvent.objects.filter(action="question.asked").exists()  # sealed until the deadline
+    [event] = [SimpleNamespace(**e) for e in stored_opened(published.pk, "question.asked")]
     assert event.actor == "system" and "asker_hash" in event.data and cast.bidder_orgs[0].name not in str(event.data)
     question_answer(actor=cast.agent, question=q, answer="Yes.")
     q.refresh_from_db()

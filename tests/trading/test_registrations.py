@@ -3,10 +3,12 @@
 import hashlib
 from datetime import timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 
 from audit.models import AuditEvent
+from audit.sealed import stored_opened
 from config.errors import NotPermitted, RuleViolation, StateConflict
 from trading.models import RegistrationStatus
 from trading.services import deposit_hook
@@ -67,7 +69,9 @@ def test_zero_deposit_is_not_required(make_draft, cast):
 
 def test_audit_event_carries_only_hashes(published, cast):
     registration_create(actor=cast.bidders[0], lot=published.lots.get())
-    event = AuditEvent.objects.get(action="registration.created")
+    assert not AuditEvent.objects.filter(action="registration.created").exists()  # sealed until the deadline
+    [opened] = stored_opened(published.pk, "registration.created")
+    event = SimpleNamespace(**opened)
     assert event.actor == "system"
     org = cast.bidder_orgs[0]
     assert event.data["bidder_hash"] == hashlib.sha256(f"org:{org.pk}:{published.seal_salt}".encode()).hexdigest()

@@ -79,9 +79,9 @@ def test_registration_list_sealed(busy, cast, api, clock):
     assert len(mine) == 1 and mine[0]["bidder"]["id"] == cast.bidder_orgs[1].pk
     # a bidder cannot read another's registration by id
     other = busy.registrations.get(bidder=cast.bidder_orgs[0])
-    assert get(api, cast.bidders[1], f"/api/v1/registrations/{other.pk}").status_code == 404
-    assert get(api, cast.agent, f"/api/v1/registrations/{other.pk}").status_code == 404
-    assert get(api, cast.bidders[0], f"/api/v1/registrations/{other.pk}").status_code == 200
+    assert get(api, cast.bidders[1], f"/api/v1/registrations/{other.public_id}").status_code == 404
+    assert get(api, cast.agent, f"/api/v1/registrations/{other.public_id}").status_code == 404
+    assert get(api, cast.bidders[0], f"/api/v1/registrations/{other.public_id}").status_code == 200
     close_bidding(busy, cast, clock)
     assert get(api, cast.agent, url).json()["count"] == 2
     assert get(api, cast.bidders[0], url).json()["count"] == 1  # other bidders stay hidden

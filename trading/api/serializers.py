@@ -34,6 +34,8 @@ def _user(serializer):
 
 # --- inputs --------------------------------------------------------------------------------
 
+PUBLIC_ID_HELP = "Random public id (UUID 4), used in URLs: it discloses no count (docs/tendering.md)."
+
 
 class TenderInput(serializers.Serializer):
     title = serializers.CharField(max_length=300)
@@ -279,7 +281,7 @@ class DepositInstructionsOutput(serializers.Serializer):
 
 
 class RegistrationOutput(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.UUIDField(source="public_id", help_text=PUBLIC_ID_HELP)
     tender = serializers.IntegerField(source="tender_id")
     tender_code = serializers.CharField(source="tender.code")
     lot = serializers.IntegerField(source="lot_id")

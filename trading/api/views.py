@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.http import FileResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -404,10 +406,10 @@ class RegistrationDetailView(APIView):
         responses={200: s.RegistrationCreatedOutput, 404: ERRORS[404]},
         summary="A registration with its deposit instructions",
     )
-    def get(self, request, pk: int):
+    def get(self, request, pk: UUID):
         from trading.services.deposit_hook import deposit_instructions
 
-        registration = selectors.registration_get(user=request.user, pk=pk)
+        registration = selectors.registration_get(user=request.user, public_id=pk)
         return Response(
             s.RegistrationCreatedOutput(
                 {"registration": registration, "deposit_instructions": deposit_instructions(registration)}
@@ -420,8 +422,8 @@ class RegistrationWithdrawView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(request=None, responses={200: s.RegistrationOutput, **ERRORS})
-    def post(self, request, pk: int):
-        registration = selectors.registration_get(user=request.user, pk=pk)
+    def post(self, request, pk: UUID):
+        registration = selectors.registration_get(user=request.user, public_id=pk)
         registration = registration_services.registration_withdraw(actor=request.user, registration=registration)
         return Response(s.RegistrationOutput(registration).data)
 

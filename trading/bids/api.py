@@ -14,6 +14,8 @@ User-Agent and the optional `X-Device-Fingerprint` header; `submission` normalis
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from axes.helpers import get_client_ip_address
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
@@ -167,8 +169,8 @@ class BidDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses={200: s.BidOutput}, summary="One bid and its signed receipt")
-    def get(self, request, pk: int):
-        return Response(s.BidOutput(submission.bid_get(user=request.user, pk=pk)).data)
+    def get(self, request, pk: UUID):
+        return Response(s.BidOutput(submission.bid_get(user=request.user, public_id=pk)).data)
 
 
 @extend_schema(tags=["sealed bids"])
@@ -176,8 +178,8 @@ class BidWithdrawView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(request=None, responses={200: s.WithdrawOutput}, summary="Withdraw before the deadline (撤回)")
-    def post(self, request, pk: int):
-        bid = submission.bid_get(user=request.user, pk=pk)
+    def post(self, request, pk: UUID):
+        bid = submission.bid_get(user=request.user, public_id=pk)
         receipt = submission.bid_withdraw(actor=request.user, bid=bid)
         bid.refresh_from_db()
         return Response(s.WithdrawOutput({"bid": bid, "receipt": receipt}).data)
@@ -190,11 +192,11 @@ class BidHeaderView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY}, summary="Envelope header")
-    def get(self, request, pk: int):
+    def get(self, request, pk: UUID):
         import sbe1
         from trading.bids import storage
 
-        bid = submission.bid_get(user=request.user, pk=pk)
+        bid = submission.bid_get(user=request.user, public_id=pk)
         with storage.path_of(bid.storage_name).open("rb") as f:
             header = sbe1.read_header(f)
         return HttpResponse(sbe1.MAGIC + header.line, content_type="application/octet-stream")

@@ -6,6 +6,8 @@ private key in a password-protected key file). `key_id` = hex SHA-256 of the SPK
 
 from __future__ import annotations
 
+import hashlib
+
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -18,6 +20,20 @@ from trading import clock
 from trading.models import KeyHolder, RegisteredKey
 
 MAX_LABEL = 200
+KEY_COMMITMENT_PREFIX = "ptrade-key-v1\n"
+
+
+def key_commitment(key: RegisteredKey) -> str:
+    """SHA-256 hex of "ptrade-key-v1\\n" + key_id + "\\n" + nonce (ASCII): what the registration event
+    of an organisation key carries instead of the key id (docs/audit.md, "Sealed events")."""
+    return hashlib.sha256(f"{KEY_COMMITMENT_PREFIX}{key.key_id}\n{key.commit_nonce}".encode("ascii")).hexdigest()
+
+
+def _registered_data(key: RegisteredKey) -> dict:
+    data = {"holder": key.holder, "organisation": key.organisation_id, "user": key.user_id}
+    if key.holder == KeyHolder.ORGANISATION:  # joined to a bid only after the deadline reveal
+        return {**data, "key_commitment": key_commitment(key)}
+    return {**data, "key_id": key.key_id}  # custodians' keys are named in public opening-key events
 
 
 def parse_spki(public_key: str) -> tuple[str, str]:
@@ -57,7 +73,7 @@ def key_register(*, actor, public_key: str, holder: str, label: str = "") -> Reg
         actor=actor,
         action="sbe1_key.registered",
         obj=key,
-        data={"key_id": kid, "holder": holder, "organisation": key.organisation_id, "user": key.user_id},
+        data=_registered_data(key),
     )
     return key
 
@@ -71,7 +87,8 @@ def key_revoke(*, actor, key: RegisteredKey) -> RegisteredKey:
         raise StateConflict(_("This key is revoked already."), code="key_revoked")
     key.revoked_at = clock.now()
     key.save(update_fields=["revoked_at"])
-    audit_record(actor=actor, action="sbe1_key.revoked", obj=key, data={"key_id": key.key_id})
+    audit_record(actor=actor, action="sbe1_key.revoked", obj=key,
+                 data={"key_id": key.key_id, "key_nonce": key.commit_nonce})
     return key
 
 

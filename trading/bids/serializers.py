@@ -6,6 +6,8 @@ from rest_framework import serializers
 
 from trading.models import KeyHolder
 
+PUBLIC_ID_HELP = "Random public id (UUID 4), used in URLs: it discloses no count (docs/tendering.md)."
+
 
 class KeyInput(serializers.Serializer):
     public_key = serializers.CharField(max_length=400, help_text="P-256 SPKI DER, base64 (never a private key)")
@@ -40,7 +42,7 @@ class ReceiptField(serializers.JSONField):
 
 
 class BidOutput(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.UUIDField(source="public_id", help_text=PUBLIC_ID_HELP)
     tender = serializers.IntegerField(source="tender_id")
     lot = serializers.IntegerField(source="lot_id")
     bidder = serializers.IntegerField(source="bidder_id")
@@ -51,7 +53,8 @@ class BidOutput(serializers.Serializer):
     withdrawn_at = serializers.DateTimeField(allow_null=True)
     bidder_key_id = serializers.CharField(source="bidder_key.key_id")
     opening_key_id = serializers.CharField(source="opening_key.key_id")
-    replaces = serializers.IntegerField(source="replaces_id", allow_null=True)
+    replaces = serializers.UUIDField(source="replaces.public_id", allow_null=True, default=None,
+                                     help_text="Public id of the bid this upload replaced.")
     receipt = ReceiptField(help_text="{receipt, signature, key_id}: Ed25519 over canonical JSON (audit.signing)")
 
 

@@ -44,7 +44,7 @@ import sbe1
 from accounts.policy import authorize
 from audit.canonical import canonical_bytes
 from audit.receipts import receipt_issue
-from audit.services import audit_record
+from audit.sealed import sealed_record
 from config.errors import DomainError, NotFoundError, RuleViolation, StateConflict
 from trading import clock
 from trading.bids import storage
@@ -308,7 +308,8 @@ def bid_store(*, actor, lot: Lot, upload: ReceivedUpload, upload_ip: str | None 
             upload_facts_salt=secrets.token_hex(16),
         )
         # Sealed until the deadline: the bidder and the user appear only as identity hashes.
-        event = audit_record(
+        event = sealed_record(
+            tender=tender,
             actor="system",
             action="bid.replaced" if previous else "bid.submitted",
             obj=bid,
@@ -320,6 +321,7 @@ def bid_store(*, actor, lot: Lot, upload: ReceivedUpload, upload_ip: str | None 
                 "header_sha256": bid.header_sha256,
                 "signature_sha256": hashlib.sha256(upload.signature.encode("ascii")).hexdigest(),
                 "bidder_key_id": upload.bidder_key.key_id,
+                "bidder_key_nonce": upload.bidder_key.commit_nonce,
                 "opening_key_id": upload.opening_key.key_id,
                 "received_at": now,
                 "replaces": previous.pk if previous else None,
@@ -372,7 +374,8 @@ def bid_withdraw(*, actor, bid: Bid) -> dict:
     bid.withdrawn_at = now
     bid.save(update_fields=["status", "withdrawn_at"])
     refund = deposit_refund_after_withdrawal(registration=bid.registration, withdrawn_at=now)
-    event = audit_record(
+    event = sealed_record(
+        tender=tender,
         actor="system",
         action="bid.withdrawn",
         obj=bid,
@@ -395,8 +398,9 @@ def bid_withdraw(*, actor, bid: Bid) -> dict:
 # --- selectors ------------------------------------------------------------------------------
 
 
-def bid_get(*, user, pk: int) -> Bid:
-    bid = Bid.objects.select_related("tender", "lot").filter(pk=pk).first()
+def bid_get(*, user, public_id) -> Bid:
+    """The bid with this public id (UUID) if `user` may see it; 404 alike otherwise."""
+    bid = Bid.objects.select_related("tender", "lot", "replaces").filter(public_id=public_id).first()
     if bid is None or not _can_view(user, bid):
         raise NotFoundError(_("No such bid."))
     return bid
@@ -409,7 +413,8 @@ def _can_view(user, bid) -> bool:
 
 
 def bids_of_org(*, org_id: int, lot: Lot | None = None):
-    qs = Bid.objects.filter(bidder_id=org_id).select_related("tender", "lot").order_by("-received_at", "-pk")
+    qs = (Bid.objects.filter(bidder_id=org_id).select_related("tender", "lot", "replaces")
+          .order_by("-received_at", "-pk"))
     if lot is not None:
         qs = qs.filter(lot=lot)
     return qs

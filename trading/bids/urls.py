@@ -10,8 +10,8 @@ urlpatterns = [
     path("keys", v.KeyListView.as_view(), name="api-keys"),
     path("keys/<int:pk>/revoke", v.KeyRevokeView.as_view(), name="api-key-revoke"),
     path("bids/mine", v.MyBidListView.as_view(), name="api-my-bids"),
-    path("bids/<int:pk>", v.BidDetailView.as_view(), name="api-bid"),
-    path("bids/<int:pk>/withdraw", v.BidWithdrawView.as_view(), name="api-bid-withdraw"),
-    path("bids/<int:pk>/header", v.BidHeaderView.as_view(), name="api-bid-header"),
+    path("bids/<uuid:pk>", v.BidDetailView.as_view(), name="api-bid"),
+    path("bids/<uuid:pk>/withdraw", v.BidWithdrawView.as_view(), name="api-bid-withdraw"),
+    path("bids/<uuid:pk>/header", v.BidHeaderView.as_view(), name="api-bid-header"),
     path("custodian/shares", v.MyShareListView.as_view(), name="api-custodian-shares"),
 ]

@@ -8,6 +8,7 @@ other endpoint uses the platform's token or session authentication and the polic
 from __future__ import annotations
 
 import json
+from uuid import UUID
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
@@ -18,13 +19,12 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.policy import authorize
+from accounts.policy import authorize, can
 from config.errors import DomainError, NotFoundError
 from config.parsers import StrictFormParser, StrictJSONParser, StrictMultiPartParser
 from trading import selectors as trading_selectors
 from trading.deposits import bankmsg, selectors, services
 from trading.deposits import serializers as s
-from trading.models import Registration
 from trading.models.deposit import BankTransaction, DepositWarning, GuaranteeIssuer, RefundInstruction
 from trading.services.deposit_hook import deposit_instructions
 
@@ -139,8 +139,8 @@ class AccountDetailView(APIView):
 
     @extend_schema(responses={200: s.AccountDetailOutput, 404: ERRORS[404]},
                    summary="A sub-account: status, ledger, refunds (sealed until the deadline)")
-    def get(self, request, pk: int):
-        account = selectors.account_get(user=request.user, pk=pk)
+    def get(self, request, pk: UUID):
+        account = selectors.account_get(user=request.user, public_id=pk)
         return Response(_account_detail(request, account))
 
 
@@ -150,13 +150,12 @@ class RegistrationDepositView(APIView):
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT, **ERRORS},
                    summary="A registration's deposit: payment instructions and the sub-account")
-    def get(self, request, pk: int):
-        registration = Registration.objects.select_related("lot", "tender", "bidder").filter(pk=pk).first()
-        if registration is None:
-            raise NotFoundError(_("No such registration."))
-        authorize(request.user, "registration.view", registration)
+    def get(self, request, pk: UUID):
+        # 404 alike for "does not exist" and "not yours" (docs/tendering.md, "Public identifiers").
+        registration = trading_selectors.registration_get(user=request.user, public_id=pk)
         account = services.deposit_account_open(registration=registration)
-        authorize(request.user, "deposit.view_account", account)
+        if not can(request.user, "deposit.view_account", account):
+            raise NotFoundError(_("No such registration."))
         instructions = deposit_instructions(registration)
         instructions["amount"] = str(instructions["amount"])
         return Response({"instructions": instructions, "account": _account_detail(request, account)})
@@ -169,8 +168,8 @@ class GuaranteeView(APIView):
 
     @extend_schema(request=s.GuaranteeInput, responses={201: s.GuaranteeOutput, **ERRORS},
                    summary="Lodge an electronic guarantee letter (电子保函) instead of cash")
-    def post(self, request, pk: int):
-        account = selectors.account_get(user=request.user, pk=pk)
+    def post(self, request, pk: UUID):
+        account = selectors.account_get(user=request.user, public_id=pk)
         data = _valid(s.GuaranteeInput, request.data)
         letter = services.guarantee_submit(actor=request.user, account=account, document=data["document"])
         return Response(s.GuaranteeOutput(letter).data, status=201)

@@ -41,14 +41,13 @@ from django.db import connection
 from django.db.models import Q
 
 from audit.canonical import format_timestamp
-from audit.services import audit_record
 from trading import clock
 from trading.deposits import conf
 from trading.deposits.bankmsg import ARRIVAL, FAILED, Transfer
 from trading.deposits.fastsql import insert_instances, insert_rows
 from trading.deposits.interest import compute_interest
 from trading.deposits.money import ZERO
-from trading.deposits.sealing import account_hash, sealed_refs
+from trading.deposits.sealing import account_hash, deposit_record, sealed_refs
 from trading.deposits.vaccount import normalize_account_number
 from trading.models import RegistrationStatus, ScheduledStep
 from trading.models.deposit import (
@@ -455,7 +454,7 @@ class Ledger:
         self._entry_events()
         self._instruction_events()
         for action, obj, data in self.events:
-            audit_record(actor=actor, action=action, obj=obj, data=data)
+            deposit_record(actor=actor, action=action, obj=obj, data=data)
 
     def _entry_events(self) -> None:
         """One "deposit.entries_booked" event per tender listing every entry as "|"-separated

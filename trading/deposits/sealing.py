@@ -2,14 +2,20 @@
 
 Before the deadline only the paying bidder itself, supervisors and the bank (which
 reports by HMAC, never as a user) may learn who has paid. Audit events written in
-that time must not tell either: they carry `account_hash` (the sub-account) and
-`bidder_hash` (the organisation, the same hash that the registration events carry,
-trading/visibility.py) instead of ids, numbers or names, and their actor is "system".
-The tender's seal salt is revealed when bidding closes, so auditors can link them then.
+that time must not tell either: every deposit event of a tender goes through
+`deposit_record`, which seals it (audit/sealed.py: the log holds an unlinkable
+commitment, not even the tender) until the deadline step publishes the tender's salt
+and the openings. The opened events carry `account_hash` (the sub-account) and
+`bidder_hash` (the organisation, trading/visibility.py) instead of ids or names.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from audit.models import AuditEvent
+from audit.sealed import sealed_record
+from audit.services import audit_record
 from trading import clock
 from trading.models import TenderStatus
 from trading.visibility import identity_hash
@@ -25,6 +31,18 @@ def deposits_sealed(tender) -> bool:
     if tender.status == TenderStatus.SUSPENDED and tender.suspended_from not in ("", TenderStatus.PUBLISHED):
         return False
     return clock.now() < tender.bid_deadline
+
+
+def deposit_record(*, actor: Any, action: str, obj: Any, data: dict) -> AuditEvent:
+    """Write a deposit audit event: sealed when it concerns a tender (data["tender"]) whose
+    deadline step has not run yet, in clear otherwise."""
+    from trading.models import Tender
+
+    tender_id = data.get("tender")
+    tender = Tender.objects.filter(pk=tender_id).first() if tender_id else None
+    if tender is None:
+        return audit_record(actor=actor, action=action, obj=obj, data=data)
+    return sealed_record(tender=tender, actor=actor, action=action, obj=obj, data=data)
 
 
 def account_hash(account) -> str:

@@ -48,10 +48,11 @@ def deposit_statuses_for_lot(lot) -> dict[int, DepositStatus]:
     }
 
 
-def account_get(*, user, pk: int) -> DepositAccount:
+def account_get(*, user, public_id) -> DepositAccount:
+    """The sub-account with this public id (UUID) if `user` may see it; 404 alike otherwise."""
     account = (
         DepositAccount.objects.select_related("tender", "lot", "bidder", "registration", "tender__tenderer")
-        .filter(pk=pk)
+        .filter(public_id=public_id)
         .first()
     )
     if account is None or not can(user, "deposit.view_account", account):

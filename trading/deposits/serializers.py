@@ -6,6 +6,8 @@ from rest_framework import serializers
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
+PUBLIC_ID_HELP = "Random public id (UUID 4), used in URLs: it discloses no count (docs/tendering.md)."
+
 
 class BookResultOutput(serializers.Serializer):
     txn_id = serializers.CharField()
@@ -20,9 +22,9 @@ class BookResultOutput(serializers.Serializer):
 
 
 class AccountOutput(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.UUIDField(source="public_id", help_text=PUBLIC_ID_HELP)
     number = serializers.CharField(help_text="The virtual sub-account (Luhn check digit last).")
-    registration = serializers.IntegerField(source="registration_id")
+    registration = serializers.UUIDField(source="registration.public_id", help_text="The registration's public id.")
     tender = serializers.IntegerField(source="tender_id")
     tender_code = serializers.CharField(source="tender.code")
     lot = serializers.IntegerField(source="lot_id")

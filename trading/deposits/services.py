@@ -46,7 +46,7 @@ from trading.deposits.errors import DepositFormatError, SignatureRefused
 from trading.deposits.fastsql import insert_rows
 from trading.deposits.interest import BANK_TZ
 from trading.deposits.money import ZERO, fmt
-from trading.deposits.sealing import sealed_refs
+from trading.deposits.sealing import deposit_record, sealed_refs
 from trading.deposits.statement import LineError, iter_statement
 from trading.deposits.vaccount import make_virtual_account, normalize_account_number
 from trading.models import Registration, Tender, TenderStatus
@@ -116,7 +116,7 @@ def deposit_account_open(*, registration: Registration) -> DepositAccount:
     else:  # pragma: no cover - ten collisions in 10^12 numbers
         raise StateConflict("Could not allocate a virtual sub-account; try again.", code="account_allocation")
     account.tender = registration.tender
-    audit_record(
+    deposit_record(
         actor="system",
         action="deposit.account_opened",
         obj=f"trading.lot:{registration.lot_id}",
@@ -435,7 +435,7 @@ def guarantee_submit(*, actor, account: DepositAccount, document) -> GuaranteeLe
     refresh_status(account)
     account.updated_at = now
     account.save(update_fields=["guarantee_amount", "status", "updated_at"])
-    audit_record(
+    deposit_record(
         actor="system",
         action="deposit.guarantee_accepted",
         obj=f"trading.lot:{lot.pk}",
@@ -470,7 +470,7 @@ def _arm(account: DepositAccount, *, trigger: str, at: datetime, deadline: datet
 
 def _record_armed(tender, rows: list[dict], *, trigger: str, at: datetime, source: str) -> None:
     if rows:
-        audit_record(
+        deposit_record(
             actor="system",
             action="deposit.refunds_scheduled",
             obj=f"trading.tender:{tender.pk}",
@@ -788,7 +788,7 @@ def refund_instruction_reissue(*, actor, instruction: RefundInstruction, payee_a
     old.save(update_fields=["status", "superseded_by"])
     step_schedule(kind=REFUND_OVERDUE, subject=f"trading.refundinstruction:{new.pk}", due_at=new.due_at,
                   tender=new.tender)
-    audit_record(actor=actor, action="deposit.refund_reissued", obj=new,
+    deposit_record(actor=actor, action="deposit.refund_reissued", obj=new,
                  data={"tender": new.tender_id, "instruction": new.reference, "replaces": old.reference,
                        "total": new.total, "payee_changed": new.payee_account != old.payee_account})
     return new
@@ -814,7 +814,7 @@ def refund_overdue_check(*, instruction: RefundInstruction) -> str:
     if created:
         instruction.overdue_warned_at = now
         instruction.save(update_fields=["overdue_warned_at"])
-        audit_record(actor="system", action="deposit.refund_overdue", obj=instruction,
+        deposit_record(actor="system", action="deposit.refund_overdue", obj=instruction,
                      data={"tender": instruction.tender_id, "instruction": instruction.reference,
                            "due_at": instruction.due_at, "status": instruction.status,
                            "total": instruction.total, "legal_source": instruction.legal_source})
@@ -828,6 +828,6 @@ def deposit_warning_acknowledge(*, actor, warning: DepositWarning) -> DepositWar
     if warning.acknowledged_at is None:
         warning.acknowledged_at, warning.acknowledged_by = clock.now(), actor
         warning.save(update_fields=["acknowledged_at", "acknowledged_by"])
-        audit_record(actor=actor, action="deposit.warning_acknowledged", obj=warning,
+        deposit_record(actor=actor, action="deposit.warning_acknowledged", obj=warning,
                      data={"tender": warning.tender_id, "kind": warning.kind})
     return warning

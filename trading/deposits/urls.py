@@ -10,9 +10,9 @@ urlpatterns = [
     path("deposits/bank/refund-instructions", v.BankRefundExportView.as_view(), name="api-deposit-bank-refunds"),
     # bidders
     path("deposits/mine", v.MyAccountsView.as_view(), name="api-deposits-mine"),
-    path("deposits/accounts/<int:pk>", v.AccountDetailView.as_view(), name="api-deposit-account"),
-    path("deposits/accounts/<int:pk>/guarantee", v.GuaranteeView.as_view(), name="api-deposit-guarantee"),
-    path("deposits/registrations/<int:pk>", v.RegistrationDepositView.as_view(), name="api-deposit-registration"),
+    path("deposits/accounts/<uuid:pk>", v.AccountDetailView.as_view(), name="api-deposit-account"),
+    path("deposits/accounts/<uuid:pk>/guarantee", v.GuaranteeView.as_view(), name="api-deposit-guarantee"),
+    path("deposits/registrations/<uuid:pk>", v.RegistrationDepositView.as_view(), name="api-deposit-registration"),
     # the tender's list (sealed until the deadline)
     path("deposits/tenders/<int:pk>", v.TenderDepositsView.as_view(), name="api-deposit-tender"),
     # platform administrator

@@ -7,6 +7,9 @@ modified). No private key ever reaches the server.
 
 from __future__ import annotations
 
+import secrets
+import uuid
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +18,10 @@ from django.utils.translation import gettext_lazy as _
 class KeyHolder(models.TextChoices):
     ORGANISATION = "organisation", _("Bidder organisation")
     CUSTODIAN = "custodian", _("Key custodian")
+
+
+def new_key_nonce() -> str:
+    return secrets.token_hex(16)
 
 
 class RegisteredKey(models.Model):
@@ -35,6 +42,10 @@ class RegisteredKey(models.Model):
     registered_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
     registered_at = models.DateTimeField(_("registered at"))
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    # Organisation keys: the `sbe1_key.registered` event carries SHA-256 over key id and this nonce
+    # instead of the key id, so that no bid event can be joined to it before the deadline
+    # (docs/audit.md, "Sealed events"); bid openings and the revocation event publish the nonce.
+    commit_nonce = models.CharField(max_length=32, blank=True, default=new_key_nonce)
 
     class Meta:
         ordering = ["-registered_at", "-pk"]
@@ -113,6 +124,10 @@ class Bid(models.Model):
     fields never change; only `status` moves (active → superseded by a later upload, or withdrawn)
     before the deadline."""
 
+    # The id used in URLs and the API: random (UUID 4), so that it discloses neither how many
+    # bids the platform holds nor when (docs/tendering.md, "Public identifiers"). The integer
+    # primary key stays internal (foreign keys, audit objects).
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
     tender = models.ForeignKey("trading.Tender", on_delete=models.PROTECT, related_name="bids")
     lot = models.ForeignKey("trading.Lot", on_delete=models.PROTECT, related_name="bids")
     bidder = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="bids")

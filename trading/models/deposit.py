@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from django.db import models
@@ -46,6 +47,10 @@ class DepositStatus(models.TextChoices):
 class DepositAccount(models.Model):
     """The virtual sub-account of one registration (bidder, lot)."""
 
+    # The id used in URLs and the API: random (UUID 4), so that it discloses neither how many
+    # sub-accounts the platform holds nor when (docs/tendering.md, "Public identifiers"). The integer
+    # primary key stays internal (foreign keys, audit objects).
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
     registration = models.OneToOneField(
         "trading.Registration", on_delete=models.PROTECT, related_name="deposit_account"
     )

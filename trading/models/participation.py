@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -12,6 +14,10 @@ class RegistrationStatus(models.TextChoices):
 class Registration(models.Model):
     """A bidder organisation's registration for a lot (投标报名). Sealed until the deadline."""
 
+    # The id used in URLs and the API: random (UUID 4), so that it discloses neither how many
+    # registrations the platform holds nor when (docs/tendering.md, "Public identifiers"). The integer
+    # primary key stays internal (foreign keys, audit objects).
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
     lot = models.ForeignKey("trading.Lot", on_delete=models.PROTECT, related_name="registrations")
     tender = models.ForeignKey("trading.Tender", on_delete=models.PROTECT, related_name="registrations")
     bidder = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="registrations")

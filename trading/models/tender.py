@@ -126,6 +126,17 @@ class Tender(models.Model):
         """True until the bid deadline has fired (registration and download facts sealed)."""
         return self.bidding_closed_at is None
 
+    @property
+    def audit_seal_holds(self) -> bool:
+        """Are audit events about sealed facts still written as commitments (audit/sealed.py)? Until
+        the deadline step, or until the tender leaves the pre-deadline statuses otherwise
+        (cancelled, terminated): the transition that ends it publishes the salt and the openings."""
+        if self.bidding_closed_at is not None:
+            return False
+        if self.status == TenderStatus.SUSPENDED:
+            return self.suspended_from in ("", TenderStatus.PUBLISHED)
+        return self.status in (TenderStatus.DRAFT, TenderStatus.PUBLISHED)
+
     def readout_labels(self) -> list[str]:
         return [str(READOUT_ITEMS.get(item, item)) for item in self.readout_items]
 

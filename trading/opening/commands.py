@@ -35,7 +35,7 @@ class Empty(serializers.Serializer):
 
 
 class ReleaseDek(serializers.Serializer):
-    bid = serializers.IntegerField()
+    bid = serializers.UUIDField(help_text="The bid's public id (as keyed in the room state).")
     dek = serializers.CharField(max_length=100, trim_whitespace=True)
 
 
@@ -49,7 +49,7 @@ class AnswerObjection(serializers.Serializer):
 
 
 class MarkFallback(serializers.Serializer):
-    bid = serializers.IntegerField()
+    bid = serializers.UUIDField(help_text="The bid's public id (as keyed in the room state).")
     reason = serializers.CharField(max_length=300)
 
 
@@ -70,7 +70,7 @@ def _sign_in(user, tender, data):
 
 def _release(user, tender, data):
     bo = sv.bid_dek_release(actor=user, tender=tender, bid_id=data["bid"], dek=data["dek"])
-    return {"bid": bo.bid_id, "status": bo.status, "outcome": bo.outcome or None}
+    return {"bid": str(bo.bid.public_id), "status": bo.status, "outcome": bo.outcome or None}
 
 
 def _confirm(user, tender, data):
@@ -94,7 +94,7 @@ def _advance(user, tender, data):
 
 def _fallback(user, tender, data):
     bo = sv.bid_mark_fallback(actor=user, tender=tender, bid_id=data["bid"], reason=data["reason"])
-    return {"bid": bo.bid_id, "status": bo.status}
+    return {"bid": str(bo.bid.public_id), "status": bo.status}
 
 
 def _close(user, tender, data):

@@ -27,7 +27,7 @@ def _bid_row(bo: BidOpening) -> dict:
     bid = bo.bid
     confirmation = bo.opening.confirmations.filter(organisation_id=bid.bidder_id).first()
     return {
-        "bid": bid.pk,
+        "bid": str(bid.public_id),
         "bidder": bid.bidder_id,
         "bidder_name": bid.bidder.name,
         "bidder_uscc": bid.bidder.uscc,

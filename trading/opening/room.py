@@ -142,7 +142,7 @@ def private_entry(bo: BidOpening) -> dict:
         "status": bo.status,
         "attempts": bo.attempts,
         "last_error": bo.last_error or None,
-        "header_url": reverse("api-bid-header", args=[bid.pk]),
+        "header_url": reverse("api-bid-header", args=[bid.public_id]),
     }
 
 
@@ -198,7 +198,7 @@ def lots_section(opening: Opening) -> dict:
 
 
 def readout_section(opening: Opening) -> dict:
-    return {str(bo.bid_id): readout_row(bo) for bo in _bid_openings(opening)
+    return {str(bo.bid.public_id): readout_row(bo) for bo in _bid_openings(opening)
             if bo.status in (BidOpeningStatus.DECRYPTED, BidOpeningStatus.FAILED)}
 
 
@@ -210,7 +210,7 @@ def fallback_section(opening: Opening) -> dict:
 def room_sections(opening: Opening) -> dict:
     return {
         "lots": lots_section(opening),
-        "bids": {str(bo.bid_id): bid_entry(bo) for bo in _bid_openings(opening)},
+        "bids": {str(bo.bid.public_id): bid_entry(bo) for bo in _bid_openings(opening)},
         "signins": {str(s.organisation_id): signin_entry(s) for s in opening.signins.select_related("organisation")},
         "readout": readout_section(opening),
         "confirmations": {str(c.organisation_id): confirmation_entry(c)
@@ -246,7 +246,7 @@ def room_state(*, tender: Tender, user: Any) -> dict:
     private: dict[str, dict] = {}
     for bo in _bid_openings(opening):
         if audience_allows(bidder_audience(bo.bid.bidder_id), user):
-            private.setdefault(str(bo.bid.bidder_id), {})[str(bo.bid_id)] = private_entry(bo)
+            private.setdefault(str(bo.bid.bidder_id), {})[str(bo.bid.public_id)] = private_entry(bo)
     if private:
         state["private"] = private
     if opening.record_published_at is not None:

@@ -22,6 +22,7 @@ import hashlib
 import itertools
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -88,10 +89,11 @@ def _room_publish(tender: Tender, kind: str, key, entry: dict) -> None:
 
 def _bid_events(tender: Tender, bo: BidOpening) -> None:
     """A bid opening changed: its room entry, its read-out row once resolved, the bidder's controls."""
-    _room_publish(tender, "bid", bo.bid_id, room.bid_entry(bo))
+    _room_publish(tender, "bid", bo.bid.public_id, room.bid_entry(bo))
     if bo.status in (BidOpeningStatus.DECRYPTED, BidOpeningStatus.FAILED):
-        _room_publish(tender, "readout.row", bo.bid_id, room.readout_row(bo))
-    _publish(tender, "private", {"org": str(bo.bid.bidder_id), "key": str(bo.bid_id), "entry": room.private_entry(bo)},
+        _room_publish(tender, "readout.row", bo.bid.public_id, room.readout_row(bo))
+    _publish(tender, "private",
+             {"org": str(bo.bid.bidder_id), "key": str(bo.bid.public_id), "entry": room.private_entry(bo)},
              room.bidder_audience(bo.bid.bidder_id))
 
 
@@ -233,7 +235,7 @@ def opening_start(*, tender: Tender) -> Opening | None:
     _publish(tender, "phase", room.phase_payload(opening), room.public_audience())
     _publish(tender, "room.opened", room.room_sections(opening), room.room_audience(tender))
     for bo in _bid_openings(opening):
-        _publish(tender, "private", {"org": str(bo.bid.bidder_id), "key": str(bo.bid_id),
+        _publish(tender, "private", {"org": str(bo.bid.bidder_id), "key": str(bo.bid.public_id),
                                      "entry": room.private_entry(bo)}, room.bidder_audience(bo.bid.bidder_id))
     if opened:
         _set_phase(actor=SYSTEM, opening=opening, state=S.SIGNING_IN, ends_at=now + R.minutes(R.SIGN_IN_MINUTES),
@@ -304,8 +306,8 @@ def _to_reading_out(*, actor, opening: Opening, reason: str) -> None:
     for bo in _bid_openings(opening):
         bo.deposit_status = deposit_status(bo.bid.registration)[:40]
         bo.save(update_fields=["deposit_status"])
-        _room_publish(tender, "readout.row", bo.bid_id, room.readout_row(bo))
-        rows.append({"bid": bo.bid_id, **room.readout_row(bo)})
+        _room_publish(tender, "readout.row", bo.bid.public_id, room.readout_row(bo))
+        rows.append({"bid": str(bo.bid.public_id), **room.readout_row(bo)})
     audit_record(actor=actor, action="opening.read_out", obj=opening,
                  data={"tender": tender.pk, "source": R.READOUT, "rows": rows})
     window = R.minutes(tender.confirmation_window_minutes)
@@ -481,9 +483,13 @@ def opening_objection_answer(*, actor, tender: Tender, objection_id: int, answer
 # --- decryption by the bidder ----------------------------------------------------------------------
 
 
-def _bid_opening(tender: Tender, bid_id: int) -> BidOpening:
-    bo = BidOpening.objects.select_related("bid", "bid__bidder_key", "bid__opening_key").filter(
-        bid_id=bid_id, bid__tender=tender).first()
+def _bid_opening(tender: Tender, bid_id) -> BidOpening:
+    """The bid opening of the bid whose *public id* is `bid_id` (docs/tendering.md, "Public identifiers")."""
+    try:
+        bo = BidOpening.objects.select_related("bid", "bid__bidder_key", "bid__opening_key").filter(
+            bid__public_id=bid_id, bid__tender=tender).first()
+    except (ValueError, TypeError, ValidationError):
+        bo = None
     if bo is None:
         raise NotFoundError(_("No such bid in this opening."))
     return bo
@@ -518,10 +524,10 @@ def _record_success(*, actor, opening: Opening, bo: BidOpening, outcome: Outcome
 
 
 @transaction.atomic
-def _record_bidder_outcome(*, actor, tender: Tender, bid_id: int, outcome: Outcome, dek_sha256: str) -> BidOpening:
+def _record_bidder_outcome(*, actor, tender: Tender, bid_id, outcome: Outcome, dek_sha256: str) -> BidOpening:
     opening = _locked(tender)
     _require(opening, S.DECRYPTING, action=_("Releasing a DEK"))
-    bo = _bid_openings(opening, bid_id=bid_id).first()
+    bo = _bid_openings(opening, bid__public_id=bid_id).first()
     if bo.status not in (BidOpeningStatus.PENDING, BidOpeningStatus.FALLBACK):
         return bo  # resolved meanwhile (a concurrent release): nothing to record
     bo.attempts += 1
@@ -532,7 +538,7 @@ def _record_bidder_outcome(*, actor, tender: Tender, bid_id: int, outcome: Outco
         bo.save(update_fields=["attempts", "last_error"])
         audit_record(actor=actor, action="bid.decryption_attempt_failed", obj=bo.bid,
                      data={"tender": tender.pk, "code": outcome.code, "attempt": bo.attempts, "dek_sha256": dek_sha256})
-        _publish(tender, "private", {"org": str(bo.bid.bidder_id), "key": str(bo.bid_id),
+        _publish(tender, "private", {"org": str(bo.bid.bidder_id), "key": str(bo.bid.public_id),
                                      "entry": room.private_entry(bo)}, room.bidder_audience(bo.bid.bidder_id))
     else:
         bo.save(update_fields=["attempts"])
@@ -541,8 +547,9 @@ def _record_bidder_outcome(*, actor, tender: Tender, bid_id: int, outcome: Outco
     return bo
 
 
-def bid_dek_release(*, actor, tender: Tender, bid_id: int, dek: str) -> BidOpening:
-    """The bidder releases its DEK (base64): the server decrypts and verifies the stored envelope.
+def bid_dek_release(*, actor, tender: Tender, bid_id, dek: str) -> BidOpening:
+    """The bidder releases its DEK (base64) for the bid with public id `bid_id`: the server decrypts
+    and verifies the stored envelope.
 
     Not one transaction on purpose: the decryption (streaming, possibly hundreds of MB)
     runs outside it; `_record_bidder_outcome` then re-checks the state under the tender
@@ -579,12 +586,13 @@ def bid_dek_release(*, actor, tender: Tender, bid_id: int, dek: str) -> BidOpeni
 
 
 @transaction.atomic
-def bid_mark_fallback(*, actor, tender: Tender, bid_id: int, reason: str) -> BidOpening:
-    """The host records that a bid could not be decrypted through no fault of its bidder: custodians open it."""
+def bid_mark_fallback(*, actor, tender: Tender, bid_id, reason: str) -> BidOpening:
+    """The host records that a bid (public id `bid_id`) could not be decrypted through no fault of its
+    bidder: custodians open it."""
     authorize(actor, "opening.host", tender)
     opening = _locked(tender)
     _require(opening, S.DECRYPTING, action=_("Handing a bid to the custodians"))
-    bo = _bid_openings(opening, bid_id=bid_id).first()
+    bo = _bid_openings(opening, bid__public_id=bid_id).first()
     if bo is None:
         raise NotFoundError(_("No such bid in this opening."))
     if bo.status != BidOpeningStatus.PENDING:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.policy import authorize
+from audit.sealed import sealed_record
 from audit.services import audit_record
 from config.errors import RuleViolation, StateConflict
 from trading import clock
@@ -63,7 +64,8 @@ def objection_raise(*, actor, tender: Tender, text: str) -> Objection:
         raised_at=now,
         reply_due_at=reply_due,
     )
-    audit_record(
+    sealed_record(
+        tender=tender,
         actor="system",
         action="objection.raised",
         obj=objection,

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.policy import authorize
+from audit.sealed import sealed_record
 from audit.services import audit_record
 from config.errors import DomainError, StateConflict
 from trading import clock
@@ -51,7 +52,8 @@ def question_ask(*, actor, tender: Tender, text: str) -> Question:
     question = Question.objects.create(
         tender=tender, asked_by_org_id=actor.organisation_id, asked_by=actor, text=text, asked_at=clock.now()
     )
-    audit_record(
+    sealed_record(
+        tender=tender,
         actor="system",
         action="question.asked",
         obj=question,

@@ -1,8 +1,8 @@
 """Online registration for a lot (投标报名), sealed until the deadline.
 
-The audit events of a registration carry the bidder and the user only as
-`identity_hash` values (trading/visibility.py), and their actor is "system", so
-that reading the log before the deadline does not disclose who registered.
+The audit events of a registration are sealed (audit/sealed.py): before the deadline the
+log holds only an unlinkable commitment; the event itself (the bidder and the user as
+`identity_hash` values, trading/visibility.py) is published with the salt at the deadline.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from accounts.policy import authorize
-from audit.services import audit_record
+from audit.sealed import sealed_record
 from config.errors import RuleViolation, StateConflict
 from trading import clock
 from trading.models import Lot, Registration, RegistrationStatus, TenderStatus
@@ -80,7 +80,8 @@ def registration_create(*, actor, lot: Lot) -> tuple[Registration, dict]:
             raise StateConflict(
                 _("Your organisation is already registered for this lot."), code="already_registered"
             ) from None
-    audit_record(
+    sealed_record(
+        tender=tender,
         actor="system",
         action="registration.created",
         obj=f"trading.lot:{lot.pk}",
@@ -100,7 +101,8 @@ def registration_withdraw(*, actor, registration: Registration) -> Registration:
         raise StateConflict(_("This registration is already withdrawn."), code="already_withdrawn")
     registration.status, registration.updated_at = RegistrationStatus.WITHDRAWN, clock.now()
     registration.save(update_fields=["status", "updated_at"])
-    audit_record(
+    sealed_record(
+        tender=tender,
         actor="system",
         action="registration.withdrawn",
         obj=f"trading.lot:{registration.lot_id}",

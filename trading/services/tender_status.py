@@ -19,6 +19,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from audit.sealed import seal_reveal
 from audit.services import audit_record
 from config.errors import StateConflict
 from trading import clock
@@ -76,6 +77,7 @@ def illegal_transition(tender: Tender, current: str, to: str) -> StateConflict:
 def tender_transition(*, actor, tender: Tender, to: str, reason: str = "", data: dict | None = None) -> Tender:
     """Move `tender` to status `to`, or refuse with StateConflict naming from and to."""
     lock_tender(tender)
+    seal_held = tender.audit_seal_holds
     current = tender.status
     to = TenderStatus(to).value
     if not can_transition(current, to):
@@ -97,11 +99,14 @@ def tender_transition(*, actor, tender: Tender, to: str, reason: str = "", data:
         tender.bidding_closed_at = now
         update.append("bidding_closed_at")
     tender.status = to
+    reveal = {}
+    if seal_held and not tender.audit_seal_holds:  # the seal ends here: publish the salt and the openings
+        reveal = seal_reveal(tender=tender)
     tender.save(update_fields=update)
     audit_record(
         actor=actor,
         action="tender.status_changed",
         obj=tender,
-        data={"tender": tender.pk, "from": current, "to": to, "reason": reason, **(data or {})},
+        data={"tender": tender.pk, "from": current, "to": to, "reason": reason, **(data or {}), **reveal},
     )
     return tender

@@ -67,7 +67,7 @@ function render() {
       const button = el("button", _("Not the bidder's fault: hand to custodians"), { type: "button", class: "link" });
       button.addEventListener("click", () => {
         const reason = window.prompt(_("Why could this bid not be decrypted (not the bidder's fault)?"));
-        if (reason) run("mark_fallback", { bid: Number(id), reason });
+        if (reason) run("mark_fallback", { bid: id, reason });
       });
       li.append(" ", button);
     }

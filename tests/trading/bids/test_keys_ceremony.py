@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -42,7 +44,10 @@ def test_register_keys_through_the_api(api, make_user):
     response = api.post(f"/api/v1/keys/{body['id']}/revoke")
     assert response.status_code == 200 and response.json()["revoked_at"]
     event = AuditEvent.objects.get(action="sbe1_key.registered")
-    assert event.data["key_id"] == body["key_id"]
+    # An organisation key's registration commits to the key id (docs/audit.md, "Sealed events").
+    nonce = RegisteredKey.objects.get(key_id=body["key_id"]).commit_nonce
+    assert "key_id" not in event.data and event.data["key_commitment"] == hashlib.sha256(
+        f"ptrade-key-v1\n{body['key_id']}\n{nonce}".encode("ascii")).hexdigest()
 
 
 def test_custodian_registers_a_user_key(api, make_user):

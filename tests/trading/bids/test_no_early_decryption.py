@@ -114,7 +114,7 @@ def opens(envelope: bytes, blob: bytes) -> bool:
 def test_no_stored_key_material_opens_a_bid_before_the_deadline(bidding):
     bidder = bidding.bidders[0]
     bid = submit(bidding.lot, bidder)
-    stored = storage.path_of(Bid.objects.get(pk=bid["id"]).storage_name).read_bytes()
+    stored = storage.path_of(Bid.objects.get(public_id=bid["id"]).storage_name).read_bytes()
     assert stored == bidder.envelopes[bid["id"]]
     material = stored_material()
     assert len(material) > 500  # it really looked at the database and the files

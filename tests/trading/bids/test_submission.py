@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.test import Client
 
 import sbe1
 from audit.models import AuditEvent
+from audit.sealed import stored_opened
 from audit.signing import verify_receipt
 from tests.trading.sealed import bidder_with_key, seal, sign, submit, upload
 from trading.bids import storage
@@ -31,9 +33,12 @@ def test_upload_returns_a_signed_receipt_bound_to_the_audit_event(bidding):
     assert receipt["envelope_sha256"] == sbe1.envelope_sha256(envelope).hex()
     assert receipt["size"] == len(envelope)
     assert receipt["tender"] == str(bidding.tender.pk) and receipt["bidder"] == str(bidder.org_id)
-    event = AuditEvent.objects.get(seq=receipt["audit_seq"])
-    assert event.action == "bid.submitted" and event.data["envelope_sha256"] == receipt["envelope_sha256"]
-    # Sealed: the event names neither the bidder nor the user, only identity hashes.
+    # Sealed until the deadline: the log holds a commitment only (audit/sealed.py) ...
+    sealed_event = AuditEvent.objects.get(seq=receipt["audit_seq"])
+    assert sealed_event.action == "sealed.committed" and set(sealed_event.data) == {"scheme", "commitment"}
+    # ... whose opening names neither the bidder nor the user, only identity hashes.
+    [event] = [SimpleNamespace(**e) for e in stored_opened(bidding.tender.pk, "bid.submitted")]
+    assert event.seq == receipt["audit_seq"] and event.data["envelope_sha256"] == receipt["envelope_sha256"]
     assert event.actor == "system" and "bidder" not in event.data and len(event.data["bidder_hash"]) == 64
     # A tampered receipt does not verify.
     forged = {**signed, "receipt": {**receipt, "size": receipt["size"] + 1}}
@@ -55,15 +60,16 @@ def test_replace_supersedes_and_withdraw_before_deadline(bidding, api):
     bidder = bidding.bidders[0]
     first = submit(bidding.lot, bidder, price="100.00")
     second = submit(bidding.lot, bidder, price="90.00")
-    assert Bid.objects.get(pk=first["id"]).status == BidStatus.SUPERSEDED
-    latest = Bid.objects.get(pk=second["id"])
-    assert latest.status == BidStatus.ACTIVE and latest.replaces_id == first["id"]
-    assert AuditEvent.objects.filter(action="bid.replaced", data__replaces=first["id"]).exists()
+    assert Bid.objects.get(public_id=first["id"]).status == BidStatus.SUPERSEDED
+    latest = Bid.objects.get(public_id=second["id"])
+    assert latest.status == BidStatus.ACTIVE and str(latest.replaces.public_id) == first["id"]
+    replaced = [e["data"]["replaces"] for e in stored_opened(bidding.tender.pk, "bid.replaced")]
+    assert replaced == [Bid.objects.get(public_id=first["id"]).pk]  # audit objects use internal ids
     response = api.as_user(bidder.user).post(f"/api/v1/bids/{second['id']}/withdraw")
     assert response.status_code == 200, response.content
     assert response.json()["bid"]["status"] == "withdrawn"
     assert verify_receipt(response.json()["receipt"])
-    assert AuditEvent.objects.filter(action="bid.withdrawn").count() == 1
+    assert len(stored_opened(bidding.tender.pk, "bid.withdrawn")) == 1
     assert not Bid.objects.filter(status=BidStatus.ACTIVE).exists()
     # Only the current bid can be withdrawn; another bidder cannot see it.
     assert api.as_user(bidder.user).post(f"/api/v1/bids/{first['id']}/withdraw").status_code == 409

@@ -5,11 +5,12 @@ audit event by a salted hash only, and absent from what bidders, agents and the 
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 from django.test import Client
 
-from audit.models import AuditEvent
+from audit.sealed import stored_event
 from tests.trading.sealed import pass_deadline, seal, upload
 from trading.bids import submission
 from trading.models import Bid
@@ -35,7 +36,7 @@ def _upload(bidding, i=0, **facts):
     bidder = bidding.bidders[i]
     response = upload(bidding.lot, bidder, seal(bidding.lot, bidder), **_facts(**facts))
     assert response.status_code == 201, response.content
-    return Bid.objects.get(pk=response.json()["id"]), response
+    return Bid.objects.get(public_id=response.json()["id"]), response
 
 
 def _leaks(text: str, *values: str) -> list[str]:
@@ -48,7 +49,7 @@ def test_api_upload_stores_ip_user_agent_and_fingerprint(bidding):
     assert (bid.upload_ip, bid.user_agent, bid.device_fingerprint) == (IP, UA, FP)
     assert len(bid.upload_facts_salt) == 32 and int(bid.upload_facts_salt, 16) >= 0
     # The audit event commits to the facts (salted), and never carries them in clear.
-    event = AuditEvent.objects.get(seq=bid.audit_seq)
+    event = SimpleNamespace(**stored_event(bid.audit_seq))
     assert event.action == "bid.submitted"
     assert event.data["upload_facts_sha256"] == submission.upload_facts_sha256(bid)
     data = json.dumps(event.data, ensure_ascii=False)
@@ -66,7 +67,7 @@ def test_replacement_records_its_own_upload_facts(bidding):
     assert (first.status, first.upload_ip) == ("superseded", IP)
     assert (second.status, second.upload_ip, second.device_fingerprint) == (
         "active", "198.51.100.4", "ffffffffffffffffffffffffffffffff")
-    event = AuditEvent.objects.get(seq=second.audit_seq)
+    event = SimpleNamespace(**stored_event(second.audit_seq))
     assert event.action == "bid.replaced"
     assert event.data["upload_facts_sha256"] == submission.upload_facts_sha256(second)
     assert first.upload_facts_salt != second.upload_facts_salt
@@ -98,7 +99,7 @@ def test_user_agent_truncated_and_ip_normalised(bidding):
     bid.refresh_from_db()
     assert (bid.upload_ip, bid.user_agent, bid.device_fingerprint) == ("2001:db8::1", "", "")
     # The commitment computed at upload still matches the row read back from the database.
-    assert AuditEvent.objects.get(seq=bid.audit_seq).data["upload_facts_sha256"] == submission.upload_facts_sha256(bid)
+    assert stored_event(bid.audit_seq)["data"]["upload_facts_sha256"] == submission.upload_facts_sha256(bid)
     bid, _ = _upload(bidding, i=2, ip="unknown")
     bid.refresh_from_db()
     assert bid.upload_ip is None and bid.device_fingerprint == FP
@@ -118,14 +119,14 @@ def test_forwarded_for_is_ignored_unless_a_proxy_is_configured(bidding, settings
     response = upload(bidding.lot, bidder, seal(bidding.lot, bidder), REMOTE_ADDR="10.0.0.5",
                       HTTP_X_FORWARDED_FOR="198.51.100.200")
     assert response.status_code == 201
-    assert Bid.objects.get(pk=response.json()["id"]).upload_ip == "10.0.0.5"
+    assert Bid.objects.get(public_id=response.json()["id"]).upload_ip == "10.0.0.5"
     # With a proxy configured for django-axes (the login lock-out), the upload follows the same setting.
     settings.AXES_CLIENT_IP_CALLABLE = "tests.trading.bids.test_upload_facts.behind_proxy"
     bidder = bidding.bidders[2]
     response = upload(bidding.lot, bidder, seal(bidding.lot, bidder), REMOTE_ADDR="10.0.0.5",
                       HTTP_X_FORWARDED_FOR="198.51.100.200, 10.0.0.5")
     assert response.status_code == 201
-    assert Bid.objects.get(pk=response.json()["id"]).upload_ip == "198.51.100.200"
+    assert Bid.objects.get(public_id=response.json()["id"]).upload_ip == "198.51.100.200"
 
 
 def behind_proxy(request):
@@ -147,7 +148,7 @@ def test_upload_facts_absent_from_bidder_agent_and_public_outputs(bidding, api, 
     outputs = {
         "upload GET": token.get(f"/api/v1/tenders/{tender.pk}/lots/{lot.pk}/bids"),
         "bids/mine": token.get("/api/v1/bids/mine"),
-        "bids/<id>": token.get(f"/api/v1/bids/{bids[0].pk}"),
+        "bids/<id>": token.get(f"/api/v1/bids/{bids[0].public_id}"),
     }
     page = Client()
     page.force_login(bidder.user)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from types import SimpleNamespace
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from audit.models import AuditEvent
+from audit.sealed import stored_opened
 from trading.deposits.guarantee import sign_letter, spki_b64
 from trading.models.deposit import DepositAccount, GuaranteeLetter
 
@@ -49,7 +51,7 @@ def _letter(tender, reg, **overrides):
 
 
 def _url(reg):
-    return f"/api/v1/deposits/accounts/{reg.deposit_account.pk}/guarantee"
+    return f"/api/v1/deposits/accounts/{reg.deposit_account.public_id}/guarantee"
 
 
 def test_guarantee_letter_accepted_as_json_and_as_file(registered, issuer, api, cast):
@@ -60,7 +62,8 @@ def test_guarantee_letter_accepted_as_json_and_as_file(registered, issuer, api, 
     assert response.status_code == 201, response.content
     assert response.json()["status"] == "guaranteed" and response.json()["amount"] == "100000.00"
     assert DepositAccount.objects.get(registration=regs[0]).status == "guaranteed"
-    event = AuditEvent.objects.get(action="deposit.guarantee_accepted")
+    assert not AuditEvent.objects.filter(action="deposit.guarantee_accepted").exists()  # sealed until the deadline
+    [event] = [SimpleNamespace(**e) for e in stored_opened(tender.pk, "deposit.guarantee_accepted")]
     assert event.actor == "system" and regs[0].bidder.name not in json.dumps(event.data, ensure_ascii=False)
     upload = SimpleUploadedFile("letter.json", json.dumps(sign_letter(
         _letter(tender, regs[1], letter_no="BH-2026-0002"), key)).encode(), content_type="application/json")

@@ -32,12 +32,12 @@ def test_bidder_pages(registered, notify, client, cast):
     client.force_login(cast.bidders[0])
     html = client.get("/bidder/deposits/").content.decode()
     assert account.number in html and "¥40,000.00" in html
-    detail = client.get(f"/bidder/deposits/{account.pk}/")
+    detail = client.get(f"/bidder/deposits/{account.public_id}/")
     assert detail.status_code == 200
     text = detail.content.decode()
     assert account.number[:4] in text and "40000.00" in text and regs[0].bidder.basic_account_number in text
     # another bidder's sub-account does not exist for this bidder
-    assert client.get(f"/bidder/deposits/{regs[1].deposit_account.pk}/").status_code == 404
+    assert client.get(f"/bidder/deposits/{regs[1].deposit_account.public_id}/").status_code == 404
     client.force_login(cast.agent)
     assert client.get("/bidder/deposits/").status_code == 403
 

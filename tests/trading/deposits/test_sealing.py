@@ -30,7 +30,7 @@ def _get(api, user, url):
 
 def test_account_sealed_by_role_before_the_deadline(two_paid, api, cast, make_user):
     tender, regs = two_paid
-    url = f"/api/v1/deposits/accounts/{regs[0].deposit_account.pk}"
+    url = f"/api/v1/deposits/accounts/{regs[0].deposit_account.public_id}"
     assert _get(api, cast.bidders[0], url).status_code == 200
     assert _get(api, cast.supervisor, url).status_code == 200
     for user in (cast.bidders[1], cast.agent, cast.tenderer, make_user("platform_admin"), cast.public_user):
@@ -56,7 +56,7 @@ def test_my_deposits_shows_only_my_organisation(two_paid, api, cast):
     response = _get(api, cast.bidders[1], "/api/v1/deposits/mine")
     assert response.status_code == 200
     results = response.json()["results"]
-    assert [r["registration"] for r in results] == [regs[1].pk]
+    assert [r["registration"] for r in results] == [str(regs[1].public_id)]
     assert results[0]["balance"] == "10.00" and results[0]["required"] == "100000.00"
     assert _get(api, cast.agent, "/api/v1/deposits/mine").status_code == 403
 
@@ -73,7 +73,7 @@ def test_list_opens_at_the_deadline(two_paid, api, cast, make_user, clock):
     outsider = make_user("bidder")
     assert _get(api, outsider, url).status_code == 403
     assert _get(api, cast.public_user, url).status_code == 403
-    assert _get(api, cast.agent, f"/api/v1/deposits/accounts/{regs[0].deposit_account.pk}").status_code == 200
+    assert _get(api, cast.agent, f"/api/v1/deposits/accounts/{regs[0].deposit_account.public_id}").status_code == 200
 
 
 def test_list_opens_by_the_clock_even_before_the_deadline_step_ran(two_paid, api, cast, clock):

@@ -33,7 +33,7 @@ def _opening(tender) -> Opening:
 
 
 def _bo(bid_id) -> BidOpening:
-    return BidOpening.objects.get(bid_id=bid_id)
+    return BidOpening.objects.get(bid__public_id=bid_id)
 
 
 def test_fewer_than_three_bids_fail_the_tender_with_a_notice(bidding, clock):
@@ -83,14 +83,15 @@ def test_full_opening_by_bidders(bidding, clock):
     # Every bid decrypted: read-out done, confirmation window open.
     opening = _opening(tender)
     assert opening.state == OpeningState.CONFIRMING
-    readouts = {bo.bid_id: bo.readout for bo in BidOpening.objects.all()}
+    readouts = {str(bo.bid.public_id): bo.readout for bo in BidOpening.objects.select_related("bid")}
     assert readouts[bids[2]["id"]] == {"price": "100.00", "duration_days": 180}
     from trading.bids.deposits_bridge import deposit_status
 
     assert all(bo.deposit_status == deposit_status(bo.bid.registration) != "" for bo in BidOpening.objects.all())
-    files = BidOpening.objects.get(bid_id=bids[0]["id"]).files
+    files = BidOpening.objects.get(bid__public_id=bids[0]["id"]).files
     assert files[0]["name"] == "technical.pdf"
-    opened = storage.opened_root() / str(tender.pk) / str(bids[0]["id"]) / "technical.pdf"
+    internal = BidOpening.objects.get(bid__public_id=bids[0]["id"]).bid_id  # the store uses internal ids
+    opened = storage.opened_root() / str(tender.pk) / str(internal) / "technical.pdf"
     assert hashlib.sha256(opened.read_bytes()).hexdigest() == files[0]["sha256"]
     # Confirmation: two confirm, the third is absent (deemed); an objection is raised and answered.
     sv.opening_confirm(actor=bidding.bidders[0].user, tender=tender)
