@@ -69,7 +69,6 @@ def _file_commits_follow_service_transactions():
     with pytest.MonkeyPatch.context() as patch:  # its own: a test's monkeypatch.undo() keeps it
         patch.setattr(transaction.Atomic, "__exit__", exit_then_file_commits)
         yield
->>>>>>> h20b
 
 
 @pytest.fixture

@@ -37,10 +37,9 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from audit import checkpoints, export  # noqa: E402
-from audit.services import audit_record  # noqa: E402
 from audit.canonical import dumps, format_timestamp  # noqa: E402
 from audit.models import AuditEvent  # noqa: E402
-from audit.services import GENESIS_PREV  # noqa: E402
+from audit.services import GENESIS_PREV, audit_record  # noqa: E402
 from audit.signing import platform_verifier_key  # noqa: E402
 
 VERIFIER = _django.ROOT / "audit" / "verifier" / "ptrade_audit_verify.py"
