@@ -36,6 +36,22 @@ def django_db_setup(django_db_setup, django_db_blocker):
                                "WHERE datname = current_database() AND pid <> pg_backend_pid()")
 
 
+@pytest.fixture(autouse=True)
+def _reset_throttles():
+    """Throttle counters live in the cache (Redis when REDIS_URL is set, per process prefix):
+    every test starts with none, so login tests never inherit another test's attempts."""
+    from django.core.cache import cache
+
+    backend = getattr(cache, "_cache", None)
+    if hasattr(backend, "get_client"):
+        client = backend.get_client(None, write=True)
+        for key in client.scan_iter(match=f"{cache.key_prefix}:*throttle_*"):
+            client.delete(key)
+    elif hasattr(cache, "clear"):
+        cache.clear()
+    yield
+
+
 @pytest.fixture
 def make_org(db):
     from accounts.services import organisation_create

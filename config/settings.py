@@ -63,7 +63,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular_sidecar",
     "drf_spectacular",
     "django_celery_beat",
@@ -164,6 +163,12 @@ AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2", "passphrase"]
 AXES_VERBOSE = False
 
+# --- Client address and trusted proxies (issue 15; docs/accounts.md "Client address") ---
+# X-Forwarded-For is read only when the TCP peer is one of these (IPs or CIDRs; none by
+# default). One function resolves the address for axes, throttles, upload facts and audit.
+TRUSTED_PROXIES = [p.strip() for p in os.environ.get("PTRADE_TRUSTED_PROXIES", "").split(",") if p.strip()]
+AXES_CLIENT_IP_CALLABLE = "accounts.clientip.client_ip"
+
 # --- Security -------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -261,7 +266,7 @@ CELERY_BEAT_SCHEDULE: dict = {}
 # --- DRF / OpenAPI ----------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.tokens.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -43,7 +43,10 @@ def _valid(serializer_class, data, **kwargs):
 
 
 def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    """The client address as accounts.clientip resolves it (trusted proxies only)."""
+    from accounts.clientip import client_ip as resolve
+
+    return resolve(request)
 
 
 class _List(generics.ListAPIView):

@@ -14,18 +14,19 @@ User-Agent and the optional `X-Device-Fingerprint` header; `submission` normalis
 
 from __future__ import annotations
 
-from axes.helpers import get_client_ip_address
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
-from rest_framework.authentication import CSRFCheck, TokenAuthentication, get_authorization_header
+from rest_framework.authentication import CSRFCheck, get_authorization_header
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.clientip import client_ip
+from accounts.tokens import HashedTokenAuthentication
 from config.api import error_body
 from config.errors import DomainError, NotFoundError
 from trading import selectors
@@ -53,7 +54,7 @@ def _authenticate(request):
     header = get_authorization_header(request).split()
     if header and header[0].lower() == b"token":
         try:
-            result = TokenAuthentication().authenticate(request)
+            result = HashedTokenAuthentication().authenticate(request)
         except exceptions.AuthenticationFailed as exc:
             return None, _json_error("authentication_failed", str(exc.detail), 401)
         return (result[0], None) if result else (None, _json_error("not_authenticated", "No token.", 401))
@@ -99,7 +100,7 @@ def bid_upload_view(request, tender_id: int, lot_id: int):
         bid = submission.bid_upload(
             actor=user, lot=lot, stream=request, content_length=_content_length(request),
             signature=request.META.get("HTTP_X_ENVELOPE_SIGNATURE"),
-            upload_ip=get_client_ip_address(request), user_agent=request.META.get("HTTP_USER_AGENT"),
+            upload_ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT"),
             device_fingerprint=request.META.get("HTTP_X_DEVICE_FINGERPRINT"),
         )
     except DomainError as exc:

@@ -253,7 +253,7 @@ class ReconciliationView(APIView):
                    summary="Statement vs ledger: duplicated, missing and mismatched lines")
     def get(self, request, pk: int):
         statement = selectors.statement_get(user=request.user, pk=pk)
-        return Response(s.ReconciliationOutput(selectors.reconciliation_report(statement=statement)).data)
+        return Response(s.ReconciliationOutput(selectors.reconciliation_for(user=request.user, statement=statement)).data)
 
 
 @extend_schema(tags=["deposits: admin"])
