@@ -76,6 +76,28 @@ def _content_length(request) -> int | None:
         return None
 
 
+def upload_body_gate(request, tender_id: int, lot_id: int):
+    """Run by config/bodylimit.py on the headers alone, before the body is read: the same
+    authentication and cheap checks as the view (`upload_precheck`). A refusal (401/403/404/409/
+    411/413/415 JSON) is answered without reading the body; a pass returns the lot's size limit."""
+    user, error = _authenticate(request)
+    if error is not None:
+        return error
+    try:
+        lot = selectors.lot_get(user=user, pk=lot_id)
+        if lot.tender_id != tender_id:
+            raise NotFoundError(_("Lot %(lot)s is not a lot of tender %(t)s.") % {"lot": lot_id, "t": tender_id})
+        content_type = (request.META.get("CONTENT_TYPE") or "").split(";")[0].strip()
+        if content_type != "application/octet-stream":
+            raise DomainError(_("Send the envelope as the raw body, Content-Type application/octet-stream."),
+                              code="unsupported_media_type", status=415)
+        submission.upload_precheck(actor=user, lot=lot, content_length=_content_length(request),
+                                   signature=request.META.get("HTTP_X_ENVELOPE_SIGNATURE"))
+    except DomainError as exc:
+        return _json_error(exc.code, exc.message, exc.status, exc.fields)
+    return int(lot.max_envelope_bytes)
+
+
 @extend_schema(exclude=True)
 @csrf_exempt
 def bid_upload_view(request, tender_id: int, lot_id: int):
