@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.test import Client
-from accounts.tokens import token_issue
 
 import sbe1
+from accounts.tokens import token_issue
 
 
 @dataclass
