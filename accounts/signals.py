@@ -13,8 +13,6 @@ from audit.middleware import current_actor
 from audit.services import audit_record
 
 
-
-
 @receiver(user_logged_in, dispatch_uid="accounts.audit_login")
 def _login(sender, request, user, **kwargs) -> None:
     data = {"ip": client_ip(request)}

@@ -48,7 +48,6 @@ def _user(username, roles, organisation=None):
 def make_bidders(n: int) -> list:
     """`n` bidder users (each its own organisation) with registered keys and API tokens."""
     from accounts.tokens import token_issue
-
     from trading.bids.keys import key_register
 
     out = []

@@ -34,9 +34,9 @@ KIND = _django.setup("room_fanout_bench")
 
 from _opening import Server, make_tender, percentile  # noqa: E402
 from django.db import transaction  # noqa: E402
-from accounts.tokens import token_issue  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
+from accounts.tokens import token_issue  # noqa: E402
 from bidding_ui.streams import stream_publish  # noqa: E402
 from trading.opening.room import room_audience, room_key  # noqa: E402
 

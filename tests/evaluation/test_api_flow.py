@@ -19,10 +19,10 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
-from accounts.tokens import token_issue
 from rest_framework.test import APIClient
 
 import sbe1
+from accounts.tokens import token_issue
 from audit.selectors import chain_verify
 from tests.evaluation.real import expert_pool
 from tests.ocds.validation import require_standard_zip
