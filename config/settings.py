@@ -402,3 +402,7 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = env_bool("PTRADE_HSTS_PRELOAD", True)
     # Honoured only when it survives config.security: sent by a TRUSTED_PROXIES peer.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Request body limits enforced before a body is read (config/bodylimit.py; defaults there).
+for _name in ("REQUEST_BODY_MAX_BYTES", "BANK_WEBHOOK_BODY_MAX_BYTES"):
+    if os.environ.get(_name):
+        globals()[_name] = int(os.environ[_name])
