@@ -27,3 +27,19 @@ class UserAdmin(BaseUserAdmin):
 
 # The back-office login counts against the same per-address `login` throttle as the API and pages.
 admin.site.login = login_throttled(admin.site.login)
+
+
+def _log_deletions_audited(self, request, queryset):
+    """Django writes the LogEntries of a bulk "delete selected" with bulk_create, which sends no
+    post_save: the audit hook (accounts/signals.py) is called for each of them here."""
+    from accounts.signals import admin_entry_audit
+
+    entries = _log_deletions(self, request, queryset)
+    if isinstance(entries, list) and len(entries) > 1:
+        for entry in entries:
+            admin_entry_audit(entry)
+    return entries
+
+
+_log_deletions = admin.ModelAdmin.log_deletions
+admin.ModelAdmin.log_deletions = _log_deletions_audited

@@ -46,8 +46,12 @@ _ADMIN_ACTIONS = {ADDITION: "added", CHANGE: "changed", DELETION: "deleted"}
 
 @receiver(post_save, sender=LogEntry, dispatch_uid="accounts.audit_admin_edit")
 def _admin_edit(sender, instance: LogEntry, created: bool, **kwargs) -> None:
-    if not created:
-        return
+    if created:
+        admin_entry_audit(instance)
+
+
+def admin_entry_audit(instance: LogEntry) -> None:
+    """The audit event of one back-office change (also called for bulk deletions, accounts/admin.py)."""
     ct = instance.content_type
     model = f"{ct.app_label}.{ct.model}" if ct else "unknown"
     # change_message is JSON naming the changed fields (untranslated), never their values.

@@ -103,3 +103,15 @@ def test_back_office_add_and_delete_are_audit_events(superuser_client, make_user
     response = superuser_client.post("/admin/auth/group/add/", {"name": "Desk"})
     assert response.status_code == 302
     assert AuditEvent.objects.filter(action="admin.added", object__startswith="auth.group:").exists()
+
+
+def test_back_office_bulk_delete_is_audited_per_object(superuser_client):
+    from django.contrib.auth.models import Group
+
+    groups = [Group.objects.create(name=f"Bulk {i}") for i in range(3)]
+    response = superuser_client.post("/admin/auth/group/", {
+        "action": "delete_selected", "post": "yes", "_selected_action": [g.pk for g in groups]})
+    assert response.status_code == 302
+    assert not Group.objects.filter(pk__in=[g.pk for g in groups]).exists()
+    objects = set(AuditEvent.objects.filter(action="admin.deleted").values_list("object", flat=True))
+    assert objects == {f"auth.group:{g.pk}" for g in groups}
