@@ -113,6 +113,15 @@ def test_pages_carry_a_csp_without_inline_script(client, make_user):
     client.force_login(user)
     response = client.get("/")
     assert "Content-Security-Policy" in response
+    # The back office passes the same policy.
+    client.force_login(make_user("platform_admin", is_staff=True, is_superuser=True))
+    for url in ("/admin/", "/admin/accounts/user/", "/admin/accounts/user/add/",
+                f"/admin/accounts/user/{user.pk}/change/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        audit = _ScriptAudit()
+        audit.feed(response.content.decode())
+        assert not audit.problems, (url, audit.problems)
 
 
 def test_no_template_has_inline_script_or_handlers():
