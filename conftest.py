@@ -71,6 +71,22 @@ def _file_commits_follow_service_transactions():
         yield
 
 
+@pytest.fixture(autouse=True)
+def _reset_throttles():
+    """Throttle counters live in the cache (Redis when REDIS_URL is set, per process prefix):
+    every test starts with none, so login tests never inherit another test's attempts."""
+    from django.core.cache import cache
+
+    backend = getattr(cache, "_cache", None)
+    if hasattr(backend, "get_client"):
+        client = backend.get_client(None, write=True)
+        for key in client.scan_iter(match=f"{cache.key_prefix}:*throttle_*"):
+            client.delete(key)
+    elif hasattr(cache, "clear"):
+        cache.clear()
+    yield
+
+
 @pytest.fixture
 def make_org(db):
     from accounts.services import organisation_create

@@ -3,11 +3,12 @@ from __future__ import annotations
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.throttles import LoginThrottle
+from accounts.tokens import token_issue
 from config.errors import DomainError
 
 
@@ -21,6 +22,7 @@ class TokenView(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
+    throttle_classes = [LoginThrottle]
 
     @extend_schema(request=TokenInput, responses=inline_serializer("TokenOutput", {"token": serializers.CharField()}))
     def post(self, request):
@@ -35,8 +37,8 @@ class TokenView(APIView):
         from django.contrib.auth.signals import user_logged_in
 
         user_logged_in.send(sender=user.__class__, request=request._request, user=user)
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        # Stored hashed: the key exists in clear only in this response (docs/accounts.md).
+        return Response({"token": token_issue(user=user)})
 
 
 class MeOutput(serializers.Serializer):

@@ -70,3 +70,24 @@ class UserRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.role}"
+
+
+class ApiToken(models.Model):
+    """An API token, stored as its SHA-256 digest only (docs/accounts.md, "API tokens").
+
+    The clear key is shown once, in the response that creates it; nobody (back office and
+    database administrators included) can read it back. `prefix` (the first 8 characters)
+    lets its owner tell tokens apart."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens",
+                             verbose_name=_("user"))
+    digest = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}…"

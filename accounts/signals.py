@@ -7,20 +7,18 @@ from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from accounts.clientip import client_ip
 from accounts.models import UserRole
 from audit.middleware import current_actor
 from audit.services import audit_record
 
 
-def client_ip(request) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR")
-
-
 @receiver(user_logged_in, dispatch_uid="accounts.audit_login")
 def _login(sender, request, user, **kwargs) -> None:
-    audit_record(actor=user, action="auth.login", obj=user, data={"ip": client_ip(request)})
+    data = {"ip": client_ip(request)}
+    if request is not None and request.path.startswith("/admin/"):
+        data["back_office"] = True  # a login to the Django admin (docs/accounts.md, "Operators")
+    audit_record(actor=user, action="auth.login", obj=user, data=data)
 
 
 @receiver(user_login_failed, dispatch_uid="accounts.audit_login_failed")
@@ -48,8 +46,12 @@ _ADMIN_ACTIONS = {ADDITION: "added", CHANGE: "changed", DELETION: "deleted"}
 
 @receiver(post_save, sender=LogEntry, dispatch_uid="accounts.audit_admin_edit")
 def _admin_edit(sender, instance: LogEntry, created: bool, **kwargs) -> None:
-    if not created:
-        return
+    if created:
+        admin_entry_audit(instance)
+
+
+def admin_entry_audit(instance: LogEntry) -> None:
+    """The audit event of one back-office change (also called for bulk deletions, accounts/admin.py)."""
     ct = instance.content_type
     model = f"{ct.app_label}.{ct.model}" if ct else "unknown"
     # change_message is JSON naming the changed fields (untranslated), never their values.

@@ -1,21 +1,6 @@
-from django.contrib import admin
+"""The audit log is not in the back office (issue 15, docs/accounts.md "Operators").
 
-from audit.models import AuditEvent
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    """Read-only: the database refuses changes anyway."""
-
-    list_display = ("seq", "ts", "actor", "action", "object")
-    list_filter = ("action",)
-    search_fields = ("object", "action", "actor")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+Audit events carry sealed facts' commitments, actors and objects; only supervisors read them,
+through the audit API and pages, which apply the supervisor-only policy. The Django admin would
+bypass that policy, so `AuditEvent` is deliberately not registered here.
+"""

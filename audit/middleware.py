@@ -24,3 +24,11 @@ class RequestContextMiddleware:
             return self.get_response(request)
         finally:
             _request.reset(token)
+
+
+def current_client_ip() -> str | None:
+    """The client address of the request being served, as accounts.clientip resolves it (trusted
+    proxies only; never a forged X-Forwarded-For), or None outside a request."""
+    from accounts.clientip import client_ip
+
+    return client_ip(_request.get())

@@ -47,8 +47,7 @@ def _user(username, roles, organisation=None):
 
 def make_bidders(n: int) -> list:
     """`n` bidder users (each its own organisation) with registered keys and API tokens."""
-    from rest_framework.authtoken.models import Token
-
+    from accounts.tokens import token_issue
     from trading.bids.keys import key_register
 
     out = []
@@ -56,7 +55,7 @@ def make_bidders(n: int) -> list:
         bidder = _user(f"bench-bidder-{i}", ["bidder"], _org(f"Bench Bidder {i}"))
         key = sbe1.generate_private_key()
         key_register(actor=bidder, public_key=sbe1.spki_b64(key), holder="organisation")
-        out.append((bidder, key, Token.objects.create(user=bidder).key))
+        out.append((bidder, key, token_issue(user=bidder)))
     return out
 
 

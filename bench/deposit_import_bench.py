@@ -153,7 +153,7 @@ def main() -> None:
     statement = statement_import(actor="system", data=data, file_name="bench.csv", source="command")
     elapsed = time.perf_counter() - started
     started = time.perf_counter()
-    report = reconciliation_report(statement=statement)
+    report = reconciliation_report(statement=statement, reveal_sealed=True)
     report_seconds = time.perf_counter() - started
 
     entries = DepositEntry.objects.count() - entries_before

@@ -34,9 +34,9 @@ KIND = _django.setup("room_fanout_bench")
 
 from _opening import Server, make_tender, percentile  # noqa: E402
 from django.db import transaction  # noqa: E402
-from rest_framework.authtoken.models import Token  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
+from accounts.tokens import token_issue  # noqa: E402
 from bidding_ui.streams import stream_publish  # noqa: E402
 from trading.opening.room import room_audience, room_key  # noqa: E402
 
@@ -93,7 +93,7 @@ async def main() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 4 * args.clients + 1024)), hard))
 
     tender, lot, supervisor = await asyncio.to_thread(make_tender, bidders=[], deadline_in=timedelta(hours=1))
-    token = (await asyncio.to_thread(Token.objects.create, user=supervisor)).key
+    token = await asyncio.to_thread(lambda: token_issue(user=supervisor))
     print(f"{KIND}, Redis layer; {_django.machine()}; {args.clients} clients, {args.rows} rows at {args.rate}/s")
     # The deployed settings (persistent connections): WebSocket consumers reach the database from
     # one thread per process (thread-sensitive), so one connection serves every socket.

@@ -218,7 +218,7 @@ def admin_statement_upload(request):
 @page_view("deposit.admin")
 def admin_statement(request, pk: int):
     statement = selectors.statement_get(user=request.user, pk=pk)
-    report = selectors.reconciliation_report(statement=statement)
+    report = selectors.reconciliation_for(user=request.user, statement=statement)
     return render(request, "deposits/reconciliation.html", {"statement": statement, "report": report, "limit": 200})
 
 

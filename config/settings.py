@@ -48,6 +48,21 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or (
 )
 if not SECRET_KEY:
     raise RuntimeError("DJANGO_SECRET_KEY must be set when PTRADE_PRODUCTION is on")
+# Known public values (documentation, old compose defaults) and weak keys are refused in production.
+KNOWN_PUBLIC_SECRETS = {"change-me-compose-local-only", "change-me", "changeme", "secret", "dev", "insecure"}
+
+
+def weak_secret(value: str) -> str | None:
+    """Why `value` may not be a production secret, or None (length ≥ 50, ≥ 5 distinct characters)."""
+    if value.strip().lower() in KNOWN_PUBLIC_SECRETS or value.startswith("django-insecure"):
+        return "it is a known public value"
+    if len(value) < 50 or len(set(value)) < 5:
+        return "it is shorter than 50 characters or has fewer than 5 distinct characters"
+    return None
+
+
+if PRODUCTION and (_why := weak_secret(SECRET_KEY)):
+    raise RuntimeError(f"DJANGO_SECRET_KEY is refused in production: {_why}")
 
 ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 _ORIGINS = os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000")
@@ -63,7 +78,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular_sidecar",
     "drf_spectacular",
     "django_celery_beat",
@@ -78,6 +92,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.security.SecurityHeadersMiddleware",  # first: drops an untrusted X-Forwarded-Proto, adds the CSP
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.InputSanitationMiddleware",  # NUL/surrogates refused; JSON errors under /api/
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -165,6 +180,12 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2", "passphrase"]
 AXES_VERBOSE = False
+
+# --- Client address and trusted proxies (issue 15; docs/accounts.md "Client address") ---
+# X-Forwarded-For is read only when the TCP peer is one of these (IPs or CIDRs; none by
+# default). One function resolves the address for axes, throttles, upload facts and audit.
+TRUSTED_PROXIES = [p.strip() for p in os.environ.get("PTRADE_TRUSTED_PROXIES", "").split(",") if p.strip()]
+AXES_CLIENT_IP_CALLABLE = "accounts.clientip.client_ip"
 
 # --- Security -------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -271,7 +292,7 @@ ORPHAN_GRACE_SECONDS = float(os.environ.get("PTRADE_ORPHAN_GRACE_SECONDS", "3600
 # --- DRF / OpenAPI ----------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.tokens.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -384,3 +405,24 @@ for _app_schedule in ("audit.schedule", "trading.schedule", "experts.schedule"):
             raise
         continue
     CELERY_BEAT_SCHEDULE.update(_mod.BEAT_SCHEDULE)
+
+# --- Production hardening (issue 15; docs/configuration.md "Production") -----------
+# The webhook and gateway secrets are separate variables in production, never derived from
+# the secret key (whoever learns one must not be able to forge deposit notifications).
+if PRODUCTION:
+    for _name in ("BANK_WEBHOOK_SECRET", "EXPERTS_GATEWAY_SECRET"):
+        _value = os.environ.get(_name, "")
+        for _part in _list_env(_value) or [""]:
+            if len(_part) < 32 or _part == SECRET_KEY or _part.lower() in KNOWN_PUBLIC_SECRETS:
+                raise RuntimeError(f"{_name} must be set in production (at least 32 characters, not the secret key)")
+    EXPERTS_GATEWAY_SECRET = os.environ["EXPERTS_GATEWAY_SECRET"]
+    SECURE_SSL_REDIRECT = env_bool("PTRADE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = int(os.environ.get("PTRADE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("PTRADE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("PTRADE_HSTS_PRELOAD", True)
+    # Honoured only when it survives config.security: sent by a TRUSTED_PROXIES peer.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Request body limits enforced before a body is read (config/bodylimit.py; defaults there).
+for _name in ("REQUEST_BODY_MAX_BYTES", "BANK_WEBHOOK_BODY_MAX_BYTES"):
+    if os.environ.get(_name):
+        globals()[_name] = int(os.environ[_name])

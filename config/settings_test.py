@@ -25,3 +25,6 @@ else:
 # the platform's default is zh-hans, and the zh_Hans catalog (locale/) translates every
 # message. tests/bidding_ui/test_i18n.py checks the Chinese default explicitly.
 LANGUAGE_CODE = "en"
+# Cache keys (throttle counters) per test process, so parallel runs never share them.
+if "KEY_PREFIX" in CACHES["default"]:  # noqa: F405
+    CACHES["default"]["KEY_PREFIX"] = f"{CACHES['default']['KEY_PREFIX']}-test-{os.getpid()}"  # noqa: F405

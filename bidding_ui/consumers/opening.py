@@ -54,15 +54,13 @@ DEGRADED_TAIL_SECONDS = 1.0  # database poll while the channel layer is away
 
 def _token_user(scope):
     """The user of an `Authorization: Token <key>` handshake header, or None."""
-    from rest_framework.authtoken.models import Token
+    from accounts.tokens import token_user
 
     for name, value in scope.get("headers") or []:
         if name.lower() == b"authorization":
             parts = value.decode("latin-1").split()
             if len(parts) == 2 and parts[0].lower() == "token":
-                token = Token.objects.select_related("user").filter(key=parts[1]).first()
-                if token is not None and token.user.is_active:
-                    return token.user
+                return token_user(parts[1])
     return None
 
 

@@ -33,13 +33,18 @@ def _settings_import(**env) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=60)
 
 
+STRONG = "k3Y-" + "0123456789abcdefghij" * 3  # 64 characters, many distinct
+WEBHOOKS = {"BANK_WEBHOOK_SECRET": "b" * 16 + "ank-webhook-secret-0123456789",
+            "EXPERTS_GATEWAY_SECRET": "g" * 16 + "ateway-secret-0123456789abc"}
+
+
 def test_production_refuses_missing_secret_and_sandbox_acceleration(tmp_path):
     missing = _settings_import(PTRADE_PRODUCTION="1", PTRADE_VAR_DIR=str(tmp_path))
     assert missing.returncode != 0 and "DJANGO_SECRET_KEY must be set" in missing.stderr
-    accelerated = _settings_import(PTRADE_PRODUCTION="1", DJANGO_SECRET_KEY="x" * 50, PTRADE_VAR_DIR=str(tmp_path),
-                                   SANDBOX_TIME_ACCELERATION="1000")
+    accelerated = _settings_import(PTRADE_PRODUCTION="1", DJANGO_SECRET_KEY=STRONG, PTRADE_VAR_DIR=str(tmp_path),
+                                   SANDBOX_TIME_ACCELERATION="1000", **WEBHOOKS)
     assert accelerated.returncode != 0 and "SANDBOX_TIME_ACCELERATION cannot be set" in accelerated.stderr
-    ok = _settings_import(PTRADE_PRODUCTION="1", DJANGO_SECRET_KEY="x" * 50, PTRADE_VAR_DIR=str(tmp_path))
+    ok = _settings_import(PTRADE_PRODUCTION="1", DJANGO_SECRET_KEY=STRONG, PTRADE_VAR_DIR=str(tmp_path), **WEBHOOKS)
     assert ok.returncode == 0, ok.stderr
 
 

@@ -137,7 +137,7 @@ class E2EServer:
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="ptrade-e2e-"))
         self.var_dir = self.workdir / "var"
         self.keys_dir = self.workdir / "keys"
-        self.port = free_port()
+        self.port = int(os.environ.get("E2E_PORT") or 0) or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
         self.worker: subprocess.Popen | None = None
@@ -267,7 +267,7 @@ class E2EServer:
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
-             "--port", str(self.port), "--log-level", "warning", "--no-access-log"],
+             "--port", str(self.port), "--log-level", "warning", "--no-access-log", "--no-proxy-headers"],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         deadline = time.monotonic() + 60

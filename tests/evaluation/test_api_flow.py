@@ -19,10 +19,10 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 import sbe1
+from accounts.tokens import token_issue
 from audit.selectors import chain_verify
 from tests.evaluation.real import expert_pool
 from tests.ocds.validation import require_standard_zip
@@ -134,8 +134,8 @@ def test_a_tender_from_notice_to_contract_through_the_api(monkeypatch, make_org,
         key = sbe1.generate_private_key()
         ok(c.post("/api/v1/keys", {"public_key": sbe1.spki_b64(key), "holder": "organisation"}, format="json"),
            201)
-        token, _ = Token.objects.get_or_create(user=user)
-        sealed.append(SealedBidder(user=user, org=user.organisation, key=key, token=token.key))
+        token_key = token_issue(user=user)
+        sealed.append(SealedBidder(user=user, org=user.organisation, key=key, token=token_key))
     from trading.models import Lot
 
     lot_obj = Lot.objects.get(pk=lot["id"])

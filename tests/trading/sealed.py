@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
 import sbe1
+from accounts.tokens import token_issue
 
 
 @dataclass
@@ -32,8 +32,7 @@ def bidder_with_key(user) -> SealedBidder:
 
     key = sbe1.generate_private_key()
     key_register(actor=user, public_key=sbe1.spki_b64(key), holder="organisation", label="test")
-    token, _ = Token.objects.get_or_create(user=user)
-    return SealedBidder(user=user, org=user.organisation, key=key, token=token.key)
+    return SealedBidder(user=user, org=user.organisation, key=key, token=token_issue(user=user))
 
 
 def seal(lot, bidder: SealedBidder, *, price: str = "1000000.00", form: dict | None = None, files=None,

@@ -45,7 +45,10 @@ def _valid(serializer_class, data, **kwargs):
 
 
 def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    """The client address as accounts.clientip resolves it (trusted proxies only)."""
+    from accounts.clientip import client_ip as resolve
+
+    return resolve(request)
 
 
 class _List(generics.ListAPIView):
@@ -514,3 +517,28 @@ class OverdueObjectionListView(_List):
     def get_queryset(self):
         authorize(self.request.user, "tender.supervise")
         return selectors.objections_overdue()
+
+
+def document_body_gate(request, tender_id: int):
+    """Run by config/bodylimit.py before a document upload's body is read (API and agent page):
+    only a user who may manage the tender gets the document limit (+1 MiB of multipart framing);
+    anyone else is refused with 401/404 JSON without a byte of the body being read."""
+    from django.http import JsonResponse
+
+    from accounts.tokens import token_user
+    from config.api import error_body
+    from config.errors import DomainError
+
+    user = request.user
+    header = request.META.get("HTTP_AUTHORIZATION", "").split()
+    if len(header) == 2 and header[0].lower() == "token":
+        user = token_user(header[1])
+    if user is None or not user.is_authenticated:
+        return JsonResponse(error_body("not_authenticated", _("Authentication credentials were not provided.")),
+                            status=401)
+    try:
+        tender = selectors.tender_get(user=user, pk=tender_id)
+        authorize(user, "tender.manage", tender)
+    except DomainError as exc:
+        return JsonResponse(error_body(exc.code, exc.message, exc.fields), status=exc.status)
+    return document_services.max_document_bytes() + 1024 * 1024

@@ -16,18 +16,19 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from axes.helpers import get_client_ip_address
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
-from rest_framework.authentication import CSRFCheck, TokenAuthentication, get_authorization_header
+from rest_framework.authentication import CSRFCheck, get_authorization_header
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.clientip import client_ip
+from accounts.tokens import HashedTokenAuthentication
 from config.api import error_body
 from config.errors import DomainError, NotFoundError
 from trading import selectors
@@ -55,7 +56,7 @@ def _authenticate(request):
     header = get_authorization_header(request).split()
     if header and header[0].lower() == b"token":
         try:
-            result = TokenAuthentication().authenticate(request)
+            result = HashedTokenAuthentication().authenticate(request)
         except exceptions.AuthenticationFailed as exc:
             return None, _json_error("authentication_failed", str(exc.detail), 401)
         return (result[0], None) if result else (None, _json_error("not_authenticated", "No token.", 401))
@@ -75,6 +76,28 @@ def _content_length(request) -> int | None:
         return int(request.META.get("CONTENT_LENGTH") or "")
     except ValueError:
         return None
+
+
+def upload_body_gate(request, tender_id: int, lot_id: int):
+    """Run by config/bodylimit.py on the headers alone, before the body is read: the same
+    authentication and cheap checks as the view (`upload_precheck`). A refusal (401/403/404/409/
+    411/413/415 JSON) is answered without reading the body; a pass returns the lot's size limit."""
+    user, error = _authenticate(request)
+    if error is not None:
+        return error
+    try:
+        lot = selectors.lot_get(user=user, pk=lot_id)
+        if lot.tender_id != tender_id:
+            raise NotFoundError(_("Lot %(lot)s is not a lot of tender %(t)s.") % {"lot": lot_id, "t": tender_id})
+        content_type = (request.META.get("CONTENT_TYPE") or "").split(";")[0].strip()
+        if content_type != "application/octet-stream":
+            raise DomainError(_("Send the envelope as the raw body, Content-Type application/octet-stream."),
+                              code="unsupported_media_type", status=415)
+        submission.upload_precheck(actor=user, lot=lot, content_length=_content_length(request),
+                                   signature=request.META.get("HTTP_X_ENVELOPE_SIGNATURE"))
+    except DomainError as exc:
+        return _json_error(exc.code, exc.message, exc.status, exc.fields)
+    return int(lot.max_envelope_bytes)
 
 
 @extend_schema(exclude=True)
@@ -101,7 +124,7 @@ def bid_upload_view(request, tender_id: int, lot_id: int):
         bid = submission.bid_upload(
             actor=user, lot=lot, stream=request, content_length=_content_length(request),
             signature=request.META.get("HTTP_X_ENVELOPE_SIGNATURE"),
-            upload_ip=get_client_ip_address(request), user_agent=request.META.get("HTTP_USER_AGENT"),
+            upload_ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT"),
             device_fingerprint=request.META.get("HTTP_X_DEVICE_FINGERPRINT"),
         )
     except DomainError as exc:

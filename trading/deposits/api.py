@@ -252,7 +252,8 @@ class ReconciliationView(APIView):
                    summary="Statement vs ledger: duplicated, missing and mismatched lines")
     def get(self, request, pk: int):
         statement = selectors.statement_get(user=request.user, pk=pk)
-        return Response(s.ReconciliationOutput(selectors.reconciliation_report(statement=statement)).data)
+        report = selectors.reconciliation_for(user=request.user, statement=statement)
+        return Response(s.ReconciliationOutput(report).data)
 
 
 @extend_schema(tags=["deposits: admin"])

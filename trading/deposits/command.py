@@ -73,7 +73,8 @@ class Command(BaseCommand):
         except DomainError as exc:
             raise CommandError(exc.message) from None
         elapsed = time.perf_counter() - started
-        report = reconciliation_report(statement=statement)
+        # Shell access reads the database anyway (docs/accounts.md, "Operators"): nothing to mask here.
+        report = reconciliation_report(statement=statement, reveal_sealed=True)
         self.stdout.write(
             f"statement {statement.pk}: {statement.line_count} lines in {elapsed:.2f} s "
             f"({statement.line_count / elapsed if elapsed else 0:,.0f} lines/s); booked {statement.booked_count}, "
@@ -86,9 +87,9 @@ class Command(BaseCommand):
             f"suspense {len(report['suspense'])}, balanced {report['balanced']}"
         )
         for item in report["duplicated"][:20]:
-            self.stdout.write(f"  duplicated {item['txn_id']} on lines {item['lines']}")
+            self.stdout.write(f"  duplicated {item.get('txn_id', 'sealed')} on lines {item.get('lines', '?')}")
         for item in report["missing_from_statement"][:20]:
-            self.stdout.write(f"  missing from statement {item['txn_id']} {item['amount']}")
+            self.stdout.write(f"  missing from statement {item.get('txn_id', 'sealed')} {item.get('amount', '')}")
         for error in statement.errors[:20]:
             self.stdout.write(f"  {error['message']}")
 

@@ -166,7 +166,22 @@ def _period(statement: StatementImport) -> tuple[dt.datetime, dt.datetime] | Non
     return start, end
 
 
-def reconciliation_report(*, statement: StatementImport) -> dict:
+def reconciliation_for(*, user, statement: StatementImport) -> dict:
+    """The reconciliation report as `user` may read it: the deposit desk sees that a line of a
+    still-sealed tender is unmatched, not its sub-account, amount, time or transaction; supervisors
+    see everything (docs/deposits.md, "Reconciliation"; docs/accounts.md)."""
+    authorize(user, "deposit.admin")
+    return reconciliation_report(statement=statement, reveal_sealed=can(user, "deposit.supervise"))
+
+
+def _sealed_tender_ids(tender_ids: set) -> set:
+    from trading.models import Tender
+
+    tender_ids.discard(None)
+    return {t.pk for t in Tender.objects.filter(pk__in=tender_ids) if deposits_sealed(t)}
+
+
+def reconciliation_report(*, statement: StatementImport, reveal_sealed: bool = False) -> dict:
     """Statement vs ledger for the statement's period (bank-local days):
 
     - duplicated: a txn_id on more than one statement line;
@@ -175,7 +190,12 @@ def reconciliation_report(*, statement: StatementImport) -> dict:
     - mismatched: the same txn_id with another amount, sub-account or direction;
     - statement_only: lines the platform learnt of from the statement alone (no notification);
     - suspense: the period's unresolved suspense transactions;
-    - totals per direction on both sides (distinct transactions)."""
+    - totals per direction on both sides (distinct transactions).
+
+    Unless `reveal_sealed`, a transaction booked to a deposit sub-account of a tender whose bid
+    deadline has not passed appears as `{"sealed": true}` (plus its statement line number, which
+    the desk has in its own file) and the ledger totals and differences are withheld while any
+    such transaction is in the report: per-tender payment facts stay sealed from the desk."""
     lines: dict[str, list] = defaultdict(list)
     for txn_id, line_no, kind, account, amount in StatementLine.objects.filter(statement=statement).values_list(
         "txn_id", "line_no", "kind", "virtual_account", "amount"
@@ -185,15 +205,24 @@ def reconciliation_report(*, statement: StatementImport) -> dict:
     ledger: dict[str, tuple] = {}
     if period:
         for row in BankTransaction.objects.filter(booked_at__gte=period[0], booked_at__lt=period[1]).values_list(
-            "txn_id", "kind", "virtual_account", "amount", "booked_at", "notified", "outcome", "resolved_at"
+            "txn_id", "kind", "virtual_account", "amount", "booked_at", "notified", "outcome", "resolved_at",
+            "account__tender_id",
         ):
             ledger[row[0]] = row
     outside = [t for t in lines if t not in ledger]
     for start in range(0, len(outside), 5000):
         for row in BankTransaction.objects.filter(txn_id__in=outside[start : start + 5000]).values_list(
-            "txn_id", "kind", "virtual_account", "amount", "booked_at", "notified", "outcome", "resolved_at"
+            "txn_id", "kind", "virtual_account", "amount", "booked_at", "notified", "outcome", "resolved_at",
+            "account__tender_id",
         ):
             ledger[row[0]] = row
+
+    sealed_tenders = set() if reveal_sealed else _sealed_tender_ids({row[8] for row in ledger.values()})
+    sealed_txns = {t for t, row in ledger.items() if row[8] in sealed_tenders}
+
+    def seal(item: dict) -> dict:
+        return item if item.get("txn_id") not in sealed_txns else {
+            "sealed": True, **({"line": item["line"]} if "line" in item else {})}
 
     duplicated, mismatched, statement_only, not_booked = [], [], [], []
     totals = {"statement": {"credit": ZERO, "debit": ZERO}, "ledger": {"credit": ZERO, "debit": ZERO}}
@@ -225,6 +254,14 @@ def reconciliation_report(*, statement: StatementImport) -> dict:
         if row[6] == TransferOutcome.SUSPENSE and row[7] is None:
             suspense.append({"txn_id": txn_id, "amount": row[3], "virtual_account": row[2], "booked_at": row[4]})
     difference = {side: totals["statement"][side] - totals["ledger"][side] for side in ("credit", "debit")}
+    balanced = not (duplicated or missing or mismatched or not_booked) and difference == {
+        "credit": Decimal(0), "debit": Decimal(0)}
+    if sealed_txns:
+        duplicated, missing, mismatched, not_booked, statement_only, suspense = (
+            [seal(item) for item in items]
+            for items in (duplicated, missing, mismatched, not_booked, statement_only, suspense))
+        totals = {"statement": totals["statement"], "ledger": None}
+        difference = None
     return {
         "statement": statement.pk,
         "period_start": statement.period_start,
@@ -240,8 +277,7 @@ def reconciliation_report(*, statement: StatementImport) -> dict:
         "suspense": suspense,
         "totals": totals,
         "difference": difference,
-        "balanced": not (duplicated or missing or mismatched or not_booked)
-        and difference == {"credit": Decimal(0), "debit": Decimal(0)},
+        "balanced": balanced,
     }
 
 

@@ -190,8 +190,8 @@ class ReconciliationOutput(serializers.Serializer):
     not_booked = serializers.ListField(child=serializers.DictField())
     statement_only = serializers.ListField(child=serializers.DictField())
     suspense = serializers.ListField(child=serializers.DictField())
-    totals = serializers.DictField()
-    difference = serializers.DictField()
+    totals = serializers.DictField(help_text="statement and ledger totals; ledger is null while sealed lines exist")
+    difference = serializers.DictField(allow_null=True, help_text="null while sealed lines exist")
     balanced = serializers.BooleanField()
 
 

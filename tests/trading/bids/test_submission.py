@@ -166,11 +166,11 @@ def test_unregistered_and_wrong_roles_are_refused(bidding, make_user):
     response = upload(lot, outsider, seal(lot, outsider))
     assert response.status_code == 400 and _error(response) == "not_registered"
     agent = bidding.cast.agent
-    from rest_framework.authtoken.models import Token
+    from accounts.tokens import token_issue
 
-    token = Token.objects.create(user=agent)
+    token_key = token_issue(user=agent)
     response = Client().post(f"/api/v1/tenders/{lot.tender_id}/lots/{lot.pk}/bids", data=b"x",
-                             content_type="application/octet-stream", HTTP_AUTHORIZATION=f"Token {token.key}",
+                             content_type="application/octet-stream", HTTP_AUTHORIZATION=f"Token {token_key}",
                              HTTP_X_ENVELOPE_SIGNATURE="AAAA")
     assert response.status_code == 403
     response = Client().post(f"/api/v1/tenders/{lot.tender_id}/lots/{lot.pk}/bids", data=b"x",

@@ -120,19 +120,14 @@ def test_forwarded_for_is_ignored_unless_a_proxy_is_configured(bidding, settings
                       HTTP_X_FORWARDED_FOR="198.51.100.200")
     assert response.status_code == 201
     assert Bid.objects.get(public_id=response.json()["id"]).upload_ip == "10.0.0.5"
-    # With a proxy configured for django-axes (the login lock-out), the upload follows the same setting.
-    settings.AXES_CLIENT_IP_CALLABLE = "tests.trading.bids.test_upload_facts.behind_proxy"
+    # Behind a configured proxy (PTRADE_TRUSTED_PROXIES), the right-most hop the proxy did not add is
+    # the client: a hop the client forged in front of it is ignored (accounts/clientip.py).
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
     bidder = bidding.bidders[2]
     response = upload(bidding.lot, bidder, seal(bidding.lot, bidder), REMOTE_ADDR="10.0.0.5",
-                      HTTP_X_FORWARDED_FOR="198.51.100.200, 10.0.0.5")
+                      HTTP_X_FORWARDED_FOR="203.0.113.66, 198.51.100.200, 10.0.0.7")
     assert response.status_code == 201
     assert Bid.objects.get(public_id=response.json()["id"]).upload_ip == "198.51.100.200"
-
-
-def behind_proxy(request):
-    """A deployment's AXES_CLIENT_IP_CALLABLE behind one trusted proxy: the first forwarded address."""
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    return forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR")
 
 
 def test_upload_facts_absent_from_bidder_agent_and_public_outputs(bidding, api, clock):
