@@ -12,10 +12,12 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from bidding_ui.routing import websocket_urlpatterns  # noqa: E402
+from config.shedding import LoadShedder  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # Past WEB_MAX_INFLIGHT (+ a short queue) requests get 503 + Retry-After (config/shedding.py).
+        "http": LoadShedder(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
