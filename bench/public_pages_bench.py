@@ -111,7 +111,8 @@ def get(url: str, timeout: float = 10) -> tuple[int, float]:
 def start_server(port: int, workers: int, env: dict) -> subprocess.Popen:
     log = open(env["BENCH_SERVER_LOG"], "w")  # noqa: SIM115 - the server's stderr for its lifetime
     proc = subprocess.Popen([PY, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port",  # noqa: S603
-                             str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"],
+                             str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning",
+                             "--timeout-keep-alive", os.environ.get("WEB_KEEP_ALIVE", "30")],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
     for _ in range(120):
         if get(f"http://127.0.0.1:{port}/notices/", timeout=2)[0] == 200:

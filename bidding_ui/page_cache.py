@@ -13,8 +13,9 @@
   replaced by the visitor's own token when served, so a cached page never hands one
   visitor's token to another.
 * Invalidation: saving or deleting a Tender, Lot, Notice, TenderDocument or Question
-  bumps the generation after the transaction commits (a rolled-back change
-  invalidates nothing); all stored pages are then unreachable. A page lives at most
+  bumps the generation at once and again after the transaction commits (so a page
+  stored from the old data while the transaction was open is dropped too); all
+  stored pages are then unreachable. A page lives at most
   `PUBLIC_PAGE_CACHE_SECONDS` and never past the next time boundary the view names
   (`cache_until`, e.g. a tender page's bid deadline, where sealed counts open).
 * The cache is Django's default cache: Redis when REDIS_URL is set (shared by every
@@ -152,6 +153,10 @@ def public_page(view):
 
 
 def _changed(sender, **kwargs) -> None:
+    # Before and after the commit: the first bump stops serving pages stored before the change;
+    # the second drops any page another request stored from the old data while this transaction
+    # was still open.
+    invalidate()
     transaction.on_commit(invalidate)
 
 
