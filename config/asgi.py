@@ -11,13 +11,15 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from bidding_ui.page_cache import PublicPageASGI  # noqa: E402
 from bidding_ui.routing import websocket_urlpatterns  # noqa: E402
 from config.shedding import LoadShedder  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        # Past WEB_MAX_INFLIGHT (+ a short queue) requests get 503 + Retry-After (config/shedding.py).
-        "http": LoadShedder(django_asgi_app),
+        # Cached anonymous public pages first (served even when saturated, bidding_ui/page_cache.py);
+        # past WEB_MAX_INFLIGHT (+ a short queue) requests get 503 + Retry-After (config/shedding.py).
+        "http": PublicPageASGI(LoadShedder(django_asgi_app)),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
