@@ -127,3 +127,11 @@ def api():
 
     client.as_user = as_user
     return client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_public_page_cache():
+    """Every test starts with no cached public page (the Redis cache outlives a test's database)."""
+    from bidding_ui.page_cache import invalidate
+
+    invalidate()

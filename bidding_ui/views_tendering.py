@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.policy import can
+from bidding_ui.page_cache import cache_until, public_page
 from config.errors import DomainError, NotFoundError, NotPermitted
 from trading import clock, selectors, visibility
 from trading.forms import (
@@ -98,6 +99,7 @@ def _form_errors(request, form) -> None:
 # --- public portal --------------------------------------------------------------------------------
 
 
+@public_page
 @page_view()
 def notice_list(request):
     form = NoticeFilterForm(request.GET or None)
@@ -117,6 +119,7 @@ def notice_list(request):
     )
 
 
+@public_page
 @page_view()
 def results(request):
     notices = selectors.notices_public(kinds=RESULT_KINDS)
@@ -127,12 +130,14 @@ def results(request):
     )
 
 
+@public_page
 @page_view()
 def notice_detail(request, pk: int):
     notice = selectors.notice_get(pk=pk)
     return render(request, "tendering/notice_detail.html", {"notice": notice})
 
 
+@public_page
 @page_view()
 def tender_detail(request, pk: int):
     user = request.user
@@ -141,7 +146,8 @@ def tender_detail(request, pk: int):
     for lot in lots:
         lot.max_deposit = tender.rules.max_deposit(lot.estimated_price)
     questions = [q for q in visibility.questions_for(user, tender) if q.published]
-    return render(
+    # A cached anonymous rendering never outlives the deadline (sealed counts open there).
+    return cache_until(render(
         request,
         "tendering/tender_detail.html",
         {
@@ -155,7 +161,7 @@ def tender_detail(request, pk: int):
             "can_manage": can(user, "tender.manage", tender),
             "now": clock.now(),
         },
-    )
+    ), tender.bid_deadline)
 
 
 @page_view()

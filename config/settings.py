@@ -93,6 +93,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.security.SecurityHeadersMiddleware",  # first: drops an untrusted X-Forwarded-Proto, adds the CSP
+    "config.shedding.DatabaseBusyMiddleware",  # outermost: no connection to be had → 503 (docs/operations.md)
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.InputSanitationMiddleware",  # NUL/surrogates refused; JSON errors under /api/
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -133,7 +134,9 @@ ASGI_APPLICATION = "config.asgi.application"
 # --- Database -------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    # DB_CONN_MAX_AGE: 0 under ASGI (bin/entrypoint web forces it); see the budget block below.
+    DATABASES = {"default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")), conn_health_checks=True)}
 else:
     DATABASES = {
         "default": {
@@ -149,6 +152,23 @@ else:
         }
     }
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith(("postgresql", "postgis"))
+
+# --- Connection budget and shedding (docs/operations.md) -----------------------------
+# A process never holds more than DB_MAX_CONNECTIONS connections (config/db_capped);
+# the web admits WEB_MAX_INFLIGHT requests at once, queues WEB_MAX_QUEUE for at most
+# WEB_QUEUE_TIMEOUT seconds and answers the rest 503 + Retry-After (config/shedding.py).
+if IS_POSTGRES:
+    DATABASES["default"]["ENGINE"] = "config.db_capped"
+    DATABASES["default"]["MAX_CONNECTIONS"] = int(os.environ.get("DB_MAX_CONNECTIONS", "20"))
+    DATABASES["default"]["CONNECTION_WAIT_SECONDS"] = float(os.environ.get("DB_CONNECTION_WAIT", "3"))
+    # Behind PgBouncer in transaction mode a named cursor cannot outlive its transaction.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DB_POOLER_TRANSACTION_MODE", False)
+WEB_MAX_INFLIGHT = int(os.environ.get("WEB_MAX_INFLIGHT", "16"))
+WEB_MAX_QUEUE = int(os.environ.get("WEB_MAX_QUEUE", "64"))
+WEB_QUEUE_TIMEOUT = float(os.environ.get("WEB_QUEUE_TIMEOUT", "2"))
+WEB_RETRY_AFTER = int(os.environ.get("WEB_RETRY_AFTER", "2"))
+# Anonymous renderings of the public pages (notices, results, tender pages), seconds; 0 = off.
+PUBLIC_PAGE_CACHE_SECONDS = int(os.environ.get("PUBLIC_PAGE_CACHE_SECONDS", "30"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

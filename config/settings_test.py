@@ -26,5 +26,7 @@ else:
 # message. tests/bidding_ui/test_i18n.py checks the Chinese default explicitly.
 LANGUAGE_CODE = "en"
 # Cache keys (throttle counters) per test process, so parallel runs never share them.
+# One cache namespace per process too: the public page cache's generation lives in Redis and
+# would otherwise be bumped by a concurrent run's tests.
 if "KEY_PREFIX" in CACHES["default"]:  # noqa: F405
     CACHES["default"]["KEY_PREFIX"] = f"{CACHES['default']['KEY_PREFIX']}-test-{os.getpid()}"  # noqa: F405

@@ -84,7 +84,7 @@ def bid_deadline(step: ScheduledStep):
     from trading.services.tender_status import tender_transition
 
     tender = _subject_tender(step)
-    now = clock.now()
+    now = clock.deadline_now()
     if tender.status == TenderStatus.SUSPENDED and tender.suspended_from == TenderStatus.PUBLISHED:
         # 实施条例 Art 22: activity is suspended while an objection is pending; the deadline waits.
         return Defer(_retry_soon(), "tender suspended: objection pending")

@@ -9,7 +9,7 @@
    the URL, the bidder, its registered key and the lot's opening key; the detached
    signature (ECDSA P-256 r||s over the envelope SHA-256) against the bidder's
    registered key. Nothing is decrypted: the server has no key that could.
-2. `bid_store`, ONE transaction: lock the tender row, compare `trading.clock.now()` with
+2. `bid_store`, ONE transaction: lock the tender row, compare `trading.clock.deadline_now()` (the database's clock) with
    the deadline (refused when now >= deadline, 招标投标法 Art 28; 电子招标投标办法 Art 26),
    stage the file, create the Bid superseding the previous one, write the audit event
    (hashes only), sign the receipt (SPECS.md §1); the staged file is renamed to its final
@@ -171,7 +171,7 @@ def upload_precheck(*, actor, lot: Lot, content_length: int | None, signature: s
     """Cheap checks before the body is read (the authoritative deadline check is in `bid_store`)."""
     authorize(actor, "bid.submit", lot)
     tender = lot.tender
-    now = clock.now()
+    now = clock.deadline_now()
     if now >= tender.bid_deadline:  # before the status: after the deadline step too (docs/api.md, one code)
         raise _deadline_refusal(tender, now)
     _require_open(tender)
@@ -284,7 +284,7 @@ def bid_store(*, actor, lot: Lot, upload: ReceivedUpload, upload_ip: str | None 
     """Accept a verified upload: deadline check, storing, the Bid, the audit event and the receipt, atomically."""
     facts = upload_facts_clean(upload_ip=upload_ip, user_agent=user_agent, device_fingerprint=device_fingerprint)
     tender = lock_tender(lot.tender)
-    now = clock.now()
+    now = clock.deadline_now()
     if now >= tender.bid_deadline:
         raise _deadline_refusal(tender, now)
     _require_open(tender)
@@ -361,7 +361,7 @@ def bid_withdraw(*, actor, bid: Bid) -> dict:
     authorize(actor, "bid.withdraw", bid)
     tender = lock_tender(bid.tender)
     bid = Bid.objects.select_for_update().get(pk=bid.pk)
-    now = clock.now()
+    now = clock.deadline_now()
     if now >= tender.bid_deadline:
         raise RuleViolation(
             _("A bid can only be withdrawn before the bid deadline %(t)s (%(src)s).")

@@ -30,7 +30,7 @@ def deposits_sealed(tender) -> bool:
         return False
     if tender.status == TenderStatus.SUSPENDED and tender.suspended_from not in ("", TenderStatus.PUBLISHED):
         return False
-    return clock.now() < tender.bid_deadline
+    return clock.deadline_now() < tender.bid_deadline
 
 
 def deposit_record(*, actor: Any, action: str, obj: Any, data: dict) -> AuditEvent:

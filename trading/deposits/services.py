@@ -395,7 +395,7 @@ def guarantee_submit(*, actor, account: DepositAccount, document) -> GuaranteeLe
     """Accept an electronic guarantee letter (电子保函) in place of the cash deposit, before the deadline."""
     authorize(actor, "deposit.submit_guarantee", account)
     account = next(iter(lock_accounts(pks=[account.pk]).values()))
-    tender, lot, now = account.tender, account.lot, clock.now()
+    tender, lot, now = account.tender, account.lot, clock.deadline_now()
     if now >= tender.bid_deadline or tender.status != TenderStatus.PUBLISHED:
         raise RuleViolation(
             _("A guarantee must be lodged before the bid deadline (%(src)s).") % {"src": DEPOSIT_BEFORE_DEADLINE},

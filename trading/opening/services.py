@@ -644,7 +644,7 @@ def share_submit(*, actor, tender: Tender, share) -> ShareRelease:
     With k shares of a lot's opening key the server rebuilds the key in memory, unwraps
     each fallback bid's DEK from its "opening" recipient, decrypts, and drops the key.
     """
-    now = clock.now()
+    now = clock.deadline_now()
     if now < tender.bid_deadline:
         raise RuleViolation(
             _("Nobody may decrypt a bid before the bid deadline %(t)s: shares are accepted only after it (%(src)s).")

@@ -1,6 +1,6 @@
 """The deadline check used by every action that must happen before the bid deadline.
 
-It reads server time (`clock.now()`) at the moment of the request; it never
+It reads the database's time (`clock.deadline_now()`) at the moment of the request; it never
 depends on whether the deadline task has run yet. The bid submission of the
 sealed-bid issue calls `assert_before_deadline` too, inside its transaction.
 """
@@ -17,7 +17,7 @@ from trading.rules import DEADLINE_IS_FINAL
 
 
 def before_deadline(tender: Tender, at=None) -> bool:
-    return (at or clock.now()) < tender.bid_deadline
+    return (at or clock.deadline_now()) < tender.bid_deadline
 
 
 def assert_before_deadline(tender: Tender, *, what: str | None = None) -> None:

@@ -191,7 +191,7 @@ def amendment_publish(
             % {"code": tender.code, "status": tender.get_status_display()},
             code="not_open",
         )
-    now = clock.now()
+    now = clock.deadline_now()
     if now >= tender.bid_deadline:
         raise StateConflict(
             _("The bid deadline has passed: the tender documents can no longer be amended."), code="deadline_passed"

@@ -1,0 +1,1 @@
+"""PostgreSQL backend with a hard per-process cap on open connections (docs/operations.md)."""
