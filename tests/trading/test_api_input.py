@@ -50,6 +50,13 @@ def test_nul_in_a_page_query_string_is_a_400_not_a_500():
     assert response.status_code == 400
 
 
+def test_nul_in_a_page_form_is_a_400_not_a_500(make_user):
+    make_user("bidder", username="formuser")
+    response = Client().post("/accounts/login/", "username=form%00user&password=x",
+                             content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+
+
 @pytest.mark.parametrize("title", ["a\x00b", "a\ud800b", "\udfff"])
 def test_json_text_the_database_cannot_store_is_refused(api, cast, title):
     before = AuditEvent.objects.count()
