@@ -50,8 +50,7 @@ def world(n_bidders: str, each: str, out_dir: str, big_mb: str = "0") -> dict:
     """A published tender, `n_bidders` registered bidders with keys, `each` sealed envelopes per bidder
     written to `out_dir` (plus one of about `big_mb` MB per bidder in "big"), a supervisor token, and
     one signed deposit notification per bidder."""
-    from rest_framework.authtoken.models import Token
-
+    from accounts.tokens import token_issue
     from tests.trading.sealed import scenario, seal, sign
     from trading.deposits import bankmsg
     from trading.deposits.bankmsg import Transfer
@@ -82,9 +81,8 @@ def world(n_bidders: str, each: str, out_dir: str, big_mb: str = "0") -> dict:
 
         headers = bankmsg.signed_headers(settings.BANK_WEBHOOK_SECRET.encode(), body, timestamp=int(time.time()))
         webhooks.append({"body": body.decode(), "headers": headers, "txn_id": transfer.txn_id})
-    token, _ = Token.objects.get_or_create(user=s.supervisor)
-    return {"tender": s.tender.pk, "lot": s.lot.pk, "supervisor_token": token.key, "uploads": uploads,
-            "webhooks": webhooks, "big": big}
+    return {"tender": s.tender.pk, "lot": s.lot.pk, "supervisor_token": token_issue(user=s.supervisor),
+            "uploads": uploads, "webhooks": webhooks, "big": big}
 
 
 def due_steps(count: str) -> dict:
