@@ -45,6 +45,7 @@ test-e2e: install $(E2E_STAMP) $(AXE_STAMP)
 .PHONY: test-api
 test-api: install
 	$(PY) bin/api_fuzz.py
+
 # Fault tests (docs/operations.md, "Faults and recovery"): their own PostgreSQL (PG_BIN, port 18832)
 # and Redis (port 18879), web and worker, started and stopped by the tests; a few minutes.
 test-faults: install
