@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
 from config.api import api_exception_response, error_response, is_api_request
 from config.inputs import text_problem
+from config.shedding import is_database_unavailable
 
 
 def _input_problem(request: HttpRequest) -> tuple[str, str] | None:
@@ -58,6 +59,8 @@ class InputSanitationMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not is_api_request(request):
+        # No database connection to be had is overload, not a bug: DatabaseBusyMiddleware (outer)
+        # answers it with 503 + Retry-After (config/shedding.py, docs/operations.md).
+        if not is_api_request(request) or is_database_unavailable(exception):
             return None
         return api_exception_response(request, exception)

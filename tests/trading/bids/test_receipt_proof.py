@@ -69,7 +69,8 @@ def test_bidder_proves_its_receipt_offline_end_to_end(bidding, tmp_path):
 
     done = run_verifier(tmp_path, proof, "--key", key)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "VERIFIED" in done.stdout and "bid.submitted" in done.stdout
+    # Before the deadline the bid's event is its sealed commitment (docs/audit.md, "Sealed events").
+    assert "VERIFIED" in done.stdout and "sealed.committed" in done.stdout
 
     # A checkpoint carrying extra (witness) signature lines still verifies.
     witnessed = {**proof, "checkpoint": proof["checkpoint"] + "— witness.example/w1 AAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"}
@@ -115,7 +116,7 @@ def test_withdrawal_receipt_is_provable_too(bidding, api, tmp_path):
     assert response.status_code == 200
     done = run_verifier(tmp_path, response.json(), "--key", platform_verifier_key())
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "bid.withdrawn" in done.stdout
+    assert "sealed.committed" in done.stdout
 
 
 def test_only_the_holder_fetches_a_receipt_proof(bidding):

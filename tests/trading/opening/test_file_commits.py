@@ -55,7 +55,7 @@ def test_a_rolled_back_upload_leaves_no_file_under_its_final_name_and_the_sweepe
 
 def test_a_committed_upload_is_renamed_to_its_final_name(bidding):
     bid = submit(bidding.lot, bidding.bidders[0])
-    row = Bid.objects.get(pk=bid["id"])
+    row = Bid.objects.get(public_id=bid["id"])
     assert storage.path_of(row.storage_name).exists()
     assert list(storage.staged_root().iterdir()) == []
     assert _sweep_later().removed == []  # nothing orphaned
@@ -68,7 +68,7 @@ def test_a_crash_between_commit_and_rename_is_finished_by_the_sweeper(bidding, m
         patch.setattr(storage, "after_commit", lost.append)  # the process dies right after COMMIT
         bid = submit(bidding.lot, bidding.bidders[0])
     assert len(lost) == 1
-    row = Bid.objects.get(pk=bid["id"])
+    row = Bid.objects.get(public_id=bid["id"])
     assert not storage.path_of(row.storage_name).exists()
     report = _sweep_later()
     assert [r["area"] for r in report.recovered] == ["envelopes.staged"] and report.removed == []
@@ -87,7 +87,7 @@ def test_the_sweeper_removes_old_partial_uploads_and_unreferenced_envelopes(bidd
     report = _sweep_later()
     assert sorted(r["area"] for r in report.removed) == ["envelopes.incoming", "envelopes.stored"]
     assert not (incoming / "tmpkilled.part").exists() and not stray.exists()
-    assert storage.path_of(Bid.objects.get(pk=kept["id"]).storage_name).exists()
+    assert storage.path_of(Bid.objects.get(public_id=kept["id"]).storage_name).exists()
 
 
 def _decrypting(bidding, clock):
@@ -103,7 +103,7 @@ def _decrypting(bidding, clock):
 def test_decrypted_files_appear_only_with_their_saved_outcome(bidding, clock, monkeypatch):
     bids = _decrypting(bidding, clock)
     b, bid = bidding.bidders[0], bids[0]
-    target = storage.opened_root() / str(bidding.tender.pk) / str(bid["id"])
+    target = storage.opened_root() / str(bidding.tender.pk) / str(Bid.objects.get(public_id=bid["id"]).pk)
 
     def dies(**kwargs):
         raise RuntimeError("killed while saving the outcome")
@@ -126,15 +126,15 @@ def test_the_sweeper_recovers_or_removes_decrypted_files_by_their_outcome(biddin
     with monkeypatch.context() as patch:
         patch.setattr(storage, "after_commit", lost.append)  # crash right after the outcome's COMMIT
         sv.bid_dek_release(actor=b.user, tender=bidding.tender, bid_id=bid["id"], dek=dek_of(b, b.envelopes[bid["id"]]))
-    target = storage.opened_root() / str(bidding.tender.pk) / str(bid["id"])
+    target = storage.opened_root() / str(bidding.tender.pk) / str(Bid.objects.get(public_id=bid["id"]).pk)
     assert not target.exists() and len(list(decrypt.partial_root().iterdir())) == 1
     # Decrypted files of a bid whose outcome was never saved (left by the older code).
-    other = storage.opened_root() / str(bidding.tender.pk) / str(bids[1]["id"])
+    other = storage.opened_root() / str(bidding.tender.pk) / str(Bid.objects.get(public_id=bids[1]["id"]).pk)
     other.mkdir(parents=True)
     (other / "technical.pdf").write_bytes(b"plaintext")
     report = _sweep_later()
     assert [r["area"] for r in report.recovered] == ["opened.partial"]
     assert [r["area"] for r in report.removed] == ["opened.bids"]
-    saved = BidOpening.objects.get(bid_id=bid["id"]).files
+    saved = BidOpening.objects.get(bid__public_id=bid["id"]).files
     assert sorted(p.name for p in target.iterdir()) == [f["name"] for f in saved]
     assert not other.exists()
