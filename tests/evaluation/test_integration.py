@@ -38,7 +38,7 @@ class Bidders:
 
 
 def test_real_opening_panel_and_deposits_from_bids_to_contract(cast, published, clock, api, make_user):
-    from trading.models import DepositAccount
+    from trading.models import Bid, DepositAccount
     from trading.services.registrations import registration_create
 
     tender, lot = published, published.lots.get()
@@ -60,7 +60,7 @@ def test_real_opening_panel_and_deposits_from_bids_to_contract(cast, published, 
     assert session.draw_id == draw.pk and session.seats == 5
     snapshot = {b.bid_ref: (b.price, b.bidder_id, b.envelope_sha256, b.registration_id) for b in session.bids.all()}
     assert snapshot == {
-        bid["id"]: (Decimal(p), b.org_id, bid["envelope_sha256"], b.registration.pk)
+        Bid.objects.get(public_id=bid["id"]).pk: (Decimal(p), b.org_id, bid["envelope_sha256"], b.registration.pk)
         for bid, p, b in zip(bids, prices, sealed, strict=True)
     }
 

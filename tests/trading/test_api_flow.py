@@ -153,6 +153,9 @@ def test_draft_to_deadline_through_the_api(cast, api):
 
     # 8. every state change is in the audit chain, and it verifies
     actions = set(AuditEvent.objects.values_list("action", flat=True))
+    # Registrations, questions, objections were sealed events, opened by the deadline's reveal.
+    reveal = AuditEvent.objects.get(action="tender.status_changed", data__tender=tid, data__to="bidding_closed")
+    actions |= {item["opening"]["action"] for item in reveal.data["sealed"]}
     assert {
         "tender.created",
         "lot.created",

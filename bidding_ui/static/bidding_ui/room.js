@@ -104,7 +104,7 @@ function render() {
       + (b.last_error ? ` · ${b.last_error}` : ""));
     if (state.state === "decrypting" && (b.status === "pending" || b.status === "fallback")) {
       const button = el("button", _("Decrypt and release"), { type: "button", class: "button" });
-      button.addEventListener("click", () => releaseDek(Number(id), b));
+      button.addEventListener("click", () => releaseDek(id, b));
       li.append(" ", button);
     }
     return li;
