@@ -12,6 +12,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -418,3 +419,58 @@ class TenderCollusionView(APIView):
         authorize(request.user, "collusion.compute", tender_obj)
         run = collusion_check(actor=request.user, tender=tender_obj, trigger="supervisor")
         return Response(CollusionRunOutput(run).data, status=201)
+
+
+# --- Public feed of witnessed checkpoints (docs/witness.md, "Public anchoring") --------------------
+
+class WitnessedCheckpointOutput(serializers.Serializer):
+    origin = serializers.CharField()
+    tree_size = serializers.IntegerField()
+    root_hash = serializers.CharField(help_text="hex")
+    witnesses = serializers.ListField(child=serializers.CharField(), help_text="key names of the cosigners")
+    published_at = serializers.DateTimeField(help_text="when the quorum-th cosignature arrived")
+    witnessed_checkpoint = serializers.CharField(
+        help_text="the checkpoint note: platform signature line, then each witness's cosignature line")
+
+
+class WitnessedCheckpointListView(generics.ListAPIView):
+    """Every checkpoint cosigned by the quorum of witnesses, oldest first (append-only feed);
+    anonymous. `?after=<tree size>` lists only later ones."""
+
+    permission_classes = [CanViewProofs]
+    serializer_class = WitnessedCheckpointOutput
+
+    def get_queryset(self):
+        from audit.witnessing import published_checkpoints
+
+        qs = published_checkpoints().prefetch_related("cosignatures")
+        after = self.request.query_params.get("after", "")
+        if after:
+            if not after.isdigit() or len(after) > 18:
+                raise ValidationError({"after": ["a tree size (non-negative integer)"]})
+            qs = qs.filter(tree_size__gt=int(after))
+        return qs
+
+    def list(self, request, *args, **kwargs):
+        from audit.witnessing import published_entry
+
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(WitnessedCheckpointOutput([published_entry(c) for c in page],
+                                                                     many=True).data)
+
+
+class WitnessedCheckpointLatestView(APIView):
+    """The latest witnessed checkpoint note, text/plain (404 before the first one)."""
+
+    permission_classes = [CanViewProofs]
+    renderer_classes = [JSONRenderer, PlainTextRenderer]
+
+    @extend_schema(responses={(200, "text/plain"): OpenApiTypes.STR,
+                              404: OpenApiResponse(description="no witnessed checkpoint yet")})
+    def get(self, request):
+        from audit.witnessing import latest_published, witnessed_note
+
+        checkpoint = latest_published()
+        if checkpoint is None:
+            raise NotFoundError("No checkpoint has been cosigned by the witness quorum yet.")
+        return HttpResponse(witnessed_note(checkpoint).encode("utf-8"), content_type="text/plain; charset=utf-8")

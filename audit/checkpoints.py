@@ -269,6 +269,9 @@ def checkpoint_create() -> Checkpoint:
         checkpoint, _ = Checkpoint.objects.get_or_create(
             tree_size=size, defaults={"root_hash": root.hex(), "note": note, "created_at": timezone.now()})
     logger.info("audit checkpoint at tree size %s, root %s", size, root.hex())
+    from audit.witnessing import checkpoint_signed
+
+    checkpoint_signed(checkpoint)  # to the witnesses, after commit (docs/witness.md)
     return checkpoint
 
 

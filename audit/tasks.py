@@ -18,3 +18,13 @@ def checkpoint_make() -> int:
     except LogInconsistent:
         logger.exception("audit checkpoint refused: the log is inconsistent; run `manage.py audit verify`")
         raise
+
+
+@shared_task(name="audit.witness_checkpoint", ignore_result=True)
+def witness_checkpoint(tree_size: int | None = None) -> int:
+    """Send a signed checkpoint (default: the latest) to the configured witnesses and store
+    their cosignatures (audit.witnessing). Also run by beat, so a witness that was down gets
+    the latest checkpoint later. Returns the number of cosignatures it has."""
+    from audit.witnessing import checkpoint_witness
+
+    return checkpoint_witness(tree_size=tree_size)

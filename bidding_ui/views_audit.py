@@ -40,6 +40,8 @@ WARNING_LABELS = {
     "contract_signing": gettext_lazy("Contract signing after the award"),
     "expert_pool_exhausted": gettext_lazy("Expert pool exhausted"),
     "expert_draw_closed": gettext_lazy("Seat vacated after the draw closed"),
+    "witness_refused": gettext_lazy("A witness refused the audit checkpoint"),
+    "witness_unreachable": gettext_lazy("Audit witness unreachable"),
 }
 LEVEL_LABELS = {"red": gettext_lazy("Red warning"), "yellow": gettext_lazy("Yellow warning")}
 
@@ -83,6 +85,7 @@ def tender_replay_page(request, pk: int):
     actor = request.GET.get("actor", "").strip()[:64]
     kind = request.GET.get("kind", "").strip()[:100]
     replay = tender_replay(tender=pk, at=at, actor=actor, kind=kind)
+    trust = _replay_trust(request, replay.checkpoint.tree_size)
     context = {
         "tender_id": pk, "tender": Tender.objects.filter(pk=pk).first(), "replay": replay,
         "state": replay.state, "summary": summary(replay.state), "selected": replay.selected,
@@ -90,10 +93,27 @@ def tender_replay_page(request, pk: int):
         "selected_ts": format_timestamp(replay.selected.event.ts) if replay.selected else "",
         "selected_data": json.dumps(replay.selected.event.data, indent=2, ensure_ascii=False, sort_keys=True)
         if replay.selected else "",
+        "trust": trust, "trust_witnesses": "\n".join(request.GET.getlist("witness")),
+        "trust_quorum": request.GET.get("quorum", ""),
     }
     if request.GET.get("partial") == "state":
         return render(request, "audit/_replay_state.html", context)
     return render(request, "audit/replay.html", context)
+
+
+def _replay_trust(request, tree_size: int) -> dict | None:
+    """The supervisor's trust policy from ?witness=<vkey> (repeatable, or one per line) and
+    ?quorum=N, checked on the replay's checkpoint (audit/witnessing.py); None without one."""
+    from audit.trust_policy import PolicyError, policy_load
+    from audit.witnessing import checkpoint_trust
+
+    keys = [k.strip() for v in request.GET.getlist("witness") for k in v.splitlines() if k.strip()]
+    quorum = _int_param(request, "quorum")
+    try:
+        policy = policy_load(witnesses=keys, quorum=quorum, allow_files=False)
+    except PolicyError as exc:
+        return {"ok": False, "witnesses": [], "problem": str(exc), "policy": ""}
+    return None if policy is None else checkpoint_trust(policy, tree_size)
 
 
 def _evidence_lines(value) -> list[str]:
@@ -146,3 +166,15 @@ def tender_signals_compute(request, pk: int):
     _attempt(request, lambda: collusion_check(actor=request.user, tender=tender, trigger="supervisor"),
              _("Collusion signals computed."))
     return redirect("supervision:tender_signals", pk=tender.pk)
+
+
+@page_view(None)
+def witnessed_feed(request):
+    """Public: every witnessed checkpoint, newest first (the API feed is /api/v1/audit/witnessed)."""
+    from audit.witnessing import configured_witnesses, published_checkpoints, published_entry, quorum
+
+    rows = published_checkpoints().prefetch_related("cosignatures").order_by("-tree_size")[:200]
+    return render(request, "audit/witnessed.html", {
+        "entries": [published_entry(c) for c in rows], "quorum": quorum(),
+        "witness_keys": [w.verifier.vkey for w in configured_witnesses()]})
+

@@ -293,6 +293,12 @@ AUDIT_LOG_ORIGIN = os.environ.get("PTRADE_AUDIT_ORIGIN", f"{PLATFORM_NAME}/audit
 PLATFORM_SIGNING_KEY_FILE = os.environ.get("PTRADE_SIGNING_KEY_FILE", str(VAR_DIR / "platform_ed25519.pem"))
 # `manage.py flush` (used by transactional tests) may purge the audit table only when this is on.
 AUDIT_ALLOW_FLUSH = TESTING
+# Independent witnesses of the audit checkpoints (docs/witness.md): ";"-separated entries
+# "<witness verifier key> <URL prefix of add-checkpoint>"; empty: none (bin/entrypoint local
+# starts one and sets this). A checkpoint is published once AUDIT_WITNESS_QUORUM of them cosigned it.
+AUDIT_WITNESSES = os.environ.get("PTRADE_WITNESSES", "")
+AUDIT_WITNESS_QUORUM = int(os.environ.get("PTRADE_WITNESS_QUORUM", "1"))
+AUDIT_WITNESS_TIMEOUT = float(os.environ.get("PTRADE_WITNESS_TIMEOUT", "10"))
 
 # Sandbox time acceleration (ProZorro-style): every legal period is divided by this
 # factor. Refused in production (see trading/rules.py).

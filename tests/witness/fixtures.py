@@ -7,6 +7,7 @@ the witness is tested against an independent reading of the C2SP formats.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import socket
@@ -99,3 +100,20 @@ def running_witness(directory: Path, logs: list[tuple[str, str]], *, name: str =
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def platform_witnesses(tmp_path: Path, settings, count: int = 1, *, quorum: int = 1,
+                       log_key: str | None = None) -> Iterator[list[tuple[str, object]]]:
+    """`count` witnesses of the platform's own log (its origin and signing key, or `log_key`),
+    configured in settings.AUDIT_WITNESSES; yields [(base URL, Witness)]."""
+    from audit.signing import platform_verifier_key
+
+    vkey = log_key or platform_verifier_key()
+    with contextlib.ExitStack() as stack:
+        running = [stack.enter_context(running_witness(tmp_path / f"w{i}", [(settings.AUDIT_LOG_ORIGIN, vkey)],
+                                                       name=f"witness{i}.test/w"))
+                   for i in range(count)]
+        settings.AUDIT_WITNESSES = [(w.vkey, url) for url, w in running]
+        settings.AUDIT_WITNESS_QUORUM = quorum
+        yield running

@@ -294,4 +294,10 @@ def result_notice_publish(*, actor, tender: Tender, kind: str, title: str, body:
         if tender.status == TenderStatus.DRAFT:
             raise StateConflict(_("A draft is withdrawn, not terminated by a notice."), code="illegal_transition")
         tender_transition(actor=actor, tender=tender, to=TenderStatus.CANCELLED, reason="termination notice")
+    from audit.witnessing import anchor, anchor_section
+
+    entry = anchor()  # public anchoring: the latest witnessed audit checkpoint (docs/witness.md)
+    if entry is not None:
+        body = f"{body}\n\n{anchor_section(entry)}"
+        extra["audit_anchor"] = {"tree_size": entry["tree_size"], "root_hash": entry["root_hash"]}
     return notice_publish(actor=actor, tender=tender, kind=kind, title=title, body=body, extra=extra)

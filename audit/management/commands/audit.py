@@ -21,6 +21,7 @@ from audit.checkpoints import LogInconsistent, checkpoint_create, log_verify, no
 from audit.export import bundle_write
 from audit.models import AuditEvent
 from audit.signing import platform_verifier_key
+from audit.trust_policy import PolicyError, policy_load
 from config.errors import DomainError
 
 _VERDICT = {
@@ -40,6 +41,7 @@ class Command(BaseCommand):
         verify.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")
         verify.add_argument("--checkpoint", action="append", default=[], metavar="NOTE_FILE",
                             help="also check a checkpoint note kept outside the database (repeatable)")
+        add_trust_policy_arguments(verify)
         sub.add_parser("checkpoint", help="sign a checkpoint of the log now and print it")
         export = sub.add_parser("export", help="write an export bundle for the offline verifier")
         export.add_argument("--out", required=True, help="bundle file to write (.jsonl)")
@@ -74,6 +76,7 @@ class Command(BaseCommand):
             sys.stderr.write(f"\r{bar} {done}/{total} events {rate:,.0f}/s")
             sys.stderr.flush()
 
+        notes += trust_policy_notes(options, notes)
         report = log_verify(notes=notes, progress=progress)
         if show:
             sys.stderr.write("\n")
@@ -82,10 +85,11 @@ class Command(BaseCommand):
             verdict = _VERDICT[report.kind].format(seq=report.first_broken_seq, problem=report.problem)
             raise CommandError(f"{verdict} ({report.checked} events verified before it)")
         latest = f", latest at tree size {report.checkpoint_sizes[-1]}" if report.checkpoint_sizes else ""
+        witnessed = "".join(f"; {label}: OK" for _, label in notes if " witnessed by " in label)
         self.stdout.write(self.style.SUCCESS(
             f"audit chain OK: {report.checked} events, head seq {report.head_seq}, "
             f"head hash {report.head_hash}; {report.checkpoints_checked} signed checkpoints match the "
-            f"log{latest} ({elapsed:.2f} s)"
+            f"log{latest}{witnessed} ({elapsed:.2f} s)"
         ))
 
     def handle_checkpoint(self, **options) -> None:
@@ -118,3 +122,25 @@ class Command(BaseCommand):
 
     def handle_public_key(self, **options) -> None:
         self.stdout.write(platform_verifier_key())
+
+
+# --- Trust policy (witness keys + quorum, docs/witness.md) -------------------------------------------
+
+def add_trust_policy_arguments(parser) -> None:
+    parser.add_argument("--witness", action="append", default=[], metavar="VKEY_OR_FILE",
+                        help="a trusted witness verifier key (or a file holding one), repeatable")
+    parser.add_argument("--quorum", type=int, help="cosignatures required from those witnesses (default 1)")
+    parser.add_argument("--trust-policy", metavar="FILE",
+                        help='JSON {"witnesses": ["<vkey>", ...], "quorum": N}')
+
+
+def trust_policy_notes(options: dict, held: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The witnessed checkpoints the log must match under the given trust policy (none without one)."""
+    from audit.witnessing import policy_witnessed_notes
+
+    try:
+        policy = policy_load(witnesses=options.get("witness") or (), quorum=options.get("quorum"),
+                             policy_file=options.get("trust_policy"))
+        return [] if policy is None else policy_witnessed_notes(policy, held)
+    except PolicyError as exc:
+        raise CommandError(f"audit log NOT WITNESSED: {exc}") from exc
