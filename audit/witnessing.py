@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -79,7 +80,14 @@ def parse_witnesses(value: str | list | tuple) -> list[WitnessEndpoint]:
 
 
 def configured_witnesses() -> list[WitnessEndpoint]:
-    return parse_witnesses(getattr(settings, "AUDIT_WITNESSES", ""))
+    found = parse_witnesses(getattr(settings, "AUDIT_WITNESSES", ""))
+    url, key_file = getattr(settings, "AUDIT_WITNESS_URL", ""), getattr(settings, "AUDIT_WITNESS_VKEY_FILE", "")
+    if not found and url and key_file and os.path.isfile(key_file):  # docker-compose.yml: the witness wrote it
+        with open(key_file, encoding="utf-8") as f:
+            vkey = f.read().strip()
+        if vkey:
+            found = parse_witnesses([(vkey, url)])
+    return found
 
 
 def quorum() -> int:

@@ -299,6 +299,9 @@ AUDIT_ALLOW_FLUSH = TESTING
 AUDIT_WITNESSES = os.environ.get("PTRADE_WITNESSES", "")
 AUDIT_WITNESS_QUORUM = int(os.environ.get("PTRADE_WITNESS_QUORUM", "1"))
 AUDIT_WITNESS_TIMEOUT = float(os.environ.get("PTRADE_WITNESS_TIMEOUT", "10"))
+# Or one witness whose verifier key is read from a file when needed (docker-compose.yml).
+AUDIT_WITNESS_URL = os.environ.get("PTRADE_WITNESS_URL", "")
+AUDIT_WITNESS_VKEY_FILE = os.environ.get("PTRADE_WITNESS_VKEY_FILE", "")
 
 # Sandbox time acceleration (ProZorro-style): every legal period is divided by this
 # factor. Refused in production (see trading/rules.py).
