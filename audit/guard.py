@@ -30,6 +30,9 @@ AUDIT_TABLES: dict[str, tuple[str, str]] = {
     "audit_checkpoint": ("audit checkpoints", "audit_checkpoint"),
     "audit_merklenode": ("audit Merkle nodes", "audit_merklenode"),
     "audit_checkpointrefusal": ("refused checkpoint records", "audit_checkpointrefusal"),
+    # witness cosignatures and submissions (audit.witnessing, migration 0008)
+    "audit_witnesscosignature": ("witness cosignatures", "audit_witnesscosignature"),
+    "audit_witnesssubmission": ("witness submissions", "audit_witnesssubmission"),
 }
 # PostgreSQL trigger functions are named "<something>_refuse_change": db_roles and
 # `suspended` find the append-only tables by that name.
