@@ -130,8 +130,13 @@ def suspended(connection, tables: Iterable[str] | None = None) -> Iterator[None]
             yield
         finally:
             with connection.cursor() as cursor:
+                # Deferred foreign-key checks queued by the block (e.g. a checkpoint row that
+                # witness cosignatures reference) must run before the ALTER TABLE, which
+                # PostgreSQL refuses while trigger events are pending.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 for table in wanted:
                     cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         return
     with connection.cursor() as cursor:
         marks = ",".join("%s" for _ in wanted) or "NULL"

@@ -62,7 +62,7 @@ def test_first_cosignature_from_zero_then_consistent_growth(witness, log):
     status, _, body = post(url, log.request(13, 13))
     assert status == 200
     # the witness's verifier key names type 0x04 and the key ID of the cosignature lines
-    name, key_id, encoded = w.vkey.split("+")
+    name, key_id, encoded = w.vkey.split("+", 2)
     assert name == "witness.test/w1" and base64.b64decode(encoded) == b"\x04" + public_of(w)
     assert bytes.fromhex(key_id) == base64.b64decode(body[2:-1].rsplit(" ", 1)[1])[:4]
 
