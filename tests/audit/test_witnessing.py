@@ -223,3 +223,38 @@ def test_replay_page_applies_the_trust_policy(tmp_path, settings, make_user, cli
         assert bad.status_code == 200 and "NOT witnessed" in bad.content.decode()
         path = client.get("/supervisor/tenders/41/replay/", {"witness": "/etc/passwd"})
         assert path.status_code == 200 and "NOT witnessed" in path.content.decode()
+
+
+def test_one_trust_policy_held_checkpoint_and_witnesses_together(tmp_path, settings, capsys, make_user, client,
+                                                                 api, django_capture_on_commit_callbacks):
+    """audit/trust.py: `--checkpoint` and `--witness/--quorum` in one `audit verify`, and the same
+    policy (note + keys) on the replay page and the replay API (bad keys: 400, nothing changes)."""
+    from accounts.roles import Role
+    from audit.services import audit_record
+
+    with platform_witnesses(tmp_path, settings) as [(_url, witness)]:
+        for i in range(3):
+            audit_record(actor="system", action="test.event", obj="trading.tender:42", data={"i": i})
+        held = sign_checkpoint(django_capture_on_commit_callbacks).note
+        held_file = tmp_path / "held.txt"
+        held_file.write_text(held)
+        call_command("audit", "verify", "--no-progress", "--checkpoint", str(held_file), "--witness", witness.vkey)
+        assert "witnessed by witness0.test/w: OK" in capsys.readouterr().out
+        supervisor = make_user(Role.SUPERVISOR)
+        body = api.as_user(supervisor).get("/api/v1/audit/tenders/42/replay",
+                                           {"checkpoint": held, "witness": witness.vkey, "quorum": 1}).json()
+        assert body["checkpoint"]["held"][0]["ok"] is True and body["failed"] == 0
+        assert body["checkpoint"]["witnessed"]["ok"] is True
+        assert body["checkpoint"]["witnessed"]["witnesses"] == ["witness0.test/w"]
+        refused = api.as_user(supervisor).get("/api/v1/audit/tenders/42/replay", {"witness": "not a key"})
+        assert refused.status_code == 400 and "witness" in refused.json()["error"]["fields"]
+        client.force_login(supervisor)
+        page = client.get("/supervisor/tenders/42/replay/", {"checkpoint": held, "witness": witness.vkey})
+        html = page.content.decode()
+        assert "The log extends your checkpoint" in html and "cosigned by your trusted witnesses" in html
+        # the held checkpoint and the witnesses both checked: truncation below it fails the command
+        with guard_off() as cursor:
+            cursor.execute("DELETE FROM audit_auditevent WHERE seq > %s", [AuditEvent.objects.count() - 1])
+        with pytest.raises(CommandError):
+            call_command("audit", "verify", "--no-progress", "--checkpoint", str(held_file),
+                         "--witness", witness.vkey)
