@@ -12,6 +12,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -28,7 +29,7 @@ from audit.signing import (
     platform_public_key_pem,
     platform_verifier_key,
 )
-from audit.trust import trust_from_text
+from audit.trust import PolicyError, trust_from_text
 from config.errors import NotFoundError
 
 _MAX_SIZE = 2**62
@@ -298,6 +299,11 @@ class ReplayInput(serializers.Serializer):
     checkpoint = serializers.CharField(required=False, default="", max_length=4000, trim_whitespace=False,
                                        help_text="a checkpoint note you hold: every event fails if the log "
                                                  "is shorter than it or does not extend it")
+    witness = serializers.ListField(child=serializers.CharField(max_length=1000), required=False, default=list,
+                                    max_length=20, help_text="trusted witness verifier keys (repeat the parameter)")
+    quorum = serializers.IntegerField(min_value=1, max_value=20, required=False,
+                                      help_text="cosignatures required from those witnesses (default 1); the "
+                                                "result is checkpoint.witnessed")
 
 
 class ReplayOutput(serializers.Serializer):
@@ -309,7 +315,8 @@ class ReplayOutput(serializers.Serializer):
     actors = serializers.ListField(child=serializers.CharField())
     kinds = serializers.ListField(child=serializers.CharField())
     checkpoint = serializers.DictField(help_text="{tree_size, root_hash, signature_ok, problem, held: [{label, "
-                                                 "tree_size, ok, problem}] (the checkpoints you gave)}")
+                                                 "tree_size, ok, problem}] (the checkpoints you gave), witnessed: "
+                                                 "{ok, witnesses, problem, policy} or null (your witness keys)}")
     selected = serializers.DictField(allow_null=True)
     neighbours = serializers.DictField(help_text="seqs of the first, previous, next and last shown events")
     state = serializers.DictField(help_text="the tender as rebuilt from its events up to `at`")
@@ -332,8 +339,13 @@ class TenderReplayView(APIView):
         from audit.replay import tender_replay
 
         params = _parse(ReplayInput, request)
+        try:
+            policy = trust_from_text(checkpoint=params["checkpoint"], witnesses=params["witness"],
+                                     quorum=params.get("quorum"))
+        except PolicyError as exc:
+            raise ValidationError({"witness": [str(exc)]}) from exc
         replay = tender_replay(tender=tender, at=params.get("at"), actor=params.get("actor", ""),
-                               kind=params.get("kind", ""), policy=trust_from_text(checkpoint=params["checkpoint"]))
+                               kind=params.get("kind", ""), policy=policy)
         return Response(replay.as_dict(with_events=params["events"]))
 
 
@@ -461,3 +473,58 @@ class ReceiptProofView(APIView):
         from audit.receipts import receipt_proof
 
         return Response(ReceiptProofOutput(receipt_proof(user=request.user, receipt_id=receipt_id)).data)
+
+
+# --- Public feed of witnessed checkpoints (docs/witness.md, "Public anchoring") --------------------
+
+class WitnessedCheckpointOutput(serializers.Serializer):
+    origin = serializers.CharField()
+    tree_size = serializers.IntegerField()
+    root_hash = serializers.CharField(help_text="hex")
+    witnesses = serializers.ListField(child=serializers.CharField(), help_text="key names of the cosigners")
+    published_at = serializers.DateTimeField(help_text="when the quorum-th cosignature arrived")
+    witnessed_checkpoint = serializers.CharField(
+        help_text="the checkpoint note: platform signature line, then each witness's cosignature line")
+
+
+class WitnessedCheckpointListView(generics.ListAPIView):
+    """Every checkpoint cosigned by the quorum of witnesses, oldest first (append-only feed);
+    anonymous. `?after=<tree size>` lists only later ones."""
+
+    permission_classes = [CanViewProofs]
+    serializer_class = WitnessedCheckpointOutput
+
+    def get_queryset(self):
+        from audit.witnessing import published_checkpoints
+
+        qs = published_checkpoints().prefetch_related("cosignatures")
+        after = self.request.query_params.get("after", "")
+        if after:
+            if not after.isdigit() or len(after) > 18:
+                raise ValidationError({"after": ["a tree size (non-negative integer)"]})
+            qs = qs.filter(tree_size__gt=int(after))
+        return qs
+
+    def list(self, request, *args, **kwargs):
+        from audit.witnessing import published_entry
+
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(WitnessedCheckpointOutput([published_entry(c) for c in page],
+                                                                     many=True).data)
+
+
+class WitnessedCheckpointLatestView(APIView):
+    """The latest witnessed checkpoint note, text/plain (404 before the first one)."""
+
+    permission_classes = [CanViewProofs]
+    renderer_classes = [JSONRenderer, PlainTextRenderer]
+
+    @extend_schema(responses={(200, "text/plain"): OpenApiTypes.STR,
+                              404: OpenApiResponse(description="no witnessed checkpoint yet")})
+    def get(self, request):
+        from audit.witnessing import latest_published, witnessed_note
+
+        checkpoint = latest_published()
+        if checkpoint is None:
+            raise NotFoundError("No checkpoint has been cosigned by the witness quorum yet.")
+        return HttpResponse(witnessed_note(checkpoint).encode("utf-8"), content_type="text/plain; charset=utf-8")

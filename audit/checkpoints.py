@@ -450,6 +450,9 @@ def _checkpoint_create() -> Checkpoint:
                                                created_at=timezone.now())
         journal_append(note)  # before the commit: a signed note is never unrecorded outside
     logger.info("audit checkpoint at tree size %s, root %s", size, root.hex())
+    from audit.witnessing import checkpoint_signed
+
+    checkpoint_signed(checkpoint)  # to the witnesses, after commit (docs/witness.md)
     return checkpoint
 
 

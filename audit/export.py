@@ -5,7 +5,8 @@ A bundle is JSON Lines (UTF-8, one canonical JSON object per line), in this orde
   {"type":"header", "format":"ptrade-audit-bundle", "version":1, "scope":"log"|"tender",
    "tender":<id as string>|null, "origin", "tree_size", "events":<count>, "public_key":<base64>,
    "verifier_key":<C2SP vkey>, "key_id", "created_at"}
-  {"type":"checkpoint", "note":<signed checkpoint note at tree_size>}
+  {"type":"checkpoint", "note":<signed checkpoint note at tree_size, followed by the witnesses'
+   cosignature lines (docs/witness.md)>}
   {"type":"consistency", "first", "second", "first_root":<hex>, "hashes":[<hex>...]}   (on request)
   {"type":"event", "seq", "hash":<hex leaf hash>, "canonical":<the event's canonical JSON,
    exactly the bytes hashed, as a string>, "inclusion":[<hex>...] (tender scope only)}  ...
@@ -27,7 +28,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from audit import checkpoints
+from audit import checkpoints, witnessing
 from audit.canonical import dumps, format_timestamp
 from audit.models import AuditEvent, Checkpoint
 from audit.sealed import SEALED_ACTION, reveal_seqs
@@ -131,7 +132,7 @@ def bundle_prepare(*, tender: str | None = None, consistency_from: int | None = 
                "origin": settings.AUDIT_LOG_ORIGIN, "tree_size": size, "events": count,
                "public_key": platform_public_key_b64(), "verifier_key": platform_verifier_key(),
                "key_id": platform_key_id(), "created_at": format_timestamp(timezone.now())}),
-        _line({"type": "checkpoint", "note": checkpoint.note}),
+        _line({"type": "checkpoint", "note": witnessing.export_note(checkpoint)}),  # with cosignatures
     ]
     if consistency_from is not None:
         if not 0 <= consistency_from <= size:

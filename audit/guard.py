@@ -30,6 +30,9 @@ AUDIT_TABLES: dict[str, tuple[str, str]] = {
     "audit_checkpoint": ("audit checkpoints", "audit_checkpoint"),
     "audit_merklenode": ("audit Merkle nodes", "audit_merklenode"),
     "audit_checkpointrefusal": ("refused checkpoint records", "audit_checkpointrefusal"),
+    # witness cosignatures and submissions (audit.witnessing, migration 0008)
+    "audit_witnesscosignature": ("witness cosignatures", "audit_witnesscosignature"),
+    "audit_witnesssubmission": ("witness submissions", "audit_witnesssubmission"),
 }
 # PostgreSQL trigger functions are named "<something>_refuse_change": db_roles and
 # `suspended` find the append-only tables by that name.
@@ -127,8 +130,13 @@ def suspended(connection, tables: Iterable[str] | None = None) -> Iterator[None]
             yield
         finally:
             with connection.cursor() as cursor:
+                # Deferred foreign-key checks queued by the block (e.g. a checkpoint row that
+                # witness cosignatures reference) must run before the ALTER TABLE, which
+                # PostgreSQL refuses while trigger events are pending.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 for table in wanted:
                     cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         return
     with connection.cursor() as cursor:
         marks = ",".join("%s" for _ in wanted) or "NULL"

@@ -183,3 +183,56 @@ class SealedOpening(models.Model):
 
     def __str__(self) -> str:
         return f"sealed #{self.seq} (tender {self.tender_id})"
+
+
+class WitnessCosignature(models.Model):
+    """One witness's C2SP tlog-cosignature/v1 over a checkpoint (audit.witnessing, docs/witness.md).
+
+    Append-only (database triggers, migration 0008): the witnessed checkpoint is the checkpoint
+    note followed by these lines, so they are kept as received.
+    """
+
+    checkpoint = models.ForeignKey(Checkpoint, on_delete=models.PROTECT, related_name="cosignatures")
+    witness = models.CharField(max_length=200)  # the witness's key name
+    key_id = models.CharField(max_length=8)  # hex of the 4-byte key ID (type 0x04)
+    timestamp = models.BigIntegerField()  # POSIX seconds, signed by the witness
+    line = models.TextField()  # "— <name> <base64>", without the newline
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["checkpoint__tree_size", "received_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["checkpoint", "witness", "key_id"],
+                                               name="audit_one_cosignature_per_witness")]
+
+    def __str__(self) -> str:
+        return f"cosignature by {self.witness} at {self.checkpoint_id}"
+
+
+class WitnessSubmission(models.Model):
+    """One add-checkpoint request to a witness and its outcome (append-only, migration 0008).
+
+    A refusal (any 4xx after the 409 retries) is a red supervision warning until the same
+    witness cosigns a later checkpoint; an unreachable witness is yellow.
+    """
+
+    class Outcome(models.TextChoices):
+        COSIGNED = "cosigned"
+        REFUSED = "refused"
+        UNREACHABLE = "unreachable"
+
+    witness = models.CharField(max_length=200)
+    key_id = models.CharField(max_length=8)
+    url = models.CharField(max_length=500)
+    tree_size = models.BigIntegerField()
+    old_size = models.BigIntegerField()
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    status = models.PositiveSmallIntegerField(null=True, blank=True)  # HTTP status, if any
+    detail = models.TextField(blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["witness", "key_id", "-at"], name="audit_witness_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.witness} {self.outcome} at {self.tree_size}"

@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.policy import can
-from audit import checkpoints
+from audit import checkpoints, witnessing
 from audit.canonical import canonical_bytes
 from audit.checkpoints import LogInconsistent
 from audit.models import AuditEvent, Receipt
@@ -73,11 +73,15 @@ def receipt_proof(*, user: Any, receipt_id: str) -> dict[str, Any]:
     text = canonical_bytes(event.as_dict())
     if leaf_hash(text) != receipt.leaf_hash or event.hash != receipt.leaf_hash:
         raise LogInconsistent(_("The event of this receipt no longer matches the receipt's leaf hash."))
-    latest = checkpoints.checkpoint_latest()
-    if latest is None or latest.tree_size < receipt.seq:
-        latest = checkpoints.checkpoint_create()
-    proof = checkpoints.inclusion_proof(seq=receipt.seq, tree_size=latest.tree_size)
-    note = proof.checkpoint.note if proof.checkpoint is not None else latest.note
+    # The latest witnessed checkpoint (docs/witness.md) that covers the event; else the latest one,
+    # sent to the witnesses first when it lacks its quorum (as an export does).
+    target = witnessing.latest_published()
+    if target is None or target.tree_size < receipt.seq:
+        target = checkpoints.checkpoint_latest()
+        if target is None or target.tree_size < receipt.seq:
+            target = checkpoints.checkpoint_create()
+    proof = checkpoints.inclusion_proof(seq=receipt.seq, tree_size=target.tree_size)
+    note = witnessing.export_note(proof.checkpoint if proof.checkpoint is not None else target)
     return {
         "receipt": receipt.signed,
         "event": text.decode("utf-8"),

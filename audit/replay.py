@@ -65,6 +65,8 @@ class CheckpointInfo:
     signature_ok: bool | None = None  # None: no checkpoint yet
     problem: str = ""
     held: list[dict[str, Any]] = field(default_factory=list)  # the user's checkpoints: {label, tree_size, ok, problem}
+    # the trust policy's witnesses on this checkpoint: {ok, witnesses, problem, policy}; None without witnesses
+    witnessed: dict[str, Any] | None = None
 
     @property
     def held_ok(self) -> bool:
@@ -72,7 +74,8 @@ class CheckpointInfo:
 
     def as_dict(self) -> dict[str, Any]:
         return {"tree_size": self.tree_size, "root_hash": self.root_hash, "signature_ok": self.signature_ok,
-                "problem": self.problem, "held": [dict(item) for item in self.held]}
+                "problem": self.problem, "held": [dict(item) for item in self.held],
+                "witnessed": dict(self.witnessed) if self.witnessed is not None else None}
 
 
 @dataclass
@@ -228,6 +231,10 @@ def events_verify(events: list[AuditEvent], *, policy: TrustPolicy | None = None
     with a trust policy, also against the checkpoints the user holds: any one the log does not
     extend fails every event."""
     info = _checkpoint_info(checkpoints.checkpoint_latest())
+    if policy is not None and policy.witnesses:
+        from audit.witnessing import checkpoint_trust
+
+        info.witnessed = checkpoint_trust(policy, info.tree_size)
     seqs = [e.seq for e in events]
     previous = dict(AuditEvent.objects.filter(seq__in=[s - 1 for s in seqs if s > 1]).values_list("seq", "hash"))
     results: dict[int, EventCheck] = {}

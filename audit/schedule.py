@@ -35,3 +35,12 @@ BEAT_SCHEDULE["audit-beat-heartbeat"] = {
     "schedule": HEARTBEAT_SECONDS,
     "options": {"expires": HEARTBEAT_SECONDS},
 }
+
+# Witnesses (audit/witnessing.py): the latest checkpoint to any witness that has not cosigned it.
+WITNESS_EVERY_SECONDS = float(os.environ.get("PTRADE_WITNESS_SWEEP_SECONDS", "60"))
+
+BEAT_SCHEDULE["audit-witness"] = {
+    "task": "audit.witness_checkpoint",
+    "schedule": WITNESS_EVERY_SECONDS,
+    "options": {"expires": WITNESS_EVERY_SECONDS},
+}

@@ -275,6 +275,24 @@ def audit_signing_warnings(now: datetime) -> Iterable[SupervisionWarning]:
             detail=refusal.problem[:300])
 
 
+@warning_source("witnesses")
+def witness_warnings(now: datetime) -> Iterable[SupervisionWarning]:
+    """A witness whose latest answer refused a checkpoint: red (it saw another history, or our
+    signature or proof failed); unreachable: yellow (audit/witnessing.py, docs/witness.md)."""
+    from audit.witnessing import witness_states
+
+    for state in witness_states():
+        last, name = state["last"], state["witness"].verifier.name
+        if last is None or last.outcome == "cosigned":
+            continue
+        refused = last.outcome == "refused"
+        yield SupervisionWarning(
+            key=f"witness:{name}:{state['witness'].key_id}", level=RED if refused else YELLOW,
+            kind="witness_refused" if refused else "witness_unreachable", tender=None, tender_code="",
+            subject=f"audit.checkpoint:{last.tree_size}", due_at=last.at,
+            detail=f"{name} (old {last.old_size}, HTTP {last.status or '-'}): {last.detail.strip()}"[:300])
+
+
 def supervision_warnings(*, now: datetime | None = None) -> list[SupervisionWarning]:
     """Every current warning, red first, then by due time."""
     now = now or clock.now()

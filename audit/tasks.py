@@ -26,3 +26,13 @@ def beat_heartbeat() -> None:
     from audit.health import BEAT, heartbeat_record
 
     heartbeat_record(kind=BEAT)
+
+
+@shared_task(name="audit.witness_checkpoint", ignore_result=True)
+def witness_checkpoint(tree_size: int | None = None) -> int:
+    """Send a signed checkpoint (default: the latest) to the configured witnesses and store
+    their cosignatures (audit.witnessing). Also run by beat, so a witness that was down gets
+    the latest checkpoint later. Returns the number of cosignatures it has."""
+    from audit.witnessing import checkpoint_witness
+
+    return checkpoint_witness(tree_size=tree_size)

@@ -11,4 +11,5 @@ urlpatterns = [
     path("supervisor/tenders/<int:pk>/replay/", v.tender_replay_page, name="tender_replay"),
     path("supervisor/tenders/<int:pk>/signals/", v.tender_signals, name="tender_signals"),
     path("supervisor/tenders/<int:pk>/signals/compute/", v.tender_signals_compute, name="tender_signals_compute"),
+    path("audit/witnessed/", v.witnessed_feed, name="witnessed_feed"),  # public (anchoring feed)
 ]

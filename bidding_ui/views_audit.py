@@ -24,7 +24,7 @@ from audit.models import CollusionRun
 from audit.replay import tender_replay
 from audit.replay_reducers import summary
 from audit.supervision import supervision_overview
-from audit.trust import MAX_NOTE_CHARS, trust_from_text
+from audit.trust import MAX_NOTE_CHARS, MAX_WITNESS_KEYS, PolicyError, trust_from_text
 from bidding_ui.views_tendering import _attempt, page_view
 from trading.models import Tender, TenderStatus
 
@@ -42,6 +42,8 @@ WARNING_LABELS = {
     "expert_pool_exhausted": gettext_lazy("Expert pool exhausted"),
     "expert_draw_closed": gettext_lazy("Seat vacated after the draw closed"),
     "audit_checkpoint_refused": gettext_lazy("Audit checkpoint refused: the log was rewritten or truncated"),
+    "witness_refused": gettext_lazy("A witness refused the audit checkpoint"),
+    "witness_unreachable": gettext_lazy("Audit witness unreachable"),
 }
 LEVEL_LABELS = {"red": gettext_lazy("Red warning"), "yellow": gettext_lazy("Yellow warning")}
 
@@ -84,8 +86,21 @@ def tender_replay_page(request, pk: int):
     at = _int_param(request, "at")
     actor = request.GET.get("actor", "").strip()[:64]
     kind = request.GET.get("kind", "").strip()[:100]
-    held = request.GET.get("checkpoint", "")[:MAX_NOTE_CHARS + 1]  # a checkpoint note the supervisor holds
-    replay = tender_replay(tender=pk, at=at, actor=actor, kind=kind, policy=trust_from_text(checkpoint=held))
+    # The supervisor's trust policy (audit/trust.py): a checkpoint note they hold, witness keys
+    # (?witness=, repeatable or one per line) and ?quorum=N.
+    held = request.GET.get("checkpoint", "")[:MAX_NOTE_CHARS + 1]
+    witnesses = request.GET.getlist("witness")[:MAX_WITNESS_KEYS]
+    try:
+        policy = trust_from_text(checkpoint=held, witnesses=[w[:MAX_NOTE_CHARS] for w in witnesses],
+                                 quorum=_int_param(request, "quorum"))
+        policy_problem = ""
+    except PolicyError as exc:
+        policy = trust_from_text(checkpoint=held)
+        policy_problem = str(exc)
+    replay = tender_replay(tender=pk, at=at, actor=actor, kind=kind, policy=policy)
+    trust = replay.checkpoint.witnessed
+    if policy_problem:
+        trust = {"ok": False, "witnesses": [], "problem": policy_problem, "policy": ""}
     context = {"held_checkpoint": held,
         "tender_id": pk, "tender": Tender.objects.filter(pk=pk).first(), "replay": replay,
         "state": replay.state, "summary": summary(replay.state), "selected": replay.selected,
@@ -93,6 +108,8 @@ def tender_replay_page(request, pk: int):
         "selected_ts": format_timestamp(replay.selected.event.ts) if replay.selected else "",
         "selected_data": json.dumps(replay.selected.event.data, indent=2, ensure_ascii=False, sort_keys=True)
         if replay.selected else "",
+        "trust": trust, "trust_witnesses": "\n".join(request.GET.getlist("witness")),
+        "trust_quorum": request.GET.get("quorum", ""),
     }
     if request.GET.get("partial") == "state":
         return render(request, "audit/_replay_state.html", context)
@@ -149,3 +166,15 @@ def tender_signals_compute(request, pk: int):
     _attempt(request, lambda: collusion_check(actor=request.user, tender=tender, trigger="supervisor"),
              _("Collusion signals computed."))
     return redirect("supervision:tender_signals", pk=tender.pk)
+
+
+@page_view(None)
+def witnessed_feed(request):
+    """Public: every witnessed checkpoint, newest first (the API feed is /api/v1/audit/witnessed)."""
+    from audit.witnessing import configured_witnesses, published_checkpoints, published_entry, quorum
+
+    rows = published_checkpoints().prefetch_related("cosignatures").order_by("-tree_size")[:200]
+    return render(request, "audit/witnessed.html", {
+        "entries": [published_entry(c) for c in rows], "quorum": quorum(),
+        "witness_keys": [w.verifier.vkey for w in configured_witnesses()]})
+

@@ -354,6 +354,15 @@ AUDIT_ALLOW_FLUSH = TESTING
 AUDIT_CHECKPOINT_JOURNAL = os.environ.get("PTRADE_CHECKPOINT_JOURNAL", "")
 # Refused checkpoint signings stay red on the supervision dashboard this many days.
 AUDIT_REFUSAL_DAYS = int(os.environ.get("PTRADE_AUDIT_REFUSAL_DAYS", "30"))
+# Independent witnesses of the audit checkpoints (docs/witness.md): ";"-separated entries
+# "<witness verifier key> <URL prefix of add-checkpoint>"; empty: none (bin/entrypoint local
+# starts one and sets this). A checkpoint is published once AUDIT_WITNESS_QUORUM of them cosigned it.
+AUDIT_WITNESSES = os.environ.get("PTRADE_WITNESSES", "")
+AUDIT_WITNESS_QUORUM = int(os.environ.get("PTRADE_WITNESS_QUORUM", "1"))
+AUDIT_WITNESS_TIMEOUT = float(os.environ.get("PTRADE_WITNESS_TIMEOUT", "10"))
+# Or one witness whose verifier key is read from a file when needed (docker-compose.yml).
+AUDIT_WITNESS_URL = os.environ.get("PTRADE_WITNESS_URL", "")
+AUDIT_WITNESS_VKEY_FILE = os.environ.get("PTRADE_WITNESS_VKEY_FILE", "")
 
 # Sandbox time acceleration (ProZorro-style): every legal period is divided by this
 # factor. Refused in production (see trading/rules.py).

@@ -5,9 +5,11 @@ def forwards(apps, schema_editor):
     # The append-only guard without the `ptrade.audit_maintenance` GUC / SQLite function
     # switch, now also on the Merkle node store and the refused-checkpoint records
     # (audit/guard.py, docs/audit.md).
-    from audit.guard import AUDIT_TABLES, create_triggers
+    from audit.guard import create_triggers
 
-    create_triggers(schema_editor.connection, tables=AUDIT_TABLES)
+    # The tables that exist at this migration (later ones guard their own tables, e.g. 0008).
+    create_triggers(schema_editor.connection, tables=("audit_auditevent", "audit_checkpoint", "audit_merklenode",
+                                                      "audit_checkpointrefusal"))
 
 
 class Migration(migrations.Migration):

@@ -3,6 +3,7 @@
 
     python ptrade_audit_verify.py BUNDLE.jsonl [--key VKEY | --key-file FILE]
                                   [--checkpoint NOTE_FILE ...] [--workers N]
+                                  [--witness VKEY ... [--quorum N] | --trust-policy FILE]
 
 Needs Python 3.9+ and the `cryptography` package; no Django, no database, no network.
 It checks, end to end:
@@ -18,6 +19,9 @@ It checks, end to end:
   - each --checkpoint (a checkpoint note the user holds; --old-checkpoint is the old name):
     its signature, and that the bundle's log extends it (root recomputed from the events, or
     a consistency proof); a held checkpoint larger than the bundle fails (truncated log).
+  - with witness keys (--witness keys and --quorum, or --trust-policy FILE): that the
+    bundle's checkpoint carries valid C2SP tlog-cosignature/v1 lines by at least the quorum
+    of those witnesses (docs/witness.md);
 Whole-log bundles are checked in chunks by one worker process per core (--workers N); the
 verdict is the same as one pass over the events.
 Prints what it verified; on any failure prints "FAILED: <reason>" and exits 1 (2 for
@@ -483,6 +487,7 @@ class Verifier:
         self.consistency: dict[int, tuple[bytes, list[bytes]]] = {}
         self.count = 0
         self.tree = CompactRange()
+        self.trust: dict | None = None  # witness keys + quorum (load_trust_policy)
 
     def say(self, message: str) -> None:
         self.out.write(message + "\n")
@@ -568,6 +573,7 @@ class Verifier:
         if origin != self.header.get("origin") or self.size != self.header.get("tree_size"):
             raise VerifyError("the checkpoint's origin or size differ from the header")
         self.say(f"checkpoint: {origin} tree size {self.size}, root {self.root.hex()}, signature OK")
+        check_trust_policy(self, line["note"])
 
     def _old_checkpoints(self) -> None:
         for label, note in self.old_notes:
@@ -757,8 +763,8 @@ class Verifier:
 
 
 # --- Trust policy: what the user brings from outside the bundle ---------------------------------
-# One place for the options saying whom to trust (the platform key, checkpoints the user holds);
-# witness keys and a quorum go here too (mirrors audit/trust.py).
+# One place for the options saying whom to trust (the platform key, checkpoints the user holds,
+# witness keys and a quorum); mirrors audit/trust.py (docs/witness.md, "Trust policy").
 
 def add_trust_arguments(parser: argparse.ArgumentParser) -> None:
     key = parser.add_mutually_exclusive_group()
@@ -768,6 +774,10 @@ def add_trust_arguments(parser: argparse.ArgumentParser) -> None:
                         metavar="NOTE_FILE",
                         help="a checkpoint note you hold (signed by the platform key); fail if the bundle's "
                              "log is shorter than it or does not extend it (repeatable)")
+    parser.add_argument("--witness", action="append", default=[], metavar="VKEY_OR_FILE",
+                        help="trust policy: a witness verifier key (or a file holding one), repeatable")
+    parser.add_argument("--quorum", type=int, help="trust policy: cosignatures required (default 1)")
+    parser.add_argument("--trust-policy", metavar="FILE", help='JSON {"witnesses": [vkey, ...], "quorum": N}')
 
 
 def trust_policy(args: argparse.Namespace) -> tuple[tuple[str, bytes] | None, list[tuple[str, str]]]:
@@ -781,6 +791,86 @@ def trust_policy(args: argparse.Namespace) -> tuple[tuple[str, bytes] | None, li
         with open(path, encoding="utf-8") as f:
             held.append((path, f.read().replace("\r\n", "\n")))
     return (parse_verifier_key(vkey) if vkey else None), held
+
+
+COSIGNATURE_V1 = 0x04
+
+
+def parse_witness_key(value: str) -> tuple[str, bytes]:
+    """(name, key) of a witness verifier key "<name>+<hex key ID>+<base64(0x04 || key)>", or of a
+    file holding one."""
+    text = value
+    if os.path.isfile(value):
+        with open(value, encoding="utf-8") as f:
+            text = f.read()
+    try:
+        name, id_hex, encoded = text.strip().split("+", 2)
+        raw = base64.b64decode(encoded, validate=True)
+    except (ValueError, binascii.Error) as exc:
+        raise VerifyError(f"malformed witness key: {exc}") from exc
+    if len(raw) != 33 or raw[0] != COSIGNATURE_V1 or cosigner_key_id(name, raw[1:]).hex() != id_hex:
+        raise VerifyError(f"malformed witness key {name}: not a cosignature/v1 (0x04) key with a matching key ID")
+    return name, raw[1:]
+
+
+def cosigner_key_id(name: str, public_key: bytes) -> bytes:
+    return hashlib.sha256(name.encode("utf-8") + b"\n" + bytes([COSIGNATURE_V1]) + public_key).digest()[:4]
+
+
+def cosigned_by(note: str, name: str, public_key: bytes) -> bool:
+    """True if `note` carries a valid C2SP tlog-cosignature/v1 line by (name, key): base64 of
+    key ID || u64 big-endian time || Ed25519 over "cosignature/v1\ntime <t>\n" + note body."""
+    text, _, block = note.rpartition("\n\n")
+    body = (text + "\n").encode("utf-8")
+    for line in block.rstrip("\n").split("\n"):
+        sig_name, _, encoded = line[len(SIGNATURE_PREFIX):].rpartition(" ")
+        try:
+            blob = base64.b64decode(encoded, validate=True)
+        except binascii.Error:
+            continue
+        if sig_name != name or len(blob) != 76 or blob[:4] != cosigner_key_id(name, public_key):
+            continue
+        timestamp = int.from_bytes(blob[4:12], "big")
+        try:
+            Ed25519PublicKey.from_public_bytes(public_key).verify(
+                blob[12:], b"cosignature/v1\ntime %d\n" % timestamp + body)
+        except InvalidSignature:
+            continue
+        return True
+    return False
+
+
+def load_trust_policy(witnesses: list[str], quorum: int | None, policy_file: str | None) -> dict | None:
+    keys = list(witnesses)
+    if policy_file:
+        try:
+            with open(policy_file, encoding="utf-8") as f:
+                data = json.load(f)
+            keys += [str(k) for k in data["witnesses"]]
+            quorum = quorum if quorum is not None else data.get("quorum")
+        except (ValueError, KeyError, TypeError) as exc:
+            raise VerifyError(f"unusable trust policy {policy_file}: {exc}") from exc
+    if not keys:
+        if quorum is not None:
+            raise VerifyError("--quorum needs --witness keys or --trust-policy")
+        return None
+    parsed = list(dict.fromkeys(parse_witness_key(k) for k in keys))
+    quorum = 1 if quorum is None else quorum
+    if not isinstance(quorum, int) or not 1 <= quorum <= len(parsed):
+        raise VerifyError(f"the quorum must be between 1 and the number of witnesses ({len(parsed)})")
+    return {"witnesses": parsed, "quorum": quorum}
+
+
+def check_trust_policy(verifier: Verifier, note: str) -> None:
+    policy = getattr(verifier, "trust", None)
+    if policy is None:
+        return
+    valid = [name for name, key in policy["witnesses"] if cosigned_by(note, name, key)]
+    if len(valid) < policy["quorum"]:
+        raise VerifyError(f"the checkpoint is NOT WITNESSED as the trust policy requires: {len(valid)} valid "
+                          f"cosignature(s) ({', '.join(valid) or 'none'}), {policy['quorum']} required")
+    verifier.say(f"witnesses: {len(valid)} valid cosignature(s) ({', '.join(valid)}), quorum "
+                 f"{policy['quorum']} met")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -797,10 +887,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         pinned, held = trust_policy(args)
         with open(args.bundle, "rb") as stream:
-            Verifier(sys.stdout, pinned, held).run(stream, path=args.bundle,
-                                                  workers=args.workers or default_workers(),
-                                                  chunk_bytes=args.chunk_bytes,
-                                                  strict=args.strict_canonical)
+            verifier = Verifier(sys.stdout, pinned, held)
+            verifier.trust = load_trust_policy(args.witness, args.quorum, args.trust_policy)
+            verifier.run(stream, path=args.bundle, workers=args.workers or default_workers(),
+                         chunk_bytes=args.chunk_bytes, strict=args.strict_canonical)
     except OSError as exc:
         sys.stderr.write(f"ERROR: {exc}\n")
         return 2

@@ -3,6 +3,7 @@
 
     python ptrade_receipt_verify.py PROOF.json --key VKEY | --key-file FILE
                                     [--checkpoint NOTE_FILE ...]
+                                    [--witness VKEY ... [--quorum N] | --trust-policy FILE]
 
 PROOF.json is what `GET /api/v1/audit/receipts/<receipt_id>` answers to the receipt's holder:
 {"receipt": {"receipt": {...}, "signature": ..., "key_id": ...}, "event": "<canonical JSON>",
@@ -17,7 +18,10 @@ Offline, with only the platform's published verifier key, it checks:
      cosignatures, are ignored), of the receipt's origin, of tree_size, whose root the proof
      reaches;
   5. each --checkpoint kept earlier (signed by the pinned key, same origin) of the same tree size
-     must have the same root (a larger or smaller one is reported but needs a consistency proof).
+     must have the same root (a larger or smaller one is reported but needs a consistency proof);
+  6. with witness keys (--witness ... [--quorum N], or --trust-policy FILE, as for
+     ptrade_audit_verify.py): the checkpoint carries valid C2SP tlog-cosignature/v1 lines by at
+     least the quorum of those witnesses (docs/witness.md).
 Exit 0 = VERIFIED, 1 = FAILED: <reason>, 2 = unreadable input. Needs the sibling file
 ptrade_audit_verify.py (same directory) and the `cryptography` package; no network.
 """
@@ -41,9 +45,11 @@ from ptrade_audit_verify import (  # noqa: E402
     InvalidSignature,
     VerifyError,
     canonical,
+    cosigned_by,
     hexhash,
     key_hash,
     leaf_hash,
+    load_trust_policy,
     open_checkpoint,
     parse_verifier_key,
     root_from_inclusion_proof,
@@ -96,7 +102,8 @@ def check_event(text: Any, receipt: dict) -> bytes:
     return leaf
 
 
-def verify(proof: Any, key: tuple[str, bytes], held: list[tuple[str, str]], out: Any) -> None:
+def verify(proof: Any, key: tuple[str, bytes], held: list[tuple[str, str]], out: Any,
+           trust: dict | None = None) -> None:
     name, public_key = key
     if not isinstance(proof, dict):
         raise VerifyError("the proof file is not a JSON object")
@@ -114,6 +121,12 @@ def verify(proof: Any, key: tuple[str, bytes], held: list[tuple[str, str]], out:
     if size != proof.get("tree_size"):
         raise VerifyError("the checkpoint's tree size differs from the proof's tree_size")
     out.write(f"checkpoint: {origin} tree size {size}, signature OK\n")
+    if trust is not None:
+        valid = [w_name for w_name, w_key in trust["witnesses"] if cosigned_by(note, w_name, w_key)]
+        if len(valid) < trust["quorum"]:
+            raise VerifyError(f"the checkpoint is NOT WITNESSED as the trust policy requires: {len(valid)} valid "
+                              f"cosignature(s) ({', '.join(valid) or 'none'}), {trust['quorum']} required")
+        out.write(f"witnesses: {len(valid)} valid cosignature(s) ({', '.join(valid)}), quorum {trust['quorum']} met\n")
     hashes = proof.get("inclusion")
     if not isinstance(hashes, list):
         raise VerifyError("no inclusion proof")
@@ -140,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
     group.add_argument("--key-file", help="a file holding that verifier key")
     parser.add_argument("--checkpoint", action="append", default=[], metavar="NOTE_FILE",
                         help="a checkpoint kept earlier (repeatable)")
+    parser.add_argument("--witness", action="append", default=[], metavar="VKEY_OR_FILE",
+                        help="trust policy: a witness verifier key (or a file holding one), repeatable")
+    parser.add_argument("--quorum", type=int, help="trust policy: cosignatures required (default 1)")
+    parser.add_argument("--trust-policy", metavar="FILE", help='JSON {"witnesses": [vkey, ...], "quorum": N}')
     args = parser.parse_args(argv)
     try:
         vkey = args.key
@@ -156,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
             except json.JSONDecodeError as exc:
                 sys.stderr.write(f"ERROR: {args.proof} is not JSON: {exc}\n")
                 return 2
-        verify(proof, parse_verifier_key(vkey), held, sys.stdout)
+        trust = load_trust_policy(args.witness, args.quorum, args.trust_policy)
+        verify(proof, parse_verifier_key(vkey), held, sys.stdout, trust)
     except OSError as exc:
         sys.stderr.write(f"ERROR: {exc}\n")
         return 2

@@ -14,7 +14,7 @@ RUNTIME = "ptrade_test_runtime"
 DML = "ptrade_test_dml"
 PASSWORD = "ptrade-test-role"  # noqa: S105 - a test role in a throwaway test database
 APPEND_ONLY = ["audit_auditevent", "audit_checkpoint", "audit_merklenode", "audit_checkpointrefusal",
-               "trading_depositentry"]
+               "audit_witnesscosignature", "audit_witnesssubmission", "trading_depositentry"]
 
 
 def roles_prepare(conn) -> None:

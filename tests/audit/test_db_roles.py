@@ -11,7 +11,7 @@ from django.db import connection
 from audit import checkpoints
 from audit.db_roles import runtime_problems
 from audit.guard import guarded_tables
-from audit.models import CheckpointRefusal
+from audit.models import CheckpointRefusal, WitnessCosignature, WitnessSubmission
 from tests.audit.roles import APPEND_ONLY, DML, RUNTIME, try_sql
 from tests.audit.tamper import append
 
@@ -29,13 +29,19 @@ ATTACKS = {
     "drop_trigger_function": ["DROP FUNCTION audit_refuse_change() CASCADE", "DELETE FROM {table}"],
 }
 COLUMN = {"audit_auditevent": "actor", "audit_checkpoint": "note", "audit_merklenode": "hash",
-          "audit_checkpointrefusal": "problem", "trading_depositentry": "note"}
+          "audit_checkpointrefusal": "problem", "audit_witnesscosignature": "line",
+          "audit_witnesssubmission": "detail", "trading_depositentry": "note"}
 
 
 def _fill_every_append_only_table() -> dict[str, int]:
     append(4)
-    checkpoints.checkpoint_create()
+    checkpoint = checkpoints.checkpoint_create()
     CheckpointRefusal.objects.create(at="2026-12-01T00:00:00Z", log_size=4, problem="test")
+    WitnessCosignature.objects.create(checkpoint=checkpoint, witness="w.test/w", key_id="00000000", timestamp=1,
+                                      line="\u2014 w.test/w AAAA", received_at="2026-12-01T00:00:00Z")
+    WitnessSubmission.objects.create(witness="w.test/w", key_id="00000000", url="http://127.0.0.1:1",
+                                     tree_size=4, old_size=0, outcome="refused", status=409, detail="test",
+                                     at="2026-12-01T00:00:00Z")
     with connection.cursor() as cursor:  # a ledger row without its parents (superuser, test data only)
         cursor.execute("SET session_replication_role = replica")
         cursor.execute("INSERT INTO trading_depositentry (seq, kind, amount, balance_after, valid, invalid_reason, "

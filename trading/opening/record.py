@@ -87,9 +87,20 @@ def record_build(opening: Opening) -> dict:
         "objections": [{"id": o.pk, "organisation": o.organisation_id, "name": o.organisation.name, "text": o.text,
                         "raised_at": o.raised_at, "answer": o.answer, "answered_at": o.answered_at}
                        for o in opening.objections.select_related("organisation")],
+        "audit_anchor": _audit_anchor(),
         "sources": {"opening": R.OPENING_AT_DEADLINE, "readout": R.READOUT, "objections": R.OPENING_OBJECTIONS,
                     "decryption_failure": R.DECRYPTION_FAILURE},
     }
+
+
+def _audit_anchor() -> dict | None:
+    """The latest witnessed audit checkpoint (docs/witness.md, public anchoring), or None."""
+    from audit.witnessing import anchor
+
+    entry = anchor()
+    if entry is None:
+        return None
+    return {key: entry[key] for key in ("origin", "tree_size", "root_hash", "witnesses", "witnessed_checkpoint")}
 
 
 def _t(value) -> str:
@@ -154,6 +165,13 @@ def record_pdf(record: dict, *, sha256: str) -> bytes:
         story.append(p(f"答复 Answer ({_t(o['answered_at'])}): {o['answer']}"))
     if not record["objections"]:
         story.append(p("—"))
+    anchor = record.get("audit_anchor")
+    if anchor:
+        from audit.witnessing import anchor_text_of
+
+        story.append(p("审计日志见证检查点 Witnessed audit checkpoint", "Heading2"))
+        story.append(p(anchor_text_of(anchor)))
+        story += [p(line or " ", "Code") for line in anchor["witnessed_checkpoint"].split("\n")]
     doc.build(story)
     return buf.getvalue()
 

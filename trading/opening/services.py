@@ -163,10 +163,13 @@ def _failure_notice(tender: Tender, lots: list[LotOpening]) -> Notice:
     for lo in lots:
         lines.append(_("Lot %(n)s %(title)s: %(count)s bid(s).")
                      % {"n": lo.lot.number, "title": lo.lot.title, "count": lo.bid_count})
+    from trading.services.notices import notice_anchor
+
+    body, anchor = notice_anchor(NoticeKind.FAILURE, "\n".join(lines))  # public anchoring (docs/witness.md)
     version = (Notice.objects.filter(tender=tender).aggregate(v=Max("version"))["v"] or 0) + 1
     notice = Notice(
         tender=tender, kind=NoticeKind.FAILURE, version=version,
-        title=_("Failure notice (流标): %(title)s") % {"title": tender.title}, body="\n".join(lines),
+        title=_("Failure notice (流标): %(title)s") % {"title": tender.title}, body=body,
         published_at=clock.now(), published_by=tender.created_by,
     )
     notice.save()
@@ -176,7 +179,7 @@ def _failure_notice(tender: Tender, lots: list[LotOpening]) -> Notice:
         obj=notice,
         data={"tender": tender.pk, "notice": notice.pk, "kind": notice.kind, "version": version,
               "content_sha256": notice.content_sha256, "on_behalf_of": tender.created_by_id,
-              "reason": "fewer_than_min_bids"},
+              "reason": "fewer_than_min_bids", **({"audit_anchor": anchor} if anchor else {})},
     )
     return notice
 

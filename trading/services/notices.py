@@ -53,6 +53,17 @@ def _check_text(title: str, body: str) -> tuple[str, str]:
 
 
 @transaction.atomic
+def notice_anchor(kind: str, body: str) -> tuple[str, dict | None]:
+    """Public anchoring (docs/witness.md): a result notice's body ends with the latest witnessed
+    audit checkpoint, verbatim; returns (body, {"tree_size", "root_hash"} for the audit event)."""
+    from audit.witnessing import anchor, anchor_section
+
+    entry = anchor() if kind in RESULT_KINDS else None
+    if entry is None:
+        return body, None
+    return f"{body}\n\n{anchor_section(entry)}", {"tree_size": entry["tree_size"], "root_hash": entry["root_hash"]}
+
+
 def notice_publish(
     *,
     actor,
@@ -66,6 +77,9 @@ def notice_publish(
 ) -> Notice:
     """Store the next immutable notice version and its audit event. Callers hold the tender lock."""
     title, body = _check_text(title, body)
+    body, anchor = notice_anchor(kind, body)
+    if anchor is not None:
+        extra = {**(extra or {}), "audit_anchor": anchor}
     version = (Notice.objects.filter(tender=tender).aggregate(v=Max("version"))["v"] or 0) + 1
     notice = Notice(
         tender=tender,

@@ -28,7 +28,7 @@ from audit.checkpoints import (
 from audit.export import bundle_write
 from audit.models import AuditEvent, Checkpoint
 from audit.signing import platform_verifier_key
-from audit.trust import trust_add_arguments, trust_from_options
+from audit.trust import PolicyError, TrustPolicy, trust_add_arguments, trust_from_options
 from config.errors import DomainError
 
 _VERDICT = {
@@ -46,7 +46,8 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="subcommand", required=True)
         verify = sub.add_parser("verify", help="re-hash the chain and check every checkpoint against it")
         verify.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")
-        trust_add_arguments(verify)  # --checkpoint NOTE_FILE (audit/trust.py)
+        # --checkpoint NOTE_FILE, --witness VKEY, --quorum N, --trust-policy FILE (audit/trust.py)
+        trust_add_arguments(verify)
         sub.add_parser("checkpoint", help="sign a checkpoint of the log now and print it")
         export = sub.add_parser("export", help="write an export bundle for the offline verifier")
         export.add_argument("--out", required=True, help="bundle file to write (.jsonl)")
@@ -62,9 +63,12 @@ class Command(BaseCommand):
 
     def handle_verify(self, **options) -> None:
         try:
-            notes = trust_from_options(options).notes()
+            policy = trust_from_options(options)
         except OSError as exc:
             raise CommandError(f"cannot read a checkpoint file: {exc}") from exc
+        except PolicyError as exc:
+            raise CommandError(f"unusable trust policy: {exc}") from exc
+        notes = policy.notes()
         try:  # the notes signed on this machine, kept beside the key (audit.checkpoints.journal_path)
             kept = set(Checkpoint.objects.values_list("note", flat=True))
             notes += [(note, f"journal entry {i}") for i, note in enumerate(journal_notes(), 1) if note not in kept]
@@ -84,6 +88,7 @@ class Command(BaseCommand):
             sys.stderr.write(f"\r{bar} {done}/{total} events {rate:,.0f}/s")
             sys.stderr.flush()
 
+        notes += trust_policy_notes(policy, notes)
         report = log_verify(notes=notes, progress=progress)
         if show:
             sys.stderr.write("\n")
@@ -92,10 +97,11 @@ class Command(BaseCommand):
             verdict = _VERDICT[report.kind].format(seq=report.first_broken_seq, problem=report.problem)
             raise CommandError(f"{verdict} ({report.checked} events verified before it)")
         latest = f", latest at tree size {report.checkpoint_sizes[-1]}" if report.checkpoint_sizes else ""
+        witnessed = "".join(f"; {label}: OK" for _, label in notes if " witnessed by " in label)
         self.stdout.write(self.style.SUCCESS(
             f"audit chain OK: {report.checked} events, head seq {report.head_seq}, "
             f"head hash {report.head_hash}; {report.checkpoints_checked} signed checkpoints match the "
-            f"log{latest} ({elapsed:.2f} s)"
+            f"log{latest}{witnessed} ({elapsed:.2f} s)"
         ))
 
     def handle_checkpoint(self, **options) -> None:
@@ -128,3 +134,17 @@ class Command(BaseCommand):
 
     def handle_public_key(self, **options) -> None:
         self.stdout.write(platform_verifier_key())
+
+
+# --- Trust policy (witness keys + quorum, docs/witness.md) -------------------------------------------
+
+def trust_policy_notes(policy: TrustPolicy, held: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The witnessed checkpoints the log must match under the policy's witnesses (none without)."""
+    from audit.witnessing import policy_witnessed_notes
+
+    if not policy.witnesses:
+        return []
+    try:
+        return policy_witnessed_notes(policy, held)
+    except PolicyError as exc:
+        raise CommandError(f"audit log NOT WITNESSED: {exc}") from exc

@@ -130,3 +130,36 @@ def test_only_the_holder_fetches_a_receipt_proof(bidding):
     assert mine_not.json()["error"]["code"] == missing.json()["error"]["code"]
     assert fetch(bidding.cast.agent, receipt_id).status_code == 404
     assert fetch(bidder.user, receipt_id).status_code == 200
+
+
+def test_receipt_proof_carries_the_witnessed_checkpoint_and_the_verifier_takes_a_trust_policy(
+        bidding, tmp_path, settings, django_capture_on_commit_callbacks):
+    """The proof's checkpoint is the witnessed note (cosignature lines included), and the offline
+    receipt verifier checks it under witness keys + quorum (docs/witness.md, "Trust policy")."""
+    from audit import checkpoints
+    from tests.witness.fixtures import platform_witnesses
+
+    bidder = bidding.bidders[0]
+    signed = submit(bidding.lot, bidder)["receipt"]
+    with platform_witnesses(tmp_path / "w", settings) as [(_url, witness)]:
+        with django_capture_on_commit_callbacks(execute=True):
+            checkpoint = checkpoints.checkpoint_create()
+        submit(bidding.lot, bidding.bidders[1])  # a later, not yet witnessed event
+        proof = fetch(bidder.user, signed["receipt"]["receipt_id"]).json()
+        cosignature = checkpoint.cosignatures.get()
+        assert proof["tree_size"] == checkpoint.tree_size
+        assert proof["checkpoint"] == checkpoint.note + cosignature.line + "\n"
+        key = platform_verifier_key()
+        done = run_verifier(tmp_path, proof, "--key", key, "--witness", witness.vkey)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "quorum 1 met" in done.stdout and "VERIFIED" in done.stdout
+        policy = tmp_path / "policy.json"
+        policy.write_text(json.dumps({"witnesses": [witness.vkey], "quorum": 1}), encoding="utf-8")
+        assert run_verifier(tmp_path, proof, "--key", key, "--trust-policy", str(policy)).returncode == 0
+        # Without its cosignature line, or with another witness's key, the checkpoint is not witnessed.
+        bare = {**proof, "checkpoint": checkpoint.note}
+        done = run_verifier(tmp_path, bare, "--key", key, "--witness", witness.vkey)
+        assert done.returncode == 1 and "NOT WITNESSED" in done.stderr
+        with platform_witnesses(tmp_path / "other", settings) as [(_url2, other)]:
+            done = run_verifier(tmp_path, proof, "--key", key, "--witness", other.vkey)
+        assert done.returncode == 1 and "NOT WITNESSED" in done.stderr
