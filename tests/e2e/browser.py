@@ -182,3 +182,27 @@ class Users:
             with contextlib.suppress(Exception):
                 ctx.close()
         self.contexts.clear()
+
+
+def wait_until(page, expression: str, arg=None, *, timeout: float = 30_000, interval: float = 0.1) -> None:
+    """Wait until `expression` (a JS expression, or a function taking `arg`) is truthy in the page.
+
+    Playwright's `wait_for_function` polls inside the page with `eval`, which the platform's
+    Content-Security-Policy (`script-src 'self'`, config/security.py) rightly forbids. This polls
+    from the test instead: each check is a DevTools evaluation, which a page's CSP does not govern.
+    """
+    import time
+
+    from playwright.sync_api import Error as PlaywrightError
+
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        try:
+            if page.evaluate(expression, arg):
+                return
+        except PlaywrightError as exc:  # a navigation replaced the document: check again
+            if "context was destroyed" not in str(exc) and "navigat" not in str(exc):
+                raise
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} ms waiting for: {expression}")
+        time.sleep(interval)

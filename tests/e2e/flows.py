@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.e2e.browser import wait_until
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAY = 86400.0
 
@@ -104,7 +106,7 @@ def agent_upload_document(page, tender_id: int, path: Path, name: str = "") -> N
     if name:
         form.locator("[name=name]").fill(name)
     form.locator("button[type=submit]").click()
-    page.wait_for_function(
+    wait_until(page,
         "n => document.querySelectorAll(\"a[href^='/tenders/documents/']\").length > n", arg=before
     )
     page.wait_for_load_state("load")
@@ -220,7 +222,7 @@ def generate_key(page, dest: Path, *, password: str, label: str) -> Path:
     with page.expect_download(timeout=60_000) as info:
         page.locator("#keygen button[type=submit]").click()
     info.value.save_as(str(dest))
-    page.wait_for_function(  # the page reloads with the new key listed
+    wait_until(page,   # the page reloads with the new key listed
         "n => document.querySelectorAll('#list-h ~ .table-wrap tbody tr').length > n", arg=before, timeout=30_000
     )
     return dest
@@ -256,7 +258,7 @@ def run_due_steps(server) -> list[dict]:
 
 def room_wait_live(page) -> None:
     """The room's WebSocket is connected and its snapshot applied."""
-    page.wait_for_function("document.getElementById('conn').textContent.trim() === 'live'")
+    wait_until(page, "document.getElementById('conn').textContent.trim() === 'live'")
 
 
 def room_phase(page) -> str:
@@ -264,7 +266,7 @@ def room_phase(page) -> str:
 
 
 def room_expect_phase(page, phase: str, timeout: float = 20_000) -> None:
-    page.wait_for_function("p => document.getElementById('phase').textContent.trim() === p", arg=phase,
+    wait_until(page, "p => document.getElementById('phase').textContent.trim() === p", arg=phase,
                            timeout=timeout)
 
 
@@ -285,7 +287,7 @@ def room_release_dek(page, keyfile: Path, password: str) -> None:
     page.fill("#dec-password", password)
     button = page.locator("#my-bid-list button")
     button.first.click()
-    page.wait_for_function(
+    wait_until(page,
         "() => Array.from(document.querySelectorAll('#my-bid-list li')).every(li => /decrypted/i.test(li.textContent))"
         " || document.getElementById('message').classList.contains('error')", timeout=30_000)
     assert not page.locator("#message.error").count(), page.inner_text("#message")

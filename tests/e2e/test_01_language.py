@@ -3,6 +3,8 @@ keyboard basics (skip link) and the phone-width menu."""
 
 import pytest
 
+from tests.e2e.browser import wait_until
+
 pytestmark = pytest.mark.e2e
 
 
@@ -14,7 +16,7 @@ def test_visitor_switches_language_on_home_and_portal(users):
     users.checkpoint(page, "01-home-zh")
 
     page.locator(".lang-switch button[value='en']").click()
-    page.wait_for_function("document.documentElement.lang === 'en'")
+    wait_until(page, "document.documentElement.lang === 'en'")
     assert "Public Resource Trading Platform" in page.inner_text("h1")
     users.checkpoint(page, "02-home-en")
 
@@ -24,7 +26,7 @@ def test_visitor_switches_language_on_home_and_portal(users):
     users.checkpoint(page, "03-notices-en")
 
     page.locator(".lang-switch button[value='zh-hans']").click()
-    page.wait_for_function("document.documentElement.lang === 'zh-hans'")
+    wait_until(page, "document.documentElement.lang === 'zh-hans'")
     assert page.url.endswith("/notices/")  # back on the same page
     assert page.locator("form[role=search] button[type=submit]").inner_text().strip() == "搜索"
     users.checkpoint(page, "04-notices-zh")

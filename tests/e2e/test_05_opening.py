@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e import flows, harness
+from tests.e2e.browser import wait_until
 from tests.e2e.test_02_tender import BIDDERS
 from tests.e2e.test_04_sealing import BIDS, KEY_PASSWORD
 
@@ -50,7 +51,7 @@ def test_live_opening_room_in_six_contexts(users, story, e2e_server):
     for name in BIDDERS:
         rooms[name].locator("#bidder-controls button[data-cmd=sign_in]").click()
     for name in ("agent1", *BIDDERS, "supervisor1"):
-        rooms[name].wait_for_function("document.querySelectorAll('#signins li').length === 3")
+        wait_until(rooms[name], "document.querySelectorAll('#signins li').length === 3")
     assert rooms["visitor"].locator("#signins li").count() == 0  # the public sees phases only
     users.checkpoint(rooms["bidder1"], "70-room-bidder-signed-in")
 
@@ -60,7 +61,7 @@ def test_live_opening_room_in_six_contexts(users, story, e2e_server):
     for n, name in enumerate(BIDDERS, 1):
         flows.room_release_dek(rooms[name], Path(story.extra["keyfiles"][name]), KEY_PASSWORD)
         for viewer in ("agent1", "supervisor1", name):  # each row appears live where it may be seen
-            rooms[viewer].wait_for_function(
+            wait_until(rooms[viewer],
                 "n => document.querySelectorAll('#readout tbody tr').length >= n", arg=n)
         if n == 2:
             users.checkpoint(rooms["supervisor1"], "71-room-supervisor-readout-live")
@@ -82,12 +83,12 @@ def test_live_opening_room_in_six_contexts(users, story, e2e_server):
         flows.room_expect_phase(page, "Objections")
     if docs is not None:  # the supervisor's room as it stood, live since before the deadline
         flows.room_expect_phase(docs, "Objections")
-        docs.wait_for_function("document.querySelectorAll('#readout tbody tr').length === 3")
+        wait_until(docs, "document.querySelectorAll('#readout tbody tr').length === 3")
         flows.docs_screenshot(docs, DOCS_IMG / "opening-room.png")
     rooms["agent1"].locator("#host-controls button[data-cmd=advance]").click()  # close: the record
     for page in rooms.values():
         flows.room_expect_phase(page, "Closed")
-    rooms["visitor"].wait_for_function("document.querySelectorAll('#readout tbody tr').length === 3")
+    wait_until(rooms["visitor"], "document.querySelectorAll('#readout tbody tr').length === 3")
     confirmations = [row[-1] for row in flows.room_readout(rooms["supervisor1"])]
     assert confirmations == ["Confirmed"] * 3, confirmations
     users.checkpoint(rooms["visitor"], "73-room-public-after-record")

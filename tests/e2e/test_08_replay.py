@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from tests.e2e import flows, harness
+from tests.e2e.browser import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -43,10 +44,10 @@ def test_supervisor_replays_and_verifies_the_trail(users, story, tmp_path):
     # Step through: the page opens on the last event; the first one, then the next.
     last = page.locator("[data-selected-seq]").get_attribute("data-selected-seq")
     page.locator("a[data-step=first]").click()
-    page.wait_for_function("s => document.querySelector('[data-selected-seq]').dataset.selectedSeq !== s", arg=last)
+    wait_until(page, "s => document.querySelector('[data-selected-seq]').dataset.selectedSeq !== s", arg=last)
     first = page.locator("[data-selected-seq]").get_attribute("data-selected-seq")
     page.locator("a[data-step=next]").click()
-    page.wait_for_function("s => document.querySelector('[data-selected-seq]').dataset.selectedSeq !== s", arg=first)
+    wait_until(page, "s => document.querySelector('[data-selected-seq]').dataset.selectedSeq !== s", arg=first)
     assert int(first) < int(page.locator("[data-selected-seq]").get_attribute("data-selected-seq")) <= int(last)
     assert "✓" in page.inner_text(".event-detail")
     users.checkpoint(page, "96-supervisor-replay-verified")
