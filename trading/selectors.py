@@ -127,6 +127,22 @@ def tenders_open_for_bidding() -> QuerySet[Tender]:
     )
 
 
+def notice_receipt(*, user, notice: Notice) -> dict | None:
+    """The signed publication receipt of `notice` if `user`'s organisation (or `user`) holds it
+    (docs/audit.md, "Receipts"); None for everyone else."""
+    from audit.models import Receipt
+
+    if not getattr(user, "is_authenticated", False):
+        return None
+    holder = Q(holder_user_id=user.pk)
+    if user.organisation_id is not None:
+        holder |= Q(holder_org_id=user.organisation_id)
+    receipt = (Receipt.objects.filter(holder, signed__receipt__notice=str(notice.pk),
+                                      signed__receipt__receipt_type="notice.published")
+               .order_by("seq").first())
+    return receipt.signed if receipt is not None else None
+
+
 def notices_public(
     *, q: str = "", kind: str = "", procedure_type: str = "", status: str = "", tender_id=None, kinds=None
 ) -> QuerySet[Notice]:

@@ -227,6 +227,20 @@ class NoticeOutput(serializers.Serializer):
     new_deadline = serializers.DateTimeField(allow_null=True)
     published_at = serializers.DateTimeField()
     content_sha256 = serializers.CharField(help_text="SHA-256 of the canonical JSON of Notice.content().")
+    receipt = serializers.SerializerMethodField(
+        help_text="The signed publication receipt {receipt, signature, key_id} (docs/audit.md, \"Receipts\"): "
+                  "only for the publishing organisation, null for everyone else. Prove it with "
+                  "GET /api/v1/audit/receipts/<receipt.receipt_id>.")
+
+    @extend_schema_field(serializers.JSONField(allow_null=True))
+    def get_receipt(self, notice) -> dict | None:
+        signed = getattr(notice, "receipt", None)  # set by the publishing service on the new notice
+        if signed is not None:
+            return signed
+        from trading import selectors
+
+        user = _user(self)
+        return selectors.notice_receipt(user=user, notice=notice) if user is not None else None
 
 
 class DocumentOutput(serializers.Serializer):

@@ -130,6 +130,7 @@ def _account_detail(request, account):
     data["instructions"] = s.InstructionOutput(
         selectors.instructions_for_account(user=request.user, account=account), many=True
     ).data
+    data["receipts"] = selectors.receipts_for_account(user=request.user, account=account)
     return data
 
 

@@ -41,6 +41,7 @@ from django.db import connection
 from django.db.models import Q
 
 from audit.canonical import format_timestamp
+from audit.receipts import receipt_issue
 from trading import clock
 from trading.deposits import conf
 from trading.deposits.bankmsg import ARRIVAL, FAILED, Transfer
@@ -454,7 +455,21 @@ class Ledger:
         self._entry_events()
         self._instruction_events()
         for action, obj, data in self.events:
-            deposit_record(actor=actor, action=action, obj=obj, data=data)
+            event = deposit_record(actor=actor, action=action, obj=obj, data=data)
+            if action == "deposit.entries_booked":
+                self._entry_receipts(event, data["tender"])
+
+    def _entry_receipts(self, event, tender_id: int) -> None:
+        """One signed receipt per sub-account booked in `event` (its "deposit.entries_booked" event,
+        or the sealed commitment to it before the deadline), held by the account's bidder
+        organisation (docs/deposits.md, "Booking receipts")."""
+        by_account: dict[int, list[EntryRow]] = defaultdict(list)
+        for e in self.entries:
+            if e.account.tender_id == tender_id:
+                by_account[e.account.pk].append(e)
+        for rows in by_account.values():
+            account = rows[0].account
+            receipt_issue(event=event, holder_org=account.bidder, payload=booking_receipt_payload(account, rows))
 
     def _entry_events(self) -> None:
         """One "deposit.entries_booked" event per tender listing every entry as "|"-separated
@@ -524,6 +539,33 @@ class Ledger:
                 rows.append(row)
             obj = f"trading.tender:{tender_id}" if tender_id else f"trading.refundinstruction:{instructions[0].pk}"
             self.events.append(("deposit.refunds_instructed", obj, {"tender": tender_id, "instructions": rows}))
+
+
+def booking_receipt_payload(account: DepositAccount, entries: Sequence[EntryRow]) -> dict:
+    """The fields of a deposit booking receipt (docs/deposits.md, "Booking receipts"); ids as
+    decimal strings, amounts as plain decimal strings. `receipt_issue` adds receipt_id,
+    audit_origin, audit_seq and audit_leaf_hash."""
+    return {
+        "receipt_type": "deposit.entries_booked",
+        "tender": str(account.tender_id),
+        "lot": str(account.lot_id),
+        "bidder": str(account.bidder_id),
+        "deposit_account": account.number,
+        "entries": [
+            {
+                "entry": str(e.pk),
+                "seq": e.seq,
+                "kind": e.kind,
+                "amount": format(e.amount, "f"),
+                "balance_after": format(e.balance_after, "f"),
+                "valid": e.valid,
+                "invalid_reason": e.invalid_reason,
+                "txn": e.txn_id or "",
+                "value_at": format_timestamp(e.value_at),
+            }
+            for e in entries
+        ],
+    }
 
 
 def refund_rules(account: DepositAccount):

@@ -111,6 +111,20 @@ def ledger_for(*, user, account: DepositAccount) -> QuerySet[DepositEntry]:
     return account.entries.select_related("bank_transaction", "instruction").order_by("seq")
 
 
+def receipts_for_account(*, user, account: DepositAccount) -> list[dict]:
+    """The signed booking receipts of `account` (docs/deposits.md, "Booking receipts"), oldest
+    first: only for a user of the bidder organisation that holds them, empty for anyone else
+    (supervisors included: a receipt is its holder's)."""
+    from audit.models import Receipt
+
+    authorize(user, "deposit.view_account", account)
+    if getattr(user, "organisation_id", None) != account.bidder_id:
+        return []
+    rows = Receipt.objects.filter(holder_org_id=account.bidder_id, signed__receipt__deposit_account=account.number,
+                                  signed__receipt__receipt_type="deposit.entries_booked").order_by("seq", "created_at")
+    return [r.signed for r in rows]
+
+
 def instructions_for_account(*, user, account: DepositAccount) -> QuerySet[RefundInstruction]:
     authorize(user, "deposit.view_account", account)
     return account.refund_instructions.order_by("-created_at", "-pk")

@@ -97,6 +97,11 @@ class InstructionOutput(serializers.Serializer):
 class AccountDetailOutput(AccountOutput):
     entries = EntryOutput(many=True)
     instructions = InstructionOutput(many=True)
+    receipts = serializers.ListField(
+        child=serializers.JSONField(),
+        help_text="The signed booking receipts {receipt, signature, key_id} of this sub-account, oldest first "
+                  "(docs/deposits.md, \"Booking receipts\"): only for the bidder organisation that holds them, "
+                  "empty for anyone else. Prove one with GET /api/v1/audit/receipts/<receipt.receipt_id>.")
 
 
 class DepositRowOutput(serializers.Serializer):

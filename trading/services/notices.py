@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.policy import authorize
+from audit.receipts import receipt_issue
 from audit.services import audit_record
 from config.errors import DomainError, RuleViolation, StateConflict
 from trading import clock
@@ -93,7 +94,7 @@ def notice_publish(
         published_by=actor,
     )
     notice.save()
-    audit_record(
+    event = audit_record(
         actor=actor,
         action="notice.published",
         obj=notice,
@@ -106,7 +107,34 @@ def notice_publish(
             **(extra or {}),
         },
     )
+    notice.receipt = _publication_receipt(actor=actor, notice=notice, event=event)
     return notice
+
+
+def notice_receipt_payload(notice: Notice) -> dict:
+    """The fields of a notice publication receipt (docs/audit.md, "Receipts"); `receipt_issue`
+    adds receipt_id, audit_origin, audit_seq and audit_leaf_hash."""
+    return {
+        "receipt_type": "notice.published",
+        "tender": str(notice.tender_id),
+        "notice": str(notice.pk),
+        "kind": notice.kind,
+        "version": notice.version,
+        "content_sha256": notice.content_sha256,
+        "published_at": notice.published_at,
+    }
+
+
+def _publication_receipt(*, actor, notice: Notice, event) -> dict | None:
+    """A receipt for the publishing agent's organisation (or the publishing user when it has none);
+    none for the platform's own publications (actor "system")."""
+    if getattr(actor, "pk", None) is None:
+        return None
+    org = getattr(actor, "organisation", None)
+    payload = notice_receipt_payload(notice)
+    if org is not None:
+        return receipt_issue(event=event, payload=payload, holder_org=org)
+    return receipt_issue(event=event, payload=payload, holder_user=actor)
 
 
 # --- amendments and clarifications -------------------------------------------------------------
