@@ -33,16 +33,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from django.conf import settings
 
 from audit.canonical import canonical_bytes, normalize
+from witness.notes import NoteError, split_note  # one parser of C2SP signed notes (docs/witness.md)
 
 logger = logging.getLogger(__name__)
 
 ED25519_ALG = 0x01
 SIGNATURE_PREFIX = "— "  # em dash, space
 _KEY_NAME = re.compile(r"^[^\s+]+$")
-
-
-class NoteError(ValueError):
-    """A signed note is malformed or carries no valid signature by the expected key."""
 
 
 # --- The platform key ------------------------------------------------------------------
@@ -190,25 +187,13 @@ def platform_note_sign(text: str) -> str:
 def note_open(note: str, *, name: str, public_key: bytes) -> str:
     """The text of `note` if one of its signatures is a valid one by (name, public_key);
     raise NoteError otherwise."""
-    text, sep, signatures = note.rpartition("\n\n")
-    if not sep or not text or not signatures.endswith("\n"):
-        raise NoteError("malformed signed note: no blank line before the signatures")
-    text += "\n"
+    text, signatures = split_note(note)
     wanted = note_key_hash(name, public_key)
-    for line in signatures[:-1].split("\n"):
-        if not line.startswith(SIGNATURE_PREFIX):
-            raise NoteError(f"malformed signature line {line!r}")
-        sig_name, _, encoded = line[len(SIGNATURE_PREFIX):].rpartition(" ")
-        try:
-            blob = base64.b64decode(encoded, validate=True)
-        except binascii.Error as exc:
-            raise NoteError(f"malformed signature line {line!r}") from exc
-        if len(blob) < 5 or not sig_name:
-            raise NoteError(f"malformed signature line {line!r}")
-        if sig_name != name or blob[:4] != wanted:
+    for signature in signatures:
+        if signature.name != name or signature.key_id != wanted:
             continue  # a signature by some other key (a witness, say): not ours to check
         try:
-            Ed25519PublicKey.from_public_bytes(public_key).verify(blob[4:], text.encode("utf-8"))
+            Ed25519PublicKey.from_public_bytes(public_key).verify(signature.blob, text.encode("utf-8"))
         except InvalidSignature as exc:
             raise NoteError(f"signature by {name} does not verify") from exc
         return text
