@@ -766,8 +766,9 @@ class Verifier:
 # One place for the options saying whom to trust (the platform key, checkpoints the user holds,
 # witness keys and a quorum); mirrors audit/trust.py (docs/witness.md, "Trust policy").
 
-def add_trust_arguments(parser: argparse.ArgumentParser) -> None:
-    key = parser.add_mutually_exclusive_group()
+def add_trust_arguments(parser: argparse.ArgumentParser, *, key_required: bool = False) -> None:
+    """The trust-policy options every tool of the kit takes (this one and ptrade_receipt_verify.py)."""
+    key = parser.add_mutually_exclusive_group(required=key_required)
     key.add_argument("--key", help="the platform's published verifier key <name>+<hash>+<base64>")
     key.add_argument("--key-file", help="a file holding that verifier key")
     parser.add_argument("--checkpoint", "--old-checkpoint", dest="checkpoints", action="append", default=[],

@@ -44,6 +44,7 @@ from ptrade_audit_verify import (  # noqa: E402
     EVENT_KEYS,
     InvalidSignature,
     VerifyError,
+    add_trust_arguments,
     canonical,
     cosigned_by,
     hexhash,
@@ -51,8 +52,8 @@ from ptrade_audit_verify import (  # noqa: E402
     leaf_hash,
     load_trust_policy,
     open_checkpoint,
-    parse_verifier_key,
     root_from_inclusion_proof,
+    trust_policy,
 )
 
 SPKI_ED25519_PREFIX = bytes.fromhex("302a300506032b6570032100")  # SubjectPublicKeyInfo DER header
@@ -148,25 +149,10 @@ def verify(proof: Any, key: tuple[str, bytes], held: list[tuple[str, str]], out:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Verify a ptrade receipt and its inclusion proof offline.")
     parser.add_argument("proof", help="the JSON answered by GET /api/v1/audit/receipts/<receipt_id>")
-    group = parser.add_mutually_exclusive_group(required=True)
-    group.add_argument("--key", help="the platform's published verifier key <name>+<hash>+<base64>")
-    group.add_argument("--key-file", help="a file holding that verifier key")
-    parser.add_argument("--checkpoint", action="append", default=[], metavar="NOTE_FILE",
-                        help="a checkpoint kept earlier (repeatable)")
-    parser.add_argument("--witness", action="append", default=[], metavar="VKEY_OR_FILE",
-                        help="trust policy: a witness verifier key (or a file holding one), repeatable")
-    parser.add_argument("--quorum", type=int, help="trust policy: cosignatures required (default 1)")
-    parser.add_argument("--trust-policy", metavar="FILE", help='JSON {"witnesses": [vkey, ...], "quorum": N}')
+    add_trust_arguments(parser, key_required=True)
     args = parser.parse_args(argv)
     try:
-        vkey = args.key
-        if args.key_file:
-            with open(args.key_file, encoding="utf-8") as f:
-                vkey = f.read()
-        held = []
-        for path in args.checkpoint:
-            with open(path, encoding="utf-8") as f:
-                held.append((path, f.read()))
+        pinned, held = trust_policy(args)
         with open(args.proof, encoding="utf-8") as f:
             try:
                 proof = json.load(f)
@@ -174,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
                 sys.stderr.write(f"ERROR: {args.proof} is not JSON: {exc}\n")
                 return 2
         trust = load_trust_policy(args.witness, args.quorum, args.trust_policy)
-        verify(proof, parse_verifier_key(vkey), held, sys.stdout, trust)
+        verify(proof, pinned, held, sys.stdout, trust)
     except OSError as exc:
         sys.stderr.write(f"ERROR: {exc}\n")
         return 2
