@@ -392,7 +392,7 @@ def digest(items: list[dict]) -> str:
 # --- publishing changes ------------------------------------------------------------------------------
 
 def _last_payload(kind: str) -> dict | None:
-    from bidding_ui.models import StreamEvent
+    from realtime.models import StreamEvent
 
     return (StreamEvent.objects.filter(stream__key=STREAM_KEY, kind=kind).order_by("-event_id")
             .values_list("payload", flat=True).first())
@@ -403,8 +403,8 @@ def supervision_refresh(*, now: datetime | None = None) -> list[str]:
     """Recompute the overview and publish each part (rooms, draws, warnings) that changed since
     it was last published. Returns the kinds published. Runs under the stream's row lock, so
     concurrent runs publish a change once."""
-    from bidding_ui.models import Stream
-    from bidding_ui.streams import stream_get, stream_publish
+    from realtime.models import Stream
+    from realtime.streams import stream_get, stream_publish
 
     stream_get(STREAM_KEY)
     Stream.objects.select_for_update().get(key=STREAM_KEY)

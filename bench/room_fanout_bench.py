@@ -37,7 +37,7 @@ from django.db import transaction  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
 from accounts.tokens import token_issue  # noqa: E402
-from bidding_ui.streams import stream_publish  # noqa: E402
+from realtime.streams import stream_publish  # noqa: E402
 from trading.opening.room import room_audience, room_key  # noqa: E402
 
 

@@ -17,8 +17,8 @@ from django.utils.translation import get_language
 
 from accounts.policy import can
 from bidding_ui.opening_display import MONEY_ITEMS, record_lots, room_labels
-from bidding_ui.streams import stream_last_id
 from config.errors import NotFoundError
+from realtime.streams import stream_last_id
 from trading import clock, selectors
 from trading.bids import keys as key_selectors
 from trading.bids import submission

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "channels",
     "audit",
     "accounts",
+    "realtime",
     "trading",
     "trading.evaluation",
     "experts",

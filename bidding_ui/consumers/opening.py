@@ -1,6 +1,6 @@
 """The live opening room: /ws/opening/<tender_id>/ (one stream per tender, "opening:tender:<id>").
 
-Server → client: the base protocol (bidding_ui/consumers/base.py): a snapshot, then
+Server → client: the base protocol (realtime/consumers.py): a snapshot, then
 events with gapless ids (redacted placeholders for events this viewer may not see).
 Client → server, besides "resync" and "snapshot": the room commands of
 trading/opening/commands.py, e.g. {"type": "sign_in", "ref": 1}. Every command gets
@@ -40,9 +40,9 @@ from channels.layers import InMemoryChannelLayer
 from django.contrib.auth.models import AnonymousUser
 
 from accounts.policy import can
-from bidding_ui.consumers.base import LayerReceiver, StreamConsumer
-from bidding_ui.streams import audience_allows, group_name, stream_last_id
 from config.errors import DomainError
+from realtime.consumers import LayerReceiver, StreamConsumer
+from realtime.streams import audience_allows, group_name, stream_last_id
 from trading.models import Tender
 from trading.opening.commands import opening_command
 from trading.opening.room import room_key, room_state

@@ -27,7 +27,7 @@ from channels.db import database_sync_to_async
 from accounts.policy import can
 from audit.health import heartbeat_interval, supervision_refresh_if_workers_down
 from audit.supervision import STREAM_KEY, supervision_overview
-from bidding_ui.consumers.base import StreamConsumer
+from realtime.consumers import StreamConsumer
 
 logger = logging.getLogger(__name__)
 

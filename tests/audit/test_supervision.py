@@ -19,7 +19,7 @@ from django.utils import timezone
 from audit import supervision
 from audit.supervision import RED, YELLOW, due_level, step_level, supervision_refresh, supervision_warnings
 from bidding_ui.consumers.supervision import SupervisionConsumer
-from bidding_ui.models import StreamEvent
+from realtime.models import StreamEvent
 from tests.evaluation.conftest import fake, make_world  # noqa: F401
 from tests.experts.conftest import make_expert  # noqa: F401
 from tests.trading.conftest import _english, _media_root, cast, clock, make_draft, published  # noqa: F401

@@ -12,7 +12,7 @@ from audit import health
 from audit.models import WorkerHeartbeat
 from audit.supervision import RED, supervision_warnings
 from audit.tasks import beat_heartbeat
-from bidding_ui.models import StreamEvent
+from realtime.models import StreamEvent
 
 
 def _age(key: str, seconds: float) -> None:

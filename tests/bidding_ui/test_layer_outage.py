@@ -18,11 +18,11 @@ from channels.testing import WebsocketCommunicator
 from django.db import transaction
 from django.urls import path
 
-from bidding_ui import streams
-from bidding_ui.consumers import base as consumers_base
 from bidding_ui.consumers import opening as room_consumers
 from bidding_ui.routing import websocket_urlpatterns
-from tests.bidding_ui.test_streams import CounterConsumer
+from realtime import consumers as consumers_base
+from realtime import streams
+from tests.realtime.test_streams import CounterConsumer
 from tests.trading.sealed import scenario
 from trading.opening.room import room_key
 

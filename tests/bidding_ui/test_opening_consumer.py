@@ -192,8 +192,8 @@ async def test_shared_tail_delivers_events_the_layer_never_carried(make_org, mak
 
     from django.db import transaction
 
-    from bidding_ui import streams
     from bidding_ui.consumers.opening import OpeningRoomConsumer
+    from realtime import streams
     from trading.opening.room import room_key
 
     monkeypatch.setattr(OpeningRoomConsumer, "tail_seconds", 0.2)

@@ -158,7 +158,7 @@ def heartbeats() -> dict:
 
 def publish(key: str, count: str, interval: str) -> dict:
     """Publish `count` probe events to stream `key`, one every `interval` s; each carries its send time."""
-    from bidding_ui.streams import PUBLIC, stream_publish
+    from realtime.streams import PUBLIC, stream_publish
 
     failed = 0
     for n in range(int(count)):

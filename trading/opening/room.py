@@ -34,7 +34,7 @@ from typing import Any
 from django.urls import reverse
 
 from audit.canonical import normalize
-from bidding_ui.streams import PUBLIC, audience_allows
+from realtime.streams import PUBLIC, audience_allows
 from trading.models import (
     Bid,
     BidOpening,

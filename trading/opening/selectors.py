@@ -6,9 +6,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.policy import can
-from bidding_ui.models import Stream
-from bidding_ui.streams import audience_allows, stream_events_since, stream_get
 from config.errors import NotFoundError
+from realtime.models import Stream
+from realtime.streams import audience_allows, stream_events_since, stream_get
 from trading import selectors
 from trading.models import Opening, Tender
 from trading.opening.room import room_key, room_state

@@ -32,8 +32,8 @@ import sbe1
 from accounts.policy import authorize
 from audit.canonical import canonical_bytes
 from audit.services import audit_record
-from bidding_ui.streams import stream_publish
 from config.errors import DomainError, NotFoundError, RuleViolation, StateConflict
+from realtime.streams import stream_publish
 from trading import clock
 from trading.bids.deposits_bridge import deposit_forfeit_for_revoked, deposit_status
 from trading.models import (

@@ -10,8 +10,8 @@ import pytest
 
 import sbe1
 from audit.models import AuditEvent
-from bidding_ui.models import StreamEvent
 from config.errors import DomainError, RuleViolation, StateConflict
+from realtime.models import StreamEvent
 from tests.trading.sealed import dek_of, end_phase, pass_deadline, seal, sign, submit, upload
 from trading.bids import storage
 from trading.models import (

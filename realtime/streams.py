@@ -1,4 +1,4 @@
-"""Live event streams: persisted first, pushed on commit.
+"""Live event streams: persisted first, pushed on commit (the `realtime` app).
 
 Services call `stream_publish(...)` inside their transaction (Zulip's rule:
 realtime events are sent only from services, on commit). The event is stored
@@ -19,7 +19,7 @@ from django.db import transaction
 
 from accounts.roles import Role
 from audit.canonical import normalize
-from bidding_ui.models import Stream, StreamEvent
+from realtime.models import Stream, StreamEvent
 
 logger = logging.getLogger(__name__)
 PUBLIC: dict = {"public": True}

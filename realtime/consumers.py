@@ -35,8 +35,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db import transaction
 
-from bidding_ui.models import Stream
-from bidding_ui.streams import audience_allows, group_name, stream_events_since, stream_get
+from realtime.models import Stream
+from realtime.streams import audience_allows, group_name, stream_events_since, stream_get
 
 logger = logging.getLogger(__name__)
 LAYER_RETRY_SECONDS = (0.25, 1.0)  # first retry, then every second while the layer is away

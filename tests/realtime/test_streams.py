@@ -9,9 +9,9 @@ from channels.testing import WebsocketCommunicator
 from django.db import transaction
 from django.urls import path
 
-from bidding_ui import streams
-from bidding_ui.consumers.base import StreamConsumer
-from bidding_ui.models import StreamEvent
+from realtime import streams
+from realtime.consumers import StreamConsumer
+from realtime.models import StreamEvent
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
