@@ -51,8 +51,10 @@ test-api: install
 test-faults: install
 	$(PY) -m pytest -m faults tests/faults -rs
 
+# ruff, then the import contracts of docs/architecture.md ("Layers"; pyproject.toml [tool.importlinter]).
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 bench: install
 	$(PY) bench/audit_bench.py

@@ -7,10 +7,10 @@ from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from accounts.clientip import client_ip
 from accounts.models import UserRole
 from audit.middleware import current_actor
 from audit.services import audit_record
+from config.clientip import client_ip
 
 
 @receiver(user_logged_in, dispatch_uid="accounts.audit_login")

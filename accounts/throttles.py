@@ -10,13 +10,13 @@ from functools import wraps
 from django.http import HttpRequest, HttpResponse
 from rest_framework.throttling import SimpleRateThrottle
 
-from accounts.clientip import client_ip
+from config.clientip import client_ip
 
 LOGIN_THROTTLED_MESSAGE = "Too many login attempts from this address; try again later."
 
 
 class ClientIpThrottleMixin:
-    """Every throttle keys on accounts.clientip (never on a forgeable X-Forwarded-For)."""
+    """Every throttle keys on config.clientip (never on a forgeable X-Forwarded-For)."""
 
     def get_ident(self, request) -> str:
         return client_ip(request) or "unknown"

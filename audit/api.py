@@ -22,6 +22,8 @@ from accounts.policy import can
 from audit import checkpoints, export
 from audit.canonical import format_timestamp
 from audit.models import AuditEvent, Checkpoint
+from audit.receipts import receipt_proof
+from audit.replay import tender_replay
 from audit.signing import (
     note_key_name,
     platform_key_id,
@@ -30,6 +32,7 @@ from audit.signing import (
     platform_verifier_key,
 )
 from audit.trust import PolicyError, trust_from_text
+from audit.witnessing import latest_published, published_checkpoints, published_entry, witnessed_note
 from config.errors import NotFoundError
 
 _MAX_SIZE = 2**62
@@ -287,7 +290,7 @@ class ExportView(APIView):
         return response
 
 
-# --- Supervisor replay, live supervision, collusion signals (docs/audit.md) ---------------------------
+# --- Supervisor replay (docs/audit.md; live supervision and collusion signals: supervision/api.py) ---
 
 class ReplayInput(serializers.Serializer):
     at = serializers.IntegerField(min_value=1, max_value=_MAX_SIZE, required=False,
@@ -336,8 +339,6 @@ class TenderReplayView(APIView):
 
     @extend_schema(parameters=[ReplayInput], responses=ReplayOutput)
     def get(self, request, tender: int):
-        from audit.replay import tender_replay
-
         params = _parse(ReplayInput, request)
         try:
             policy = trust_from_text(checkpoint=params["checkpoint"], witnesses=params["witness"],
@@ -347,94 +348,6 @@ class TenderReplayView(APIView):
         replay = tender_replay(tender=tender, at=params.get("at"), actor=params.get("actor", ""),
                                kind=params.get("kind", ""), policy=policy)
         return Response(replay.as_dict(with_events=params["events"]))
-
-
-class CanViewSupervision(Allowed):
-    action = "supervision.view"
-
-
-class CanViewCollusion(Allowed):
-    action = "collusion.view"
-
-
-class SupervisionOverviewOutput(serializers.Serializer):
-    rooms = serializers.ListField(child=serializers.DictField())
-    draws = serializers.ListField(child=serializers.DictField())
-    warnings = serializers.ListField(child=serializers.DictField(),
-                                     help_text="{key, level: red|yellow, kind, tender, tender_code, subject, "
-                                               "due_at, detail}")
-    counts = serializers.DictField()
-    computed_at = serializers.CharField()
-
-
-class SupervisionOverviewView(APIView):
-    """Active opening rooms, draws in progress and red/yellow warnings, computed now (supervisors).
-    The live version is the WebSocket /ws/supervision/."""
-
-    permission_classes = [IsAuthenticated, CanViewSupervision]
-
-    @extend_schema(responses=SupervisionOverviewOutput)
-    def get(self, request):
-        from audit.supervision import supervision_overview
-
-        return Response(supervision_overview())
-
-
-class CollusionSignalOutput(serializers.Serializer):
-    kind = serializers.CharField()
-    severity = serializers.CharField()
-    lot = serializers.IntegerField(allow_null=True)
-    bidders = serializers.ListField(child=serializers.IntegerField())
-    evidence = serializers.DictField()
-
-
-class CollusionRunOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    tender = serializers.IntegerField(source="tender_id")
-    computed_at = serializers.DateTimeField()
-    trigger = serializers.CharField()
-    actor = serializers.CharField()
-    sources = serializers.DictField()
-    counts = serializers.DictField()
-    evidence_sha256 = serializers.CharField()
-    audit_seq = serializers.IntegerField(allow_null=True)
-    signals = CollusionSignalOutput(many=True, source="signals.all")
-
-
-def _tender_or_404(pk: int):
-    from trading.models import Tender
-
-    tender = Tender.objects.filter(pk=pk).first()
-    if tender is None:
-        raise NotFoundError(f"No tender {pk}.")
-    return tender
-
-
-class TenderCollusionView(APIView):
-    """GET: the latest collusion check of a tender with its signals and their evidence.
-    POST: compute the signals now (after the bid deadline). Supervisors only."""
-
-    permission_classes = [IsAuthenticated, CanViewCollusion]
-
-    @extend_schema(responses=CollusionRunOutput)
-    def get(self, request, tender: int):
-        from audit.collusion import collusion_latest
-
-        tender_obj = _tender_or_404(tender)
-        run = collusion_latest(tender_id=tender_obj.pk)
-        if run is None:
-            raise NotFoundError(f"Tender {tender} has not been checked yet.")
-        return Response(CollusionRunOutput(run).data)
-
-    @extend_schema(request=None, responses={201: CollusionRunOutput})
-    def post(self, request, tender: int):
-        from accounts.policy import authorize
-        from audit.collusion import collusion_check
-
-        tender_obj = _tender_or_404(tender)
-        authorize(request.user, "collusion.compute", tender_obj)
-        run = collusion_check(actor=request.user, tender=tender_obj, trigger="supervisor")
-        return Response(CollusionRunOutput(run).data, status=201)
 
 
 # --- Receipts a holder can prove alone (docs/audit.md, "Receipts") ----------------------------------
@@ -470,8 +383,6 @@ class ReceiptProofView(APIView):
                               409: OpenApiResponse(description="audit_log_inconsistent")},
                    summary="Prove my receipt: event, inclusion proof, checkpoint")
     def get(self, request, receipt_id: str):
-        from audit.receipts import receipt_proof
-
         return Response(ReceiptProofOutput(receipt_proof(user=request.user, receipt_id=receipt_id)).data)
 
 
@@ -495,8 +406,6 @@ class WitnessedCheckpointListView(generics.ListAPIView):
     serializer_class = WitnessedCheckpointOutput
 
     def get_queryset(self):
-        from audit.witnessing import published_checkpoints
-
         qs = published_checkpoints().prefetch_related("cosignatures")
         after = self.request.query_params.get("after", "")
         if after:
@@ -506,8 +415,6 @@ class WitnessedCheckpointListView(generics.ListAPIView):
         return qs
 
     def list(self, request, *args, **kwargs):
-        from audit.witnessing import published_entry
-
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(WitnessedCheckpointOutput([published_entry(c) for c in page],
                                                                      many=True).data)
@@ -522,8 +429,6 @@ class WitnessedCheckpointLatestView(APIView):
     @extend_schema(responses={(200, "text/plain"): OpenApiTypes.STR,
                               404: OpenApiResponse(description="no witnessed checkpoint yet")})
     def get(self, request):
-        from audit.witnessing import latest_published, witnessed_note
-
         checkpoint = latest_published()
         if checkpoint is None:
             raise NotFoundError("No checkpoint has been cosigned by the witness quorum yet.")

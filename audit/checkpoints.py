@@ -450,10 +450,14 @@ def _checkpoint_create() -> Checkpoint:
                                                created_at=timezone.now())
         journal_append(note)  # before the commit: a signed note is never unrecorded outside
     logger.info("audit checkpoint at tree size %s, root %s", size, root.hex())
-    from audit.witnessing import checkpoint_signed
-
-    checkpoint_signed(checkpoint)  # to the witnesses, after commit (docs/witness.md)
+    for hook in CHECKPOINT_SIGNED:
+        hook(checkpoint)  # audit.witnessing: to the witnesses, after commit (docs/witness.md)
     return checkpoint
+
+
+# Called with each checkpoint signed (inside its transaction). audit.witnessing, which builds on
+# this module, registers the send to the witnesses here when it is imported (by AuditConfig.ready).
+CHECKPOINT_SIGNED: list[Callable[[Checkpoint], None]] = []
 
 
 def checkpoint_create() -> Checkpoint:

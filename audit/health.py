@@ -7,8 +7,8 @@
   it writes `WorkerHeartbeat("beat")`. So the "beat" row is fresh only when beat, the broker and a
   worker all work.
 
-Supervision warnings (audit/supervision.py, source "workers"), with `stale` =
-`settings.WORKER_STALE_SECONDS` (default 60 s), measured with the server clock:
+Supervision warnings (supervision/live.py, source "workers", from `health_status`), with
+`stale` = `settings.WORKER_STALE_SECONDS` (default 60 s), measured with the server clock:
 - `worker_down` (red): heartbeats were recorded, but none from any worker within `stale`;
 - `beat_down` (red): a worker is alive but no beat heartbeat arrived within `stale` (beat or the
   broker is down: scheduled steps are not being swept).
@@ -19,8 +19,8 @@ Heartbeats are operational telemetry, overwritten in place: they are not audited
 every 15 s would bury the chain), and they decide nothing.
 
 While no worker is alive the worker cannot publish the dashboard's changes either; the
-dashboard consumer (web) calls `supervision_refresh_if_workers_down` periodically, which
-publishes the warnings itself in that case.
+dashboard consumer (web) calls `supervision.live.supervision_refresh_if_workers_down`
+periodically, which publishes the warnings itself in that case.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -70,46 +69,6 @@ def health_status(*, now=None) -> dict:
         "worker_ok": None if worker_last is None else now - worker_last <= stale,
         "beat_ok": None if beat_last is None else now - beat_last <= stale,
     }
-
-
-def health_warnings(*, now=None):
-    from audit.supervision import RED, SupervisionWarning
-
-    now = now or timezone.now()
-    status = health_status(now=now)
-    if status["worker_ok"] is False:
-        age = int((now - status["worker_last"]).total_seconds())
-        yield SupervisionWarning(
-            key="health:worker", level=RED, kind="worker_down", tender=None, tender_code="",
-            subject="celery:worker", due_at=status["worker_last"] + stale_after(),
-            detail=f"no Celery worker has reported for {age} s: scheduled steps and notifications are not running")
-    elif status["worker_ok"] and status["beat_ok"] is False:
-        age = int((now - status["beat_last"]).total_seconds())
-        yield SupervisionWarning(
-            key="health:beat", level=RED, kind="beat_down", tender=None, tender_code="",
-            subject="celery:beat", due_at=status["beat_last"] + stale_after(),
-            detail=f"no beat heartbeat has reached a worker for {age} s: beat or the broker is down")
-
-
-_last_check = 0.0
-_check_lock = threading.Lock()
-
-
-def supervision_refresh_if_workers_down(*, min_interval: float | None = None) -> list[str]:
-    """Called by the dashboard consumer (web): when no worker is alive, publish the dashboard's
-    changes (its worker-health warning) from here. At most once per `min_interval` per process."""
-    global _last_check
-    interval = heartbeat_interval() if min_interval is None else min_interval
-    with _check_lock:
-        if time.monotonic() - _last_check < interval:
-            return []
-        _last_check = time.monotonic()
-    status = health_status()
-    if status["worker_ok"] is not False and status["beat_ok"] is not False:
-        return []
-    from audit.supervision import supervision_refresh
-
-    return supervision_refresh()
 
 
 class HeartbeatThread(threading.Thread):

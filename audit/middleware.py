@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextvars
 
+from config.clientip import client_ip
+
 _request: contextvars.ContextVar = contextvars.ContextVar("audit_request", default=None)
 
 
@@ -27,8 +29,6 @@ class RequestContextMiddleware:
 
 
 def current_client_ip() -> str | None:
-    """The client address of the request being served, as accounts.clientip resolves it (trusted
+    """The client address of the request being served, as config.clientip resolves it (trusted
     proxies only; never a forged X-Forwarded-For), or None outside a request."""
-    from accounts.clientip import client_ip
-
     return client_ip(_request.get())

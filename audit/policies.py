@@ -29,27 +29,3 @@ def audit_view_receipt(user, receipt) -> bool:
     if receipt.holder_user_id is not None:
         return bool(getattr(user, "pk", None) == receipt.holder_user_id)
     return same_org(user, receipt.holder_org_id)
-
-
-# --- Supervision (docs/audit.md, "Live supervision", "Collusion signals") -----------------------------
-
-@rule("supervision.view")
-def supervision_view(user, obj) -> bool:
-    """The live dashboard: every opening room, draw and warning (电子监察)."""
-    return has_role(user, Role.SUPERVISOR)
-
-
-@rule("collusion.view")
-def collusion_view(user, obj) -> bool:
-    """Collusion signals name bidders and their evidence: supervisors only."""
-    return has_role(user, Role.SUPERVISOR)
-
-
-@rule("collusion.compute")
-def collusion_compute(user, obj) -> bool:
-    return has_role(user, Role.SUPERVISOR)
-
-
-# The AuditConfig imports this module at start-up; these imports register the supervision beat
-# task with Celery and the `collusion_check` step handler (trading.steps) in every process.
-from audit import collusion, supervision_tasks  # noqa: E402,F401

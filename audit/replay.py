@@ -2,8 +2,9 @@
 
 `tender_replay(tender=..., at=..., actor=..., kind=...)` reads the tender's events (object
 "trading.tender:<id>" or "tender": <id> in data, as `audit.export.tender_events`), checks each
-one, and folds them with the reducers of `audit.replay_reducers` up to the selected event:
-the state shown is rebuilt from the log alone, never read from the current tables.
+one, and folds them with the reducers registered with `audit.replay_reducers` (the tender's:
+supervision/replay_reducers.py) up to the selected event: the state shown is rebuilt from the
+log alone, never read from the current tables.
 
 Each event is checked three ways:
 - **leaf**: SHA-256(0x00 ‖ canonical bytes) recomputed from its fields equals its stored hash;
@@ -20,6 +21,7 @@ Filters (actor, kind) narrow the timeline only; the state at an event is always 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,9 +33,21 @@ from audit.replay_reducers import fold, interpreted, summary
 from audit.services import GENESIS_PREV, leaf_hash
 from audit.signing import NoteError
 from audit.trust import TrustPolicy
+from audit.witnessing import checkpoint_trust
 from config.errors import DomainError, NotFoundError
 
 MAX_EVENTS = 20000  # one tender; a whole-log replay is `manage.py audit verify`'s job
+
+# The secret seal salt of a tender before its deadline (None: no such tender). It lives on the
+# tender, above the audit core, so the app that owns tenders' replay registers the lookup
+# (`replay_seal_salt`, supervision/replay_reducers.py); without one, sealed events stay sealed
+# until the reveal event publishes the salt.
+_SEAL_SALT: list[Callable[[int], str | None]] = []
+
+
+def replay_seal_salt(lookup: Callable[[int], str | None]) -> None:
+    """Register how the supervisor's replay reads a tender's seal salt before the reveal."""
+    _SEAL_SALT[:] = [lookup]
 
 
 @dataclass
@@ -232,8 +246,6 @@ def events_verify(events: list[AuditEvent], *, policy: TrustPolicy | None = None
     extend fails every event."""
     info = _checkpoint_info(checkpoints.checkpoint_latest())
     if policy is not None and policy.witnesses:
-        from audit.witnessing import checkpoint_trust
-
         info.witnessed = checkpoint_trust(policy, info.tree_size)
     seqs = [e.seq for e in events]
     previous = dict(AuditEvent.objects.filter(seq__in=[s - 1 for s in seqs if s > 1]).values_list("seq", "hash"))
@@ -339,14 +351,12 @@ def _open_sealed(tender: str, events: list[AuditEvent]) -> tuple[list[AuditEvent
     if reveal is not None:
         salt, openings = str(reveal.data.get("seal_salt", "")), sealed.revealed_openings(reveal.data)
     else:
-        from django.apps import apps
-
-        if not tender.isdigit():
+        if not tender.isdigit() or not _SEAL_SALT:
             return events, {}, {}
-        row = apps.get_model("trading", "Tender").objects.filter(pk=int(tender)).values_list("seal_salt").first()
-        if row is None:
+        salt = _SEAL_SALT[0](int(tender))
+        if salt is None:
             return events, {}, {}
-        salt, openings = row[0], sealed.stored_openings(tender)
+        openings = sealed.stored_openings(tender)
     if not openings:
         return events, {}, {}
     have = {e.seq for e in events}

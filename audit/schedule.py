@@ -16,17 +16,6 @@ BEAT_SCHEDULE = {
     },
 }
 
-# Live supervision: recompute rooms, draws and red/yellow warnings, publish what changed to the
-# "supervision" stream, and arm collusion checks of tenders whose opening is over
-# (audit/supervision_tasks.py).
-SUPERVISION_REFRESH_SECONDS = float(os.environ.get("PTRADE_SUPERVISION_REFRESH_SECONDS", "30"))
-
-BEAT_SCHEDULE["audit-supervision-refresh"] = {
-    "task": "audit.supervision_refresh",
-    "schedule": SUPERVISION_REFRESH_SECONDS,
-    "options": {"expires": SUPERVISION_REFRESH_SECONDS},
-}
-
 # Worker and beat health (audit/health.py): beat's own heartbeat, run by a worker.
 HEARTBEAT_SECONDS = float(os.environ.get("PTRADE_WORKER_HEARTBEAT_SECONDS", "15"))
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from audit.checkpoints import checkpoint_open
 from audit.signing import NoteError
 from witness import notes as wnotes
 
@@ -44,8 +45,6 @@ class HeldCheckpoint:
 
     def open(self) -> tuple[int, bytes]:
         """(size, root) of the note, its platform signature and origin checked (NoteError)."""
-        from audit.checkpoints import checkpoint_open
-
         if len(self.note) > MAX_NOTE_CHARS:
             raise NoteError(f"{self.label} is not a checkpoint note (too long)")
         return checkpoint_open(self.note.replace("\r\n", "\n"))

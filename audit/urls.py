@@ -17,8 +17,6 @@ urlpatterns = [
     path("audit/events/<int:seq>", api.EventDetailView.as_view(), name="audit-event"),
     path("audit/receipts/<str:receipt_id>", api.ReceiptProofView.as_view(), name="audit-receipt"),
     path("audit/export", api.ExportView.as_view(), name="audit-export"),
-    # supervisor replay, live supervision, collusion signals
+    # supervisor replay (live supervision and collusion signals: supervision/urls.py)
     path("audit/tenders/<int:tender>/replay", api.TenderReplayView.as_view(), name="audit-tender-replay"),
-    path("audit/tenders/<int:tender>/collusion", api.TenderCollusionView.as_view(), name="audit-tender-collusion"),
-    path("audit/supervision", api.SupervisionOverviewView.as_view(), name="audit-supervision"),
 ]

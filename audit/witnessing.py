@@ -38,7 +38,10 @@ from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
+from audit.checkpoints import CHECKPOINT_SIGNED, consistency_proof
 from audit.models import Checkpoint, WitnessCosignature, WitnessSubmission
+from audit.tasks import witness_checkpoint
+from audit.trust import PolicyError
 from config.errors import DomainError
 from witness import notes
 
@@ -97,10 +100,10 @@ def quorum() -> int:
 # --- Sending ------------------------------------------------------------------------------------
 
 def checkpoint_signed(checkpoint: Checkpoint) -> None:
-    """Called by audit.checkpoints after a new checkpoint is signed: witness it after commit."""
+    """Called by audit.checkpoints after a new checkpoint is signed (registered in its
+    `CHECKPOINT_SIGNED` below): witness it after commit."""
     if not configured_witnesses():
         return
-    from audit.tasks import witness_checkpoint
 
     size = checkpoint.tree_size
     transaction.on_commit(lambda: witness_checkpoint.delay(size))
@@ -125,8 +128,6 @@ def _post(url: str, body: bytes) -> tuple[int, str, str]:
 
 def request_body(checkpoint: Checkpoint, old: int) -> bytes:
     """The add-checkpoint body: "old <size>", the consistency proof in base64, "", the note."""
-    from audit.checkpoints import consistency_proof
-
     size = checkpoint.tree_size
     hashes = consistency_proof(first=old, second=size).hashes if 0 < old < size else []
     lines = [f"old {old}"] + [base64.b64encode(h).decode("ascii") for h in hashes]
@@ -298,8 +299,6 @@ def policy_witnessed_notes(policy: Any, held: list[tuple[str, str]] = ()) -> lis
     """(witnessed note, label) of the latest stored checkpoint that satisfies `policy`
     (audit.trust.TrustPolicy), plus every held note (e.g. `--checkpoint FILE`) that
     does; PolicyError when none does. The caller checks the log against these notes."""
-    from audit.trust import PolicyError
-
     found: list[tuple[str, str]] = []
     checkpoints = Checkpoint.objects.annotate(n=Count("cosignatures")).filter(n__gt=0).order_by("-tree_size")
     for checkpoint in checkpoints.prefetch_related("cosignatures")[:50]:
@@ -336,8 +335,6 @@ def export_note(checkpoint: Checkpoint) -> str:
 def checkpoint_trust(policy: Any, tree_size: int) -> dict[str, Any]:
     """Whether the stored checkpoint of `tree_size`, with its cosignatures, satisfies `policy`
     (the replay page): {"ok", "witnesses", "problem", "policy"}."""
-    from audit.trust import PolicyError
-
     result: dict[str, Any] = {"ok": False, "witnesses": [], "problem": "", "policy": policy.describe()}
     checkpoint = Checkpoint.objects.filter(tree_size=tree_size).first()
     if checkpoint is None:
@@ -349,3 +346,7 @@ def checkpoint_trust(policy: Any, tree_size: int) -> dict[str, Any]:
     except PolicyError as exc:
         result["problem"] = str(exc)
     return result
+
+
+if checkpoint_signed not in CHECKPOINT_SIGNED:
+    CHECKPOINT_SIGNED.append(checkpoint_signed)

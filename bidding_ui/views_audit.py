@@ -1,6 +1,6 @@
 """Supervision pages: the live dashboard, the replay of a tender's audit trail, collusion signals.
 
-Thin views over audit/replay.py, audit/supervision.py and audit/collusion.py; permissions are
+Thin views over audit/replay.py, supervision/live.py and supervision/collusion.py; permissions are
 the policy rules "supervision.view", "audit.view_events", "collusion.view" and
 "collusion.compute" (audit/policies.py): supervisors only.
 """
@@ -18,14 +18,14 @@ from django.views.decorators.http import require_POST
 
 from accounts.policy import can
 from audit.canonical import format_timestamp
-from audit.collusion import KINDS as SIGNAL_KINDS
-from audit.collusion import collusion_check, collusion_latest
-from audit.models import CollusionRun
 from audit.replay import tender_replay
 from audit.replay_reducers import summary
-from audit.supervision import supervision_overview
 from audit.trust import MAX_NOTE_CHARS, MAX_WITNESS_KEYS, PolicyError, trust_from_text
 from bidding_ui.views_tendering import _attempt, page_view
+from supervision.collusion import KINDS as SIGNAL_KINDS
+from supervision.collusion import collusion_check, collusion_latest
+from supervision.live import supervision_overview
+from supervision.models import CollusionRun
 from trading.models import Tender, TenderStatus
 
 WARNING_LABELS = {

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from accounts.clientip import is_trusted_proxy
+from config.clientip import is_trusted_proxy
 
 DEFAULT_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "

@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "trading",
     "trading.evaluation",
     "experts",
+    "supervision",
     "bidding_ui",
 ]
 
@@ -206,7 +207,7 @@ AXES_VERBOSE = False
 # X-Forwarded-For is read only when the TCP peer is one of these (IPs or CIDRs; none by
 # default). One function resolves the address for axes, throttles, upload facts and audit.
 TRUSTED_PROXIES = [p.strip() for p in os.environ.get("PTRADE_TRUSTED_PROXIES", "").split(",") if p.strip()]
-AXES_CLIENT_IP_CALLABLE = "accounts.clientip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "config.clientip.client_ip"
 
 # --- Security -------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -427,14 +428,14 @@ LOGGING = {
     },
 }
 
-for _app_schedule in ("audit.schedule", "trading.schedule", "experts.schedule"):
-    try:
-        _mod = __import__(_app_schedule, fromlist=["BEAT_SCHEDULE"])
-    except ModuleNotFoundError as exc:  # an app without periodic tasks
-        if exc.name != _app_schedule:
-            raise
-        continue
-    CELERY_BEAT_SCHEDULE.update(_mod.BEAT_SCHEDULE)
+# Each app's periodic tasks (its `schedule.py`: constants only, no Django imports).
+from audit.schedule import BEAT_SCHEDULE as _AUDIT_BEAT  # noqa: E402
+from experts.schedule import BEAT_SCHEDULE as _EXPERTS_BEAT  # noqa: E402
+from supervision.schedule import BEAT_SCHEDULE as _SUPERVISION_BEAT  # noqa: E402
+from trading.schedule import BEAT_SCHEDULE as _TRADING_BEAT  # noqa: E402
+
+for _app_beat in (_AUDIT_BEAT, _TRADING_BEAT, _EXPERTS_BEAT, _SUPERVISION_BEAT):
+    CELERY_BEAT_SCHEDULE.update(_app_beat)
 
 # --- Production hardening (issue 15; docs/configuration.md "Production") -----------
 # The webhook and gateway secrets are separate variables in production, never derived from

@@ -10,6 +10,7 @@ api_v1 = [
     path("auth/token", TokenView.as_view(), name="api-token"),
     path("me", MeView.as_view(), name="api-me"),
     path("", include("audit.urls")),
+    path("", include("supervision.urls")),
     path("", include("trading.urls")),
     path("", include("experts.urls")),
     path("", include("trading.evaluation.urls")),

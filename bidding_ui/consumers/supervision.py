@@ -1,6 +1,6 @@
 """Live supervision dashboard (电子监察): every active opening room, draw and warning.
 
-Stream "supervision" (audit/supervision.py), protocol of `StreamConsumer`:
+Stream "supervision" (supervision/live.py), protocol of `StreamConsumer`:
   server → client: {"type": "snapshot", "last_id": N, "state": {"rooms": [...], "draws": [...],
                     "warnings": [...], "counts": {"red": r, "yellow": y}, "computed_at": ...}}
                    {"type": "event", "id": n, "kind": "rooms" | "draws" | "warnings",
@@ -25,9 +25,9 @@ from typing import Any
 from channels.db import database_sync_to_async
 
 from accounts.policy import can
-from audit.health import heartbeat_interval, supervision_refresh_if_workers_down
-from audit.supervision import STREAM_KEY, supervision_overview
+from audit.health import heartbeat_interval
 from realtime.consumers import StreamConsumer
+from supervision.live import STREAM_KEY, supervision_overview, supervision_refresh_if_workers_down
 
 logger = logging.getLogger(__name__)
 

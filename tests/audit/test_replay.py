@@ -17,8 +17,8 @@ from audit.replay import tender_replay
 from audit.replay_reducers import fold, interpreted, summary
 from audit.trust import trust_from_text
 from tests.audit.tamper import guard_off, rewrite
-from tests.audit.test_collusion import opened  # noqa: F401
 from tests.evaluation.conftest import fake, make_world  # noqa: F401
+from tests.supervision.test_collusion import opened  # noqa: F401
 from tests.trading.conftest import _english, _media_root, cast, clock, make_draft, published  # noqa: F401
 from trading.models import TenderStatus
 from trading.services.objections import objection_raise, objection_reply

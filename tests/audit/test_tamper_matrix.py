@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 
 from audit import checkpoints, merkle
 from audit.models import AuditEvent, Checkpoint
-from audit.supervision import supervision_warnings
+from supervision.live import supervision_warnings
 from tests.audit.roles import DML, RUNTIME, try_sql
 from tests.audit.tamper import CASES, WIPE_PROOFS, append, forged_bundle, owner_run
 from tests.audit.test_export import verify

@@ -21,7 +21,7 @@ from audit import checkpoints, merkle, witnessing
 from audit.checkpoints import checkpoint_body
 from audit.models import AuditEvent, Checkpoint, WitnessCosignature, WitnessSubmission
 from audit.signing import platform_note_sign
-from audit.supervision import supervision_warnings
+from supervision.live import supervision_warnings
 from tests.audit.tamper import append, guard_off, rewrite
 from tests.witness.fixtures import ToyLog, platform_witnesses, post
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from django.test import Client, RequestFactory
 
-from accounts.clientip import client_ip
 from audit.models import AuditEvent
+from config.clientip import client_ip
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db
@@ -98,7 +98,7 @@ def test_client_ip_resolution(settings, remote, forwarded, trusted, expected):
 
 def test_uvicorn_does_not_rewrite_the_client_address():
     """uvicorn trusts X-Forwarded-For from 127.0.0.1 by default (proxy_headers on): the entrypoint
-    turns that off in every mode, so the one resolution is accounts.clientip's."""
+    turns that off in every mode, so the one resolution is config.clientip's."""
     script = (ROOT / "bin" / "entrypoint").read_text().replace("\\\n", " ")
     runs = [line for line in script.splitlines() if "-m uvicorn" in line]
     assert runs

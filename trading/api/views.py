@@ -45,8 +45,8 @@ def _valid(serializer_class, data, **kwargs):
 
 
 def client_ip(request) -> str | None:
-    """The client address as accounts.clientip resolves it (trusted proxies only)."""
-    from accounts.clientip import client_ip as resolve
+    """The client address as config.clientip resolves it (trusted proxies only)."""
+    from config.clientip import client_ip as resolve
 
     return resolve(request)
 

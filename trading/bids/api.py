@@ -27,9 +27,9 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.clientip import client_ip
 from accounts.tokens import HashedTokenAuthentication
 from config.api import error_body
+from config.clientip import client_ip
 from config.errors import DomainError, NotFoundError
 from trading import selectors
 from trading.bids import keys as key_services

@@ -29,6 +29,7 @@ from audit.export import bundle_write
 from audit.models import AuditEvent, Checkpoint
 from audit.signing import platform_verifier_key
 from audit.trust import PolicyError, TrustPolicy, trust_add_arguments, trust_from_options
+from audit.witnessing import policy_witnessed_notes
 from config.errors import DomainError
 
 _VERDICT = {
@@ -140,8 +141,6 @@ class Command(BaseCommand):
 
 def trust_policy_notes(policy: TrustPolicy, held: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """The witnessed checkpoints the log must match under the policy's witnesses (none without)."""
-    from audit.witnessing import policy_witnessed_notes
-
     if not policy.witnesses:
         return []
     try:

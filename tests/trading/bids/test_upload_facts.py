@@ -121,7 +121,7 @@ def test_forwarded_for_is_ignored_unless_a_proxy_is_configured(bidding, settings
     assert response.status_code == 201
     assert Bid.objects.get(public_id=response.json()["id"]).upload_ip == "10.0.0.5"
     # Behind a configured proxy (PTRADE_TRUSTED_PROXIES), the right-most hop the proxy did not add is
-    # the client: a hop the client forged in front of it is ignored (accounts/clientip.py).
+    # the client: a hop the client forged in front of it is ignored (config/clientip.py).
     settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
     bidder = bidding.bidders[2]
     response = upload(bidding.lot, bidder, seal(bidding.lot, bidder), REMOTE_ADDR="10.0.0.5",

@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from audit import health
 from audit.models import WorkerHeartbeat
-from audit.supervision import RED, supervision_warnings
 from audit.tasks import beat_heartbeat
 from realtime.models import StreamEvent
+from supervision import live
+from supervision.live import RED, supervision_warnings
 
 
 def _age(key: str, seconds: float) -> None:
@@ -68,8 +69,8 @@ def test_the_worker_heartbeat_thread_writes_its_row_until_stopped(settings):
 @pytest.mark.django_db
 def test_the_dashboard_publishes_the_warning_itself_when_no_worker_is_alive():
     health.heartbeat_record(kind=health.WORKER, name="celery@a")
-    assert health.supervision_refresh_if_workers_down(min_interval=0) == []  # alive: the worker publishes
+    assert live.supervision_refresh_if_workers_down(min_interval=0) == []  # alive: the worker publishes
     _age("worker:celery@a", 300)
-    assert "warnings" in health.supervision_refresh_if_workers_down(min_interval=0)
+    assert "warnings" in live.supervision_refresh_if_workers_down(min_interval=0)
     event = StreamEvent.objects.filter(stream__key="supervision", kind="warnings").latest("event_id")
     assert event.payload["added"] == ["health:worker"] and event.payload["counts"]["red"] == 1

@@ -21,8 +21,9 @@ Signals (kind, severity, rule; thresholds are the constants below; Art 40 item):
   `TIGHT_BAND_MAX_RATIO` (0.005 = 0.5 %). (四)
 
 The rules are pure functions over plain inputs (`BidFacts`, `DepositFacts`); `collusion_inputs`
-is the adapter that reads them from the bids, the opening and the deposits, each only if its
-models are installed. `collusion_check` records a `CollusionRun` with its `CollusionSignal`
+is the adapter that reads them from the bids (`Bid.upload_ip`, `Bid.user_agent`,
+`Bid.device_fingerprint`), their openings (`BidOpening.files`, `.readout`) and the deposit
+ledger (`BankTransaction.counterparty_account`). `collusion_check` records a `CollusionRun` with its `CollusionSignal`
 rows (the evidence) and one audit event `collusion.checked` with the counts and the SHA-256 of
 the evidence. It runs from the scheduled step `collusion_check` (armed by the beat task once
 the opening is closed) or on demand by a supervisor.
@@ -43,9 +44,22 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from audit.canonical import dumps, normalize
-from audit.models import CollusionRun, CollusionSignal
-from audit.services import audit_record
+from audit.services import actor_id, audit_record
 from config.errors import StateConflict
+from supervision.models import CollusionRun, CollusionSignal
+from trading import clock
+from trading.models import (
+    BankTransaction,
+    Bid,
+    BidOpening,
+    BidStatus,
+    OpeningState,
+    ScheduledStep,
+    Tender,
+    TenderDocument,
+)
+from trading.services.scheduling import step_schedule
+from trading.services.tender_status import lock_tender
 from trading.steps import step_handler
 
 RED, YELLOW = "red", "yellow"
@@ -285,68 +299,43 @@ def _decimal(value: Any) -> Decimal | None:
         return None
 
 
-def _first(obj: Any, *names: str) -> str:
-    for name in names:
-        value = getattr(obj, name, None)
-        if value:
-            return str(value)
-    return ""
-
-
-def collusion_inputs(tender) -> Inputs:
-    """Read the facts of `tender` from whichever models are installed; `sources` says which."""
-    from trading import models as trading_models
-    from trading.models import TenderDocument
-
+def collusion_inputs(tender: Tender) -> Inputs:
+    """Read the facts of `tender` from its active bids, their openings and its deposit arrivals;
+    `sources` counts what each source held."""
     inputs = Inputs(sources={})
     inputs.ignored_hashes = frozenset(TenderDocument.objects.filter(tender=tender).values_list("sha256", flat=True))
-    Bid = getattr(trading_models, "Bid", None)
-    if Bid is None:
-        inputs.sources["bids"] = None
-    else:
-        active = getattr(getattr(trading_models, "BidStatus", None), "ACTIVE", "active")
-        rows = list(Bid.objects.filter(tender=tender, status=active).select_related("bidder", "lot")
-                    .order_by("lot__number", "bidder_id"))
-        openings = {}
-        if hasattr(trading_models, "BidOpening"):
-            openings = {o.bid_id: o for o in trading_models.BidOpening.objects.filter(bid__in=rows)}
-        counts = {"bids": len(rows), "manifests": 0, "prices": 0, "upload_ip": 0, "device": 0}
-        for bid in rows:
-            opened = openings.get(bid.pk)
-            files: tuple[tuple[str, str], ...] = ()
-            price = manager = None
-            if opened is not None and (opened.files or opened.readout):
-                files = tuple((str(f.get("name", "")), str(f.get("sha256", ""))) for f in opened.files or ()
-                              if isinstance(f, dict))
-                readout = opened.readout if isinstance(opened.readout, dict) else {}
-                price = _decimal(readout.get("price"))
-                manager = readout.get("project_manager")
-                counts["manifests"] += bool(files)
-                counts["prices"] += price is not None
-            facts = BidFacts(
-                bidder=bid.bidder_id, bidder_name=bid.bidder.name, lot=bid.lot.number,
-                envelope_sha256=bid.envelope_sha256, files=files,
-                ip=_first(bid, "upload_ip", "client_ip", "ip_address"),
-                user_agent=_first(bid, "user_agent", "upload_user_agent"),
-                device=_first(bid, "device_fingerprint", "device"),
-                price=price, project_manager=str(manager or ""))
-            counts["upload_ip"] += bool(facts.ip)
-            counts["device"] += bool(facts.device)
-            inputs.bids.append(facts)
-        inputs.sources["bids"] = counts
+    rows = list(Bid.objects.filter(tender=tender, status=BidStatus.ACTIVE).select_related("bidder", "lot")
+                .order_by("lot__number", "bidder_id"))
+    openings = {o.bid_id: o for o in BidOpening.objects.filter(bid__in=rows)}
+    counts = {"bids": len(rows), "manifests": 0, "prices": 0, "upload_ip": 0, "device": 0}
+    for bid in rows:
+        opened = openings.get(bid.pk)
+        files: tuple[tuple[str, str], ...] = ()
+        price = manager = None
+        if opened is not None and (opened.files or opened.readout):
+            files = tuple((str(f.get("name", "")), str(f.get("sha256", ""))) for f in opened.files or ()
+                          if isinstance(f, dict))
+            readout = opened.readout if isinstance(opened.readout, dict) else {}
+            price = _decimal(readout.get("price"))
+            manager = readout.get("project_manager")
+            counts["manifests"] += bool(files)
+            counts["prices"] += price is not None
+        facts = BidFacts(
+            bidder=bid.bidder_id, bidder_name=bid.bidder.name, lot=bid.lot.number,
+            envelope_sha256=bid.envelope_sha256, files=files,
+            ip=bid.upload_ip or "", user_agent=bid.user_agent, device=bid.device_fingerprint,
+            price=price, project_manager=str(manager or ""))
+        counts["upload_ip"] += bool(facts.ip)
+        counts["device"] += bool(facts.device)
+        inputs.bids.append(facts)
+    inputs.sources["bids"] = counts
     inputs.deposits, inputs.sources["deposits"] = _deposit_facts(tender)
     return inputs
 
 
-def _deposit_facts(tender) -> tuple[list[DepositFacts], dict | None]:
+def _deposit_facts(tender: Tender) -> tuple[list[DepositFacts], dict]:
     """Deposit payer accounts: the counterparty account of every arrival the bank reported on the
-    tender's virtual sub-accounts (trading/deposits/), valid or not. None when that ledger is not
-    installed."""
-    from trading import models as trading_models
-
-    BankTransaction = getattr(trading_models, "BankTransaction", None)
-    if BankTransaction is None:
-        return [], None
+    tender's virtual sub-accounts (trading/deposits/), valid or not."""
     rows = (BankTransaction.objects.filter(account__tender=tender, kind="arrival")
             .select_related("account__bidder", "account__lot").order_by("booked_at", "pk"))
     facts = [DepositFacts(bidder=t.account.bidder_id, bidder_name=t.account.bidder.name, lot=t.account.lot.number,
@@ -362,11 +351,8 @@ def ignored_ips() -> list[str]:
 
 
 @transaction.atomic
-def collusion_check(*, actor, tender, trigger: str = "supervisor") -> CollusionRun:
+def collusion_check(*, actor: Any, tender: Tender, trigger: str = "supervisor") -> CollusionRun:
     """Compute the signals of `tender` now and record them (rows + one audit event)."""
-    from trading import clock
-    from trading.services.tender_status import lock_tender
-
     tender = lock_tender(tender)
     if tender.bidding_closed_at is None:
         raise StateConflict(
@@ -380,7 +366,7 @@ def collusion_check(*, actor, tender, trigger: str = "supervisor") -> CollusionR
     digest = evidence_digest(signals)
     sources = normalize(inputs.sources)
     run = CollusionRun.objects.create(tender_id=tender.pk, computed_at=clock.now(), trigger=trigger,
-                                      actor=_actor_ref(actor), sources=sources, counts=counts,
+                                      actor=actor_id(actor), sources=sources, counts=counts,
                                       evidence_sha256=digest)
     CollusionSignal.objects.bulk_create([
         CollusionSignal(run=run, kind=s.kind, severity=s.severity, lot=s.lot, bidders=s.bidders,
@@ -393,41 +379,18 @@ def collusion_check(*, actor, tender, trigger: str = "supervisor") -> CollusionR
     return run
 
 
-def _actor_ref(actor) -> str:
-    from audit.services import actor_id
-
-    return actor_id(actor)
-
-
 def collusion_latest(*, tender_id: int) -> CollusionRun | None:
     return CollusionRun.objects.filter(tender_id=tender_id).order_by("-computed_at", "-pk").first()
 
 
-def _opening_done_filter():
-    """Tenders whose opening is over: Opening closed/failed when the opening models exist,
-    else any status after the opening."""
-    from trading import models as trading_models
-    from trading.models import TenderStatus
-
-    after = [TenderStatus.EVALUATING, TenderStatus.PUBLICITY, TenderStatus.AWARDED, TenderStatus.CONTRACTED]
-    Opening = getattr(trading_models, "Opening", None)
-    if Opening is None:
-        return {"status__in": after}
-    states = [getattr(trading_models.OpeningState, "CLOSED", "closed"), getattr(trading_models.OpeningState, "FAILED",
-                                                                                 "failed")]
-    return {"opening__state__in": states}
-
-
 def collusion_schedule_due(*, now=None) -> int:
     """Arm the `collusion_check` step of each tender whose opening is over and that has none yet
-    (idempotent: one step per tender). Called by the supervision beat task."""
-    from trading import clock
-    from trading.models import ScheduledStep, Tender
-    from trading.services.scheduling import step_schedule
-
+    (idempotent: one step per tender); the opening is over when its `Opening` is closed or failed.
+    Called by the supervision beat task."""
     now = now or clock.now()
     armed = ScheduledStep.objects.filter(kind=STEP_KIND, tender=OuterRef("pk"))
-    due = (Tender.objects.filter(bidding_closed_at__isnull=False, **_opening_done_filter())
+    due = (Tender.objects.filter(bidding_closed_at__isnull=False,
+                                 opening__state__in=[OpeningState.CLOSED, OpeningState.FAILED])
            .exclude(Exists(armed)).order_by("pk")[:200])
     count = 0
     for tender in due:
@@ -439,8 +402,6 @@ def collusion_schedule_due(*, now=None) -> int:
 @step_handler(STEP_KIND)
 def collusion_check_step(step):
     """Compute the signals once after the opening (a supervisor can recompute on demand)."""
-    from trading.models import Tender
-
     if CollusionRun.objects.filter(tender_id=step.tender_id, trigger="step").exists():
         return "skipped: already checked"
     run = collusion_check(actor="system", tender=Tender.objects.get(pk=step.tender_id), trigger="step")

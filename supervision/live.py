@@ -2,8 +2,8 @@
 
 Selectors compute the overview from due times in the database (docs/audit.md, "Live
 supervision"); `supervision_refresh` (beat task `audit.supervision_refresh`, every ~30 s)
-publishes what changed to the persisted stream "supervision", which the dashboard consumer
-(bidding_ui/consumers/supervision.py) snapshots and tails.
+publishes what changed to the persisted stream "supervision" (realtime.streams), which the
+dashboard consumer (bidding_ui/consumers/supervision.py) snapshots and tails.
 
 Warning levels (all periods divided by the sandbox acceleration, trading.rules.acceleration):
 
@@ -21,16 +21,22 @@ Warning levels (all periods divided by the sandbox acceleration, trading.rules.a
   yellow for a seat vacated after the draw was closed;
 - deposit refund (trading.deposits RefundInstruction, pending or sent to the bank): yellow when
   due within `SUPERVISION_YELLOW_DAYS`, red when overdue; a refund the bank reported as failed
-  (DepositWarning "refund_failed", not acknowledged): red.
+  (DepositWarning "refund_failed", not acknowledged): red;
+- refused audit checkpoints (audit.CheckpointRefusal): red for `AUDIT_REFUSAL_DAYS`;
+- witnesses (audit.witnessing): a refusal is red, an unreachable witness yellow;
+- worker and beat health (audit.health, source "workers"): red when no Celery worker has
+  heartbeated within `WORKER_STALE_SECONDS`, or a worker is alive but beat's heartbeat stopped.
 
-Sources that live in apps being built separately (deposits, expert draws, openings) are read
-only if their models are importable, so this module works with or without them.
+Each source is registered with `@warning_source(name)`; a source that raises is logged and
+skipped, so one broken source does not blind the dashboard.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,11 +44,36 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q
+from django.utils import timezone
 
 from audit.canonical import dumps, normalize
+from audit.health import health_status, heartbeat_interval, stale_after
+from audit.models import CheckpointRefusal
+from audit.witnessing import witness_states
+from experts.models import IN_PROGRESS, AssignmentStatus, Draw, DrawWarning, WarningKind
+from realtime.models import Stream, StreamEvent
+from realtime.streams import stream_get, stream_publish
 from trading import clock
-from trading.models import Objection, ObjectionStatus, ScheduledStep, Tender, TenderStatus
+from trading.evaluation.models import (
+    Award,
+    AwardStatus,
+    Complaint,
+    ComplaintStatus,
+    PublicityObjection,
+    PublicityObjectionStatus,
+)
+from trading.models import (
+    DepositWarning,
+    Objection,
+    ObjectionStatus,
+    Opening,
+    RefundInstruction,
+    ScheduledStep,
+    Tender,
+    TenderStatus,
+)
+from trading.models.deposit import OPEN_REFUND_STATUSES
 from trading.rules import acceleration
 
 logger = logging.getLogger(__name__)
@@ -169,17 +200,9 @@ def step_warnings(now: datetime) -> Iterable[SupervisionWarning]:
 @warning_source("deposit_refunds")
 def deposit_refund_warnings(now: datetime) -> Iterable[SupervisionWarning]:
     """Open refund instructions by their legal due time, and refunds the bank reported as failed
-    (trading/deposits/), when the deposits ledger is installed."""
-    from trading import models as trading_models
-
-    Instruction = getattr(trading_models, "RefundInstruction", None)
-    DepositWarning = getattr(trading_models, "DepositWarning", None)
-    if Instruction is None or DepositWarning is None:
-        return
-    from trading.models.deposit import OPEN_REFUND_STATUSES
-
+    (trading/deposits/)."""
     window = yellow_window()
-    rows = (Instruction.objects.filter(status__in=OPEN_REFUND_STATUSES, due_at__lte=now + window)
+    rows = (RefundInstruction.objects.filter(status__in=OPEN_REFUND_STATUSES, due_at__lte=now + window)
             .select_related("tender").order_by("due_at", "pk"))
     for instruction in rows:
         level = due_level(instruction.due_at, now, window)
@@ -201,39 +224,27 @@ def deposit_refund_warnings(now: datetime) -> Iterable[SupervisionWarning]:
             detail=warning.message[:300])
 
 
-def _evaluation_models():
-    try:
-        from trading.evaluation import models
-    except ImportError:
-        return None
-    names = ("PublicityObjection", "PublicityObjectionStatus", "Complaint", "ComplaintStatus", "Award", "AwardStatus")
-    return models if all(hasattr(models, n) for n in names) else None
-
-
 @warning_source("evaluation")
 def evaluation_warnings(now: datetime) -> Iterable[SupervisionWarning]:
     """Replies to objections during the candidate publicity (实施条例 Art 54), acceptance and decision
     of complaints (Art 61) and the contract after the award (招标投标法 Art 46), by their due times."""
-    models = _evaluation_models()
-    if models is None:
-        return
     window = yellow_window()
     limit = now + window
     due: list[tuple[str, str, Any, str, datetime]] = []
-    open_objections = models.PublicityObjection.objects.filter(
-        status=models.PublicityObjectionStatus.OPEN, reply_due_at__lte=limit).select_related("tender")
+    open_objections = PublicityObjection.objects.filter(
+        status=PublicityObjectionStatus.OPEN, reply_due_at__lte=limit).select_related("tender")
     for o in open_objections:
         due.append((f"publicity_objection:{o.pk}", "publicity_objection_reply", o.tender,
                     f"evaluation.publicityobjection:{o.pk}", o.reply_due_at))
-    filed, accepted = models.ComplaintStatus.FILED, models.ComplaintStatus.ACCEPTED
-    for c in models.Complaint.objects.filter(status__in=(filed, accepted)).select_related("tender"):
+    filed, accepted = ComplaintStatus.FILED, ComplaintStatus.ACCEPTED
+    for c in Complaint.objects.filter(status__in=(filed, accepted)).select_related("tender"):
         if c.status == filed and c.accept_due_at <= limit:
             due.append((f"complaint_acceptance:{c.pk}", "complaint_acceptance", c.tender,
                         f"evaluation.complaint:{c.pk}", c.accept_due_at))
         elif c.status == accepted and c.decide_due_at is not None and c.decide_due_at <= limit:
             due.append((f"complaint_decision:{c.pk}", "complaint_decision", c.tender,
                         f"evaluation.complaint:{c.pk}", c.decide_due_at))
-    awards = models.Award.objects.filter(status=models.AwardStatus.ACTIVE, contract_due_at__lte=limit).select_related(
+    awards = Award.objects.filter(status=AwardStatus.ACTIVE, contract_due_at__lte=limit).select_related(
         "tender")
     for a in awards:
         due.append((f"contract:{a.pk}", "contract_signing", a.tender, f"evaluation.award:{a.pk}", a.contract_due_at))
@@ -246,13 +257,10 @@ def evaluation_warnings(now: datetime) -> Iterable[SupervisionWarning]:
 
 @warning_source("expert_draws")
 def expert_draw_warnings(now: datetime) -> Iterable[SupervisionWarning]:
-    models = _experts_models()
-    if models is None:
-        return
-    rows = (models.DrawWarning.objects.filter(acknowledged_at__isnull=True)
+    rows = (DrawWarning.objects.filter(acknowledged_at__isnull=True)
             .select_related("draw__tender", "line").order_by("created_at", "pk"))
     for warning in rows:
-        exhausted = warning.kind == models.WarningKind.POOL_EXHAUSTED
+        exhausted = warning.kind == WarningKind.POOL_EXHAUSTED
         line = f"line {warning.line.index}: " if warning.line_id else ""
         yield SupervisionWarning(
             key=f"draw_warning:{warning.pk}", level=RED if exhausted else YELLOW,
@@ -265,8 +273,6 @@ def expert_draw_warnings(now: datetime) -> Iterable[SupervisionWarning]:
 # Refused audit checkpoints (audit.checkpoints.checkpoint_create): red for AUDIT_REFUSAL_DAYS.
 @warning_source("audit_signing")
 def audit_signing_warnings(now: datetime) -> Iterable[SupervisionWarning]:
-    from audit.models import CheckpointRefusal
-
     since = now - timedelta(days=getattr(settings, "AUDIT_REFUSAL_DAYS", 30))
     for refusal in CheckpointRefusal.objects.filter(at__gte=since)[:20]:
         yield SupervisionWarning(
@@ -279,8 +285,6 @@ def audit_signing_warnings(now: datetime) -> Iterable[SupervisionWarning]:
 def witness_warnings(now: datetime) -> Iterable[SupervisionWarning]:
     """A witness whose latest answer refused a checkpoint: red (it saw another history, or our
     signature or proof failed); unreachable: yellow (audit/witnessing.py, docs/witness.md)."""
-    from audit.witnessing import witness_states
-
     for state in witness_states():
         last, name = state["last"], state["witness"].verifier.name
         if last is None or last.outcome == "cosigned":
@@ -308,22 +312,6 @@ def supervision_warnings(*, now: datetime | None = None) -> list[SupervisionWarn
 
 # --- rooms and draws ----------------------------------------------------------------------------------
 
-def _experts_models():
-    try:
-        from experts import models
-    except ImportError:
-        return None
-    return models if hasattr(models, "Draw") and hasattr(models, "DrawWarning") else None
-
-
-def _opening_model():
-    try:
-        from trading.models import Opening
-    except ImportError:
-        return None
-    return Opening
-
-
 def opening_rooms(*, now: datetime | None = None) -> list[dict[str, Any]]:
     """Tenders whose opening is on or near: status opening; bidding closed within the look-back;
     published with the deadline within the look-ahead."""
@@ -333,10 +321,7 @@ def opening_rooms(*, now: datetime | None = None) -> list[dict[str, Any]]:
         | Q(status=TenderStatus.BIDDING_CLOSED, bid_deadline__gte=now - room_lookback())
         | Q(status=TenderStatus.PUBLISHED, bid_deadline__lte=now + room_lookahead(), bid_deadline__gte=now))
         .order_by("bid_deadline", "pk"))
-    Opening = _opening_model()
-    phases = {}
-    if Opening is not None:
-        phases = {o.tender_id: o for o in Opening.objects.filter(tender__in=[t.pk for t in tenders])}
+    phases = {o.tender_id: o for o in Opening.objects.filter(tender__in=[t.pk for t in tenders])}
     rooms = []
     for tender in tenders:
         opening = phases.get(tender.pk)
@@ -350,14 +335,8 @@ def opening_rooms(*, now: datetime | None = None) -> list[dict[str, Any]]:
 
 
 def draws_in_progress() -> list[dict[str, Any]]:
-    models = _experts_models()
-    if models is None:
-        return []
-    from django.db.models import Count
-
-    in_progress = getattr(models, "IN_PROGRESS", (models.DrawStatus.COMMITTED, models.DrawStatus.CONFIRMING))
-    S = models.AssignmentStatus
-    rows = (models.Draw.objects.filter(status__in=in_progress).select_related("tender", "lot")
+    S = AssignmentStatus
+    rows = (Draw.objects.filter(status__in=IN_PROGRESS).select_related("tender", "lot")
             .annotate(accepted=Count("assignments", filter=Q(assignments__status=S.ACCEPTED)),
                       waiting=Count("assignments", filter=Q(assignments__status=S.NOTIFIED)))
             .order_by("evaluation_start", "pk"))
@@ -392,8 +371,6 @@ def digest(items: list[dict]) -> str:
 # --- publishing changes ------------------------------------------------------------------------------
 
 def _last_payload(kind: str) -> dict | None:
-    from realtime.models import StreamEvent
-
     return (StreamEvent.objects.filter(stream__key=STREAM_KEY, kind=kind).order_by("-event_id")
             .values_list("payload", flat=True).first())
 
@@ -403,9 +380,6 @@ def supervision_refresh(*, now: datetime | None = None) -> list[str]:
     """Recompute the overview and publish each part (rooms, draws, warnings) that changed since
     it was last published. Returns the kinds published. Runs under the stream's row lock, so
     concurrent runs publish a change once."""
-    from realtime.models import Stream
-    from realtime.streams import stream_get, stream_publish
-
     stream_get(STREAM_KEY)
     Stream.objects.select_for_update().get(key=STREAM_KEY)
     overview = supervision_overview(now=now)
@@ -434,8 +408,43 @@ def supervision_refresh(*, now: datetime | None = None) -> list[str]:
 
 @warning_source("workers")
 def worker_health_warnings(now: datetime) -> Iterable[SupervisionWarning]:
-    """Red when no worker has heartbeated for WORKER_STALE_SECONDS, or beat's heartbeat stopped.
-    Measured with the server clock (heartbeats are wall-clock facts), not the sandbox clock."""
-    from audit.health import health_warnings
-
+    """Red when no worker has heartbeated for WORKER_STALE_SECONDS (`worker_down`), or a worker
+    is alive but beat's heartbeat stopped (`beat_down`). Measured with the server clock
+    (heartbeats are wall-clock facts), not the sandbox clock, so `now` is not used."""
     return list(health_warnings())
+
+
+def health_warnings(*, now: datetime | None = None) -> Iterable[SupervisionWarning]:
+    now = now or timezone.now()
+    status = health_status(now=now)
+    if status["worker_ok"] is False:
+        age = int((now - status["worker_last"]).total_seconds())
+        yield SupervisionWarning(
+            key="health:worker", level=RED, kind="worker_down", tender=None, tender_code="",
+            subject="celery:worker", due_at=status["worker_last"] + stale_after(),
+            detail=f"no Celery worker has reported for {age} s: scheduled steps and notifications are not running")
+    elif status["worker_ok"] and status["beat_ok"] is False:
+        age = int((now - status["beat_last"]).total_seconds())
+        yield SupervisionWarning(
+            key="health:beat", level=RED, kind="beat_down", tender=None, tender_code="",
+            subject="celery:beat", due_at=status["beat_last"] + stale_after(),
+            detail=f"no beat heartbeat has reached a worker for {age} s: beat or the broker is down")
+
+
+_last_check = 0.0
+_check_lock = threading.Lock()
+
+
+def supervision_refresh_if_workers_down(*, min_interval: float | None = None) -> list[str]:
+    """Called by the dashboard consumer (web): when no worker is alive, publish the dashboard's
+    changes (its worker-health warning) from here. At most once per `min_interval` per process."""
+    global _last_check
+    interval = heartbeat_interval() if min_interval is None else min_interval
+    with _check_lock:
+        if time.monotonic() - _last_check < interval:
+            return []
+        _last_check = time.monotonic()
+    status = health_status()
+    if status["worker_ok"] is not False and status["beat_ok"] is not False:
+        return []
+    return supervision_refresh()

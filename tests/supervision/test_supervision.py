@@ -16,10 +16,10 @@ from django.conf import settings
 from django.urls import path
 from django.utils import timezone
 
-from audit import supervision
-from audit.supervision import RED, YELLOW, due_level, step_level, supervision_refresh, supervision_warnings
 from bidding_ui.consumers.supervision import SupervisionConsumer
 from realtime.models import StreamEvent
+from supervision import live as supervision
+from supervision.live import RED, YELLOW, due_level, step_level, supervision_refresh, supervision_warnings
 from tests.evaluation.conftest import fake, make_world  # noqa: F401
 from tests.experts.conftest import make_expert  # noqa: F401
 from tests.trading.conftest import _english, _media_root, cast, clock, make_draft, published  # noqa: F401
@@ -274,7 +274,7 @@ def test_opening_rooms_near_the_deadline(published, clock, monkeypatch):
 
 
 def test_an_opening_room_shows_its_phase(published, cast, clock):
-    from tests.audit.test_collusion import submit_bids
+    from tests.supervision.test_collusion import submit_bids
     from trading.services.scheduling import steps_run_due
 
     submit_bids(published, cast)

@@ -16,8 +16,9 @@ import pytest
 from django.test import Client
 
 import sbe1
-from audit import collusion
-from audit.collusion import (
+from audit.models import AuditEvent, SealedOpening
+from supervision import collusion
+from supervision.collusion import (
     BidFacts,
     DepositFacts,
     Inputs,
@@ -31,7 +32,7 @@ from audit.collusion import (
     shared_ips,
     shared_payer_accounts,
 )
-from audit.models import AuditEvent, CollusionRun, SealedOpening
+from supervision.models import CollusionRun
 from tests.trading.conftest import _english, _media_root, cast, clock, make_draft, published  # noqa: F401
 from tests.trading.deposits.conftest import _bank_settings, make_transfer, notify, registered  # noqa: F401
 

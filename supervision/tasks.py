@@ -1,10 +1,16 @@
-"""Beat task of the live supervision dashboard (schedule in audit/schedule.py)."""
+"""Beat task of the live supervision dashboard (schedule in supervision/schedule.py).
+
+The task keeps its name `audit.supervision_refresh` from when it lived in the audit app (the
+database beat scheduler stores entries by task name)."""
 
 from __future__ import annotations
 
 import logging
 
 from celery import shared_task
+
+from supervision.collusion import collusion_schedule_due
+from supervision.live import supervision_refresh as refresh
 
 logger = logging.getLogger(__name__)
 
@@ -14,9 +20,6 @@ def supervision_refresh() -> dict:
     """Publish changed rooms, draws and warnings to the "supervision" stream, and arm the
     collusion check of every tender whose opening is over. Idempotent; a run that waited longer
     than its period expires (the next one does the same work)."""
-    from audit.collusion import collusion_schedule_due
-    from audit.supervision import supervision_refresh as refresh
-
     published = refresh()
     armed = collusion_schedule_due()
     if published or armed:
