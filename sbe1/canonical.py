@@ -1,10 +1,11 @@
-"""Canonical JSON (SPECS.md §2), duplicated here so the package stays Django-free.
+"""Canonical JSON (SPECS.md §2): the platform's one implementation, Django-free.
 
 Keys sorted (by code point, as Python sorts ``str``), separators ``,`` and ``:`` without
 spaces, UTF-8 (not ASCII-escaped), integers only; decimals as strings; datetimes as
-RFC 3339 UTC with microseconds and a ``Z`` suffix. This mirrors ``audit/canonical.py``
-byte for byte (tests/sbe1/test_canonical.py checks that they agree); the browser
-module ``sbe1.js`` implements the same encoder.
+RFC 3339 UTC with microseconds and a ``Z`` suffix. A lone surrogate has no UTF-8 encoding
+and is refused (``CanonicalJSONError``). The audit log uses this encoder
+(``audit/canonical.py`` re-exports it); the browser module ``sbe1.js`` implements the same
+encoder (tests/sbe1/test_canonical.py checks that they agree).
 """
 
 from __future__ import annotations

@@ -4,7 +4,11 @@ import datetime as dt
 import hashlib
 from decimal import Decimal
 
-from audit.canonical import canonical_bytes
+import pytest
+
+from audit import canonical
+from audit.canonical import CanonicalJSONError, canonical_bytes
+from sbe1 import canonical as sbe1_canonical
 
 FIXED_EVENT = {
     "seq": 7,
@@ -32,3 +36,25 @@ def test_canonical_bytes_of_fixed_event():
 
 def test_leaf_hash_of_fixed_event():
     assert hashlib.sha256(b"\x00" + canonical_bytes(FIXED_EVENT)).hexdigest() == EXPECTED_LEAF_HASH
+
+
+@pytest.mark.parametrize("text", ["\ud800", "a\udfffb", "\udc00\ud800"])
+def test_a_lone_surrogate_is_refused_like_a_float(text):
+    """SPECS.md §2: canonical JSON is UTF-8, and a lone surrogate has no UTF-8 encoding. The audit
+    log refuses it with CanonicalJSONError (a TypeError), the rule of sbe1/canonical.py that
+    docs/sbe1.md documents, never with a UnicodeEncodeError from deep inside the encoder."""
+    with pytest.raises(CanonicalJSONError, match="lone surrogate") as caught:
+        canonical_bytes({"title": text})
+    assert isinstance(caught.value, TypeError)
+    with pytest.raises(CanonicalJSONError):
+        canonical_bytes({text: 1})  # in a key too
+
+
+def test_a_surrogate_pair_written_as_one_character_is_valid():
+    assert canonical_bytes({"clef": "\U0001d11e"}) == '{"clef":"𝄞"}'.encode()
+
+
+def test_the_audit_log_and_sbe1_share_one_encoder():
+    assert canonical.canonical_bytes is sbe1_canonical.canonical_bytes
+    assert canonical.normalize is sbe1_canonical.normalize and canonical.dumps is sbe1_canonical.dumps
+    assert canonical.CanonicalJSONError is sbe1_canonical.CanonicalJSONError
