@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, User, UserRole
+from accounts.signals import admin_entry_audit
 from accounts.throttles import login_throttled
 
 
@@ -32,8 +33,6 @@ admin.site.login = login_throttled(admin.site.login)
 def _log_deletions_audited(self, request, queryset):
     """Django writes the LogEntries of a bulk "delete selected" with bulk_create, which sends no
     post_save: the audit hook (accounts/signals.py) is called for each of them here."""
-    from accounts.signals import admin_entry_audit
-
     entries = _log_deletions(self, request, queryset)
     if isinstance(entries, list) and len(entries) > 1:
         for entry in entries:

@@ -10,6 +10,7 @@ from functools import wraps
 from django.http import HttpRequest, HttpResponse
 from rest_framework.throttling import SimpleRateThrottle
 
+from accounts.lockout import lockout_response
 from config.clientip import client_ip
 
 LOGIN_THROTTLED_MESSAGE = "Too many login attempts from this address; try again later."
@@ -37,8 +38,6 @@ def login_throttled(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
         if request.method == "POST":
             throttle = LoginThrottle()
             if not throttle.allow_request(request, None):
-                from accounts.lockout import lockout_response
-
                 response = lockout_response(request, message=LOGIN_THROTTLED_MESSAGE)
                 wait = throttle.wait()
                 if wait is not None:

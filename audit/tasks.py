@@ -1,3 +1,6 @@
+"""Audit Celery tasks. HackSoft's rule: the services import these tasks at module top
+(audit.witnessing), each task imports its service inside its body, so no import cycle."""
+
 from __future__ import annotations
 
 import logging

@@ -66,6 +66,8 @@ _heartbeat = None
 def _start_heartbeat(sender=None, **kwargs) -> None:  # type: ignore[no-untyped-def]
     """Each worker writes its heartbeat row (audit/health.py) until it stops."""
     global _heartbeat
+    # Imported here: this module loads before Django's app registry (config/__init__.py), and
+    # audit.health needs the audit models.
     from audit.health import HeartbeatThread
 
     hostname = getattr(sender, "hostname", None) or "worker"

@@ -40,6 +40,7 @@ from channels.layers import InMemoryChannelLayer
 from django.contrib.auth.models import AnonymousUser
 
 from accounts.policy import can
+from accounts.tokens import token_user
 from config.errors import DomainError
 from realtime.consumers import LayerReceiver, StreamConsumer
 from realtime.streams import audience_allows, group_name, stream_last_id
@@ -54,8 +55,6 @@ DEGRADED_TAIL_SECONDS = 1.0  # database poll while the channel layer is away
 
 def _token_user(scope):
     """The user of an `Authorization: Token <key>` handshake header, or None."""
-    from accounts.tokens import token_user
-
     for name, value in scope.get("headers") or []:
         if name.lower() == b"authorization":
             parts = value.decode("latin-1").split()
