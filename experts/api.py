@@ -41,7 +41,7 @@ from experts.serializers import (
 )
 from experts.services import draws as draw_services
 from experts.services import pool as pool_services
-from experts.services.notifications import reply_receive
+from experts.services.replies import reply_receive
 from trading.models import Lot
 
 

@@ -16,7 +16,7 @@ from tests.evaluation.conftest import readout
 from tests.evaluation.helpers import bids_by_bidder, join, open_session, seat_panel, sheet, sign_all
 from trading.evaluation import sources
 from trading.evaluation.models import MemberStatus, ReportStatus, SessionStatus
-from trading.evaluation.services import reports, sessions
+from trading.evaluation.services import reports, sessions, sheets
 from trading.evaluation.services.common import sha256_json
 from trading.evaluation.services.criteria import criteria_set
 
@@ -134,22 +134,22 @@ def test_sheets_need_the_declaration_are_complete_and_final_once_submitted(make_
     member = sessions.member_sign_in(actor=w.experts[0], session=session).member
     bid = session.bids.first()
     with pytest.raises(StateConflict) as undeclared:
-        sessions.marks_save(actor=w.experts[0], member=member, marks=[{"bid": bid.pk, "passed": True}])
+        sheets.marks_save(actor=w.experts[0], member=member, marks=[{"bid": bid.pk, "passed": True}])
     assert undeclared.value.code == "declaration_required"
     sessions.member_declare(actor=w.experts[0], member=member, no_conflict=True)
     with pytest.raises(DomainError):  # a failure needs its reason (实施条例 Art 51)
-        sessions.marks_save(actor=w.experts[0], member=member, marks=[{"bid": bid.pk, "passed": False}])
+        sheets.marks_save(actor=w.experts[0], member=member, marks=[{"bid": bid.pk, "passed": False}])
     with pytest.raises(NotPermitted):  # nobody writes on another member's sheet
-        sessions.marks_save(actor=w.experts[1], member=member, marks=[{"bid": bid.pk, "passed": True}])
-    sessions.marks_save(actor=w.experts[0], member=member, marks=[{"bid": bid.pk, "passed": True}])
+        sheets.marks_save(actor=w.experts[1], member=member, marks=[{"bid": bid.pk, "passed": True}])
+    sheets.marks_save(actor=w.experts[0], member=member, marks=[{"bid": bid.pk, "passed": True}])
     with pytest.raises(DomainError) as incomplete:
-        sessions.sheet_submit(actor=w.experts[0], member=member)
+        sheets.sheet_submit(actor=w.experts[0], member=member)
     assert incomplete.value.code == "sheet_incomplete"
     sub = sheet(w, session, member)
     assert verify_receipt(sub.receipt) and sub.receipt["receipt"]["sheet_sha256"] == sub.sha256 == sha256_json(
         sub.content)
     with pytest.raises(StateConflict) as final:
-        sessions.marks_save(actor=w.experts[0], member=member, marks=[{"bid": bid.pk, "passed": False,
+        sheets.marks_save(actor=w.experts[0], member=member, marks=[{"bid": bid.pk, "passed": False,
                                                                       "reason": "changed my mind"}])
     assert final.value.code == "submitted"
 

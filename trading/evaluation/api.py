@@ -22,6 +22,7 @@ from trading.evaluation.services import criteria as criteria_services
 from trading.evaluation.services import publicity as publicity_services
 from trading.evaluation.services import reports as report_services
 from trading.evaluation.services import sessions as session_services
+from trading.evaluation.services import sheets as sheet_services
 from trading.evaluation.services.reports import current_report
 from trading.models import Lot
 
@@ -194,7 +195,7 @@ class MarksView(APIView):
     def put(self, request, pk: int):
         session = selectors.session_get(user=request.user, pk=pk)
         data = _valid(s.QualificationMarksInput, request.data)
-        session_services.marks_save(actor=request.user, member=_my_member(request, session), marks=data["marks"])
+        sheet_services.marks_save(actor=request.user, member=_my_member(request, session), marks=data["marks"])
         return Response(s.EvaluationSheetOutput(selectors.my_sheet(request.user, session)).data)
 
 
@@ -207,7 +208,7 @@ class ScoresView(APIView):
     def put(self, request, pk: int):
         session = selectors.session_get(user=request.user, pk=pk)
         data = _valid(s.EvaluationScoresInput, request.data)
-        session_services.scores_save(actor=request.user, member=_my_member(request, session), scores=data["scores"])
+        sheet_services.scores_save(actor=request.user, member=_my_member(request, session), scores=data["scores"])
         return Response(s.EvaluationSheetOutput(selectors.my_sheet(request.user, session)).data)
 
 
@@ -219,7 +220,7 @@ class SubmitView(APIView):
                    summary="Submit my sheet: final for the round, with the platform's signed receipt")
     def post(self, request, pk: int):
         session = selectors.session_get(user=request.user, pk=pk)
-        sub = session_services.sheet_submit(actor=request.user, member=_my_member(request, session))
+        sub = sheet_services.sheet_submit(actor=request.user, member=_my_member(request, session))
         report = current_report(session)
         out = {"round": sub.round, "sha256": sub.sha256, "submitted_at": sub.submitted_at, "receipt": sub.receipt,
                "report": report.pk if report else None}

@@ -26,7 +26,8 @@ from trading.evaluation.models import (
 )
 from trading.evaluation.policies import publicity_started
 from trading.evaluation.services.reports import FULL, PUBLIC, SUMMARY, current_report, report_view
-from trading.evaluation.services.sessions import sheet_content, sheet_problems, submitted
+from trading.evaluation.services.sessions import submitted
+from trading.evaluation.services.sheets import sheet_content, sheet_problems
 from trading.models import Tender
 from trading.policies import is_party, is_supervisor
 

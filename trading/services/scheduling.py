@@ -25,6 +25,7 @@ from django.db.models import Q
 
 from trading import clock
 from trading.models import ScheduledStep
+from trading.tasks import run_due_step
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +42,6 @@ def _enqueue_precise(step_id: int, due_at: datetime) -> None:
     if delay > precision_window():
         return
     try:
-        from trading.tasks import run_due_step
-
         run_due_step.apply_async(args=[step_id], countdown=max(0.0, delay) + 0.05)
     except Exception:  # a lost precision task is harmless: the sweep runs the step
         log.warning("could not enqueue run_due_step(%s); the sweep will run it", step_id, exc_info=True)

@@ -31,7 +31,7 @@ from trading.evaluation.models import (
 )
 from trading.evaluation.rules import REPORT_SIGNED_BY_ALL, evaluation_rules
 from trading.evaluation.services.common import clean_text, sha256_json, sha256_text, subject
-from trading.evaluation.services.sessions import _base, bids_snapshot, lock_session, submitted
+from trading.evaluation.services.sessions import bids_snapshot, lock_session, session_data, submitted
 
 PUBLICITY_DUE = "evaluation_publicity_due"
 
@@ -170,7 +170,7 @@ def report_generate_if_complete(*, session: EvaluationSession) -> EvaluationRepo
         actor="system",
         action="evaluation_report.generated",
         obj=report,
-        data={**_base(session), "report": report.pk, "version": version, "round": session.round,
+        data={**session_data(session), "report": report.pk, "version": version, "round": session.round,
               "sha256": report.sha256, "sheets": [s.sha256 for s in submissions]},
     )
     return report
@@ -203,7 +203,7 @@ def report_sign(*, actor, report: EvaluationReport, agrees: bool = True, dissent
     receipt = sign_receipt(
         {
             "kind": "evaluation_report_signature",
-            **_base(session),
+            **session_data(session),
             "report_sha256": report.sha256,
             "version": report.version,
             "seat": member.seat,
@@ -220,7 +220,7 @@ def report_sign(*, actor, report: EvaluationReport, agrees: bool = True, dissent
         actor=actor,
         action="evaluation_report.signed",
         obj=report,
-        data={**_base(session), "report": report.pk, "version": report.version, "report_sha256": report.sha256,
+        data={**session_data(session), "report": report.pk, "version": report.version, "report_sha256": report.sha256,
               "seat": member.seat, "expert_hash": member.expert_hash, "agrees": agrees,
               "dissent_sha256": sha256_text(dissent) if dissent else None,
               "signature_sha256": sha256_text(receipt["signature"])},
@@ -246,7 +246,7 @@ def _finalize(session: EvaluationSession, report: EvaluationReport, now) -> None
         action="evaluation_report.finalized",
         obj=report,
         data={
-            **_base(session),
+            **session_data(session),
             "report": report.pk,
             "version": report.version,
             "round": report.round,
