@@ -153,14 +153,14 @@ def test_a_broken_source_does_not_blind_the_others(published, cast, clock, monke
 
 
 def _paid_and_withdrawn(registered, notify, clock):
-    from trading.deposits import services as deposit_services
+    from trading.deposits.services.refunds import deposit_refunds_schedule_after_withdrawal
     from trading.models import RefundInstruction
     from trading.services.scheduling import steps_run_due
 
     tender, regs = registered
     for reg in regs:
         assert notify(make_transfer(reg.deposit_account)).json()["status"] == "paid"
-    deposit_services.deposit_refunds_schedule_after_withdrawal(registration=regs[0], withdrawn_at=clock.now())
+    deposit_refunds_schedule_after_withdrawal(registration=regs[0], withdrawn_at=clock.now())
     steps_run_due()
     return tender, RefundInstruction.objects.get(account__registration=regs[0])
 

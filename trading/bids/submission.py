@@ -48,8 +48,8 @@ from audit.sealed import sealed_record
 from config.errors import DomainError, NotFoundError, RuleViolation, StateConflict
 from trading import clock
 from trading.bids import storage
-from trading.bids.deposits_bridge import deposit_refund_after_withdrawal
 from trading.bids.keys import active_org_key
+from trading.deposits.services.refunds import deposit_refunds_schedule_after_withdrawal
 from trading.models import (
     Bid,
     BidStatus,
@@ -373,7 +373,7 @@ def bid_withdraw(*, actor, bid: Bid) -> dict:
     bid.status = BidStatus.WITHDRAWN
     bid.withdrawn_at = now
     bid.save(update_fields=["status", "withdrawn_at"])
-    refund = deposit_refund_after_withdrawal(registration=bid.registration, withdrawn_at=now)
+    deposit_refunds_schedule_after_withdrawal(registration=bid.registration, withdrawn_at=now)
     event = sealed_record(
         tender=tender,
         actor="system",
@@ -384,7 +384,7 @@ def bid_withdraw(*, actor, bid: Bid) -> dict:
             "lot": bid.lot_id,
             "envelope_sha256": bid.envelope_sha256,
             "withdrawn_at": now,
-            "deposit_refund_scheduled": refund,
+            "deposit_refund_scheduled": True,
             "bidder_hash": identity_hash(tender, "org", bid.bidder_id),
             "actor_hash": identity_hash(tender, "user", actor.pk),
         },

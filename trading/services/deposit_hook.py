@@ -20,6 +20,8 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from trading.deposits.services.accounts import deposit_account_open
+from trading.deposits.vaccount import format_grouped
 from trading.rules import DEPOSIT_FROM_BASIC_ACCOUNT
 
 DEFAULT_COLLECTION_ACCOUNT = {
@@ -44,9 +46,6 @@ def collection_account() -> dict:
 
 def virtual_account_for(registration) -> dict:
     """The registration's virtual sub-account (trading/deposits/), opened on first use."""
-    from trading.deposits.services import deposit_account_open
-    from trading.deposits.vaccount import format_grouped
-
     account = deposit_account_open(registration=registration)
     parent = collection_account()
     return {
