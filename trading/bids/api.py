@@ -29,20 +29,13 @@ from rest_framework.views import APIView
 
 from accounts.clientip import client_ip
 from accounts.tokens import HashedTokenAuthentication
-from config.api import error_body
+from config.api import error_body, validated
 from config.errors import DomainError, NotFoundError
 from trading import selectors
 from trading.bids import keys as key_services
 from trading.bids import serializers as s
 from trading.bids import submission
 from trading.models import KeyShare, OpeningKey
-
-
-def _valid(serializer_class, data):
-    ser = serializer_class(data=data)
-    ser.is_valid(raise_exception=True)
-    return ser.validated_data
-
 
 # --- the upload endpoint (plain Django view) --------------------------------------------------
 
@@ -145,7 +138,7 @@ class KeyListView(APIView):
 
     @extend_schema(request=s.KeyInput, responses={201: s.KeyOutput}, summary="Register a P-256 public key (SPKI)")
     def post(self, request):
-        data = _valid(s.KeyInput, request.data)
+        data = validated(s.KeyInput, request.data)
         key = key_services.key_register(actor=request.user, **data)
         return Response(s.KeyOutput(key).data, status=201)
 

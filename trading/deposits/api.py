@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.policy import authorize, can
+from config.api import ERRORS, validated
 from config.errors import DomainError, NotFoundError
 from config.parsers import StrictFormParser, StrictJSONParser, StrictMultiPartParser
 from trading import selectors as trading_selectors
@@ -38,12 +39,6 @@ from trading.deposits.services.suspense import suspense_resolve
 from trading.models.deposit import BankTransaction, DepositWarning, GuaranteeIssuer, RefundInstruction
 from trading.services.deposit_hook import deposit_instructions
 
-ERRORS = {
-    400: OpenApiResponse(description="Invalid input or a legal rule refused it (the message names it)"),
-    403: OpenApiResponse(description="Not permitted"),
-    404: OpenApiResponse(description="Not found"),
-    409: OpenApiResponse(description="Not possible in the current state"),
-}
 BANK_HEADERS = [
     OpenApiParameter(bankmsg.TIMESTAMP_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
                      description="Unix time (seconds) when the bank signed; ±300 s of the server's clock."),
@@ -55,12 +50,6 @@ BANK_ERRORS = {
     401: OpenApiResponse(description="Signature missing, forged or stale"),
     409: OpenApiResponse(description="Replayed message, or a txn_id reported before with other content"),
 }
-
-
-def _valid(serializer_class, data, **kwargs):
-    ser = serializer_class(data=data, **kwargs)
-    ser.is_valid(raise_exception=True)
-    return ser.validated_data
 
 
 def _bank_headers(request) -> tuple[str | None, str | None]:
@@ -181,7 +170,7 @@ class GuaranteeView(APIView):
                    summary="Lodge an electronic guarantee letter (电子保函) instead of cash")
     def post(self, request, pk: UUID):
         account = selectors.account_get(user=request.user, public_id=pk)
-        data = _valid(s.GuaranteeInput, request.data)
+        data = validated(s.GuaranteeInput, request.data)
         letter = guarantee_submit(actor=request.user, account=account, document=data["document"])
         return Response(s.GuaranteeOutput(letter).data, status=201)
 
@@ -228,7 +217,7 @@ class SuspenseResolveView(APIView):
         txn = BankTransaction.objects.filter(pk=pk).first()
         if txn is None:
             raise NotFoundError(_("No such bank transaction."))
-        data = _valid(s.SuspenseResolveInput, request.data)
+        data = validated(s.SuspenseResolveInput, request.data)
         txn = suspense_resolve(actor=request.user, txn=txn, **data)
         return Response(s.SuspenseOutput(txn).data)
 
@@ -250,7 +239,7 @@ class StatementListView(generics.ListAPIView):
                    summary="Import the bank's daily statement (CSV)")
     def post(self, request):
         authorize(request.user, "deposit.admin")
-        data = _valid(s.StatementInput, request.data)
+        data = validated(s.StatementInput, request.data)
         statement = statement_import(actor=request.user, data=data["file"], file_name=data["file"].name)
         return Response(s.StatementOutput(statement).data, status=201)
 
@@ -309,7 +298,7 @@ class RefundReissueView(APIView):
         instruction = RefundInstruction.objects.filter(reference=reference).first()
         if instruction is None:
             raise NotFoundError(_("No such refund instruction."))
-        data = _valid(s.ReissueInput, request.data)
+        data = validated(s.ReissueInput, request.data)
         new = refund_instruction_reissue(actor=request.user, instruction=instruction, **data)
         return Response(s.InstructionOutput(new).data, status=201)
 
@@ -329,7 +318,7 @@ class IssuerListView(generics.ListAPIView):
 
     @extend_schema(request=s.IssuerInput, responses={201: s.IssuerOutput, **ERRORS}, summary="Trust an issuer key")
     def post(self, request):
-        data = _valid(s.IssuerInput, request.data)
+        data = validated(s.IssuerInput, request.data)
         issuer = guarantee_issuer_add(actor=request.user, **data)
         return Response(s.IssuerOutput(issuer).data, status=201)
 
