@@ -568,10 +568,6 @@ def booking_receipt_payload(account: DepositAccount, entries: Sequence[EntryRow]
     }
 
 
-def refund_rules(account: DepositAccount):
-    return deposit_refund_rules(account.tender.procedure_type)
-
-
 def return_invalid_arrival(ledger: Ledger, account: DepositAccount, entry: EntryRow, txn_fields: dict) -> None:
     """Instruct the return of an arrival that is no valid deposit, to the account it came from."""
     source, due_at = ledger.return_due(account.tender.procedure_type)

@@ -7,7 +7,7 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from accounts.policy import authorize, can, has_role
 from accounts.roles import Role
@@ -57,13 +57,6 @@ def account_get(*, user, public_id) -> DepositAccount:
     )
     if account is None or not can(user, "deposit.view_account", account):
         raise NotFoundError("No such deposit sub-account.")
-    return account
-
-
-def account_for_registration(*, user, registration: Registration) -> DepositAccount | None:
-    account = DepositAccount.objects.select_related("tender", "lot", "bidder").filter(registration=registration).first()
-    if account is not None:
-        authorize(user, "deposit.view_account", account)
     return account
 
 
@@ -293,7 +286,3 @@ def reconciliation_report(*, statement: StatementImport, reveal_sealed: bool = F
         "difference": difference,
         "balanced": balanced,
     }
-
-
-def bidder_overview(*, user) -> list[DepositAccount]:
-    return list(accounts_for_user(user).filter(Q(bidder_id=getattr(user, "organisation_id", None))))

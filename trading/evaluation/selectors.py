@@ -19,8 +19,6 @@ from trading.evaluation.models import (
     EvaluationSession,
     MemberStatus,
     PublicityObjection,
-    QualificationMark,
-    Score,
     SessionStatus,
     SheetSubmission,
 )
@@ -155,13 +153,6 @@ def sheets_visible(user, session: EvaluationSession) -> list[dict]:
     ]
 
 
-def live_drafts_count(session: EvaluationSession) -> dict:
-    return {
-        "marks": QualificationMark.objects.filter(member__session=session).count(),
-        "scores": Score.objects.filter(member__session=session).count(),
-    }
-
-
 # --- reports --------------------------------------------------------------------------------------
 
 
@@ -274,4 +265,3 @@ def expert_sessions(user) -> list[dict]:
         out.append({"session": session, "member": member_of(user, session),
                     "seat": sources.seat_of(session.draw_id, user) if session.draw_id else None})
     return out
-

@@ -442,17 +442,3 @@ def complaint_decide(*, actor, complaint: Complaint, decision: str, text: str) -
               "text_sha256": sha256_text(text), "late": now > complaint.decide_due_at},
     )
     return complaint
-
-
-def publicity_public_view(publicity: CandidatePublicity) -> dict:
-    return {
-        "publicity": publicity.pk,
-        "notice": publicity.notice_id,
-        "sha256": publicity.sha256,
-        "starts_at": publicity.starts_at,
-        "ends_at": publicity.ends_at,
-        "ended": publicity.tender.publicity_ended_at is not None and publicity.withdrawn_at is None,
-        "withdrawn_at": publicity.withdrawn_at,
-        "late": publicity.late,
-        "content": publicity.content,
-    }
