@@ -20,10 +20,10 @@ from audit import supervision
 from audit.supervision import RED, YELLOW, due_level, step_level, supervision_refresh, supervision_warnings
 from bidding_ui.consumers.supervision import SupervisionConsumer
 from bidding_ui.models import StreamEvent
-from tests.evaluation.conftest import fake, make_world  # noqa: F401
 from tests.experts.conftest import make_expert  # noqa: F401
 from tests.trading.conftest import _english, _media_root, cast, clock, make_draft, published  # noqa: F401
 from tests.trading.deposits.conftest import _bank_settings, make_transfer, notify, registered  # noqa: F401
+from tests.trading.evaluation.conftest import fake, make_world  # noqa: F401
 from trading.models import ScheduledStep
 from trading.services.objections import objection_raise, objection_reply
 from trading.services.scheduling import step_run_one, step_schedule
@@ -188,7 +188,7 @@ def test_refund_failed_at_the_bank_is_red(registered, notify, clock):
 
 
 def test_publicity_objection_complaint_and_contract_due_times(make_world, fake, clock):
-    from tests.evaluation.helpers import concluded
+    from tests.trading.evaluation.helpers import concluded
     from trading.evaluation.services import award as award_services
     from trading.evaluation.services import publicity as pub
     from trading.services.scheduling import steps_run_due

@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 
 from audit.models import AuditEvent
-from tests.evaluation.helpers import sheet
-from tests.evaluation.real import accept_calls, draw_panel, expert_pool, panel_users, pay_deposits, run_opening
+from tests.trading.evaluation.helpers import sheet
+from tests.trading.evaluation.real import accept_calls, draw_panel, expert_pool, panel_users, pay_deposits, run_opening
 from tests.trading.sealed import bidder_with_key, submit
 from trading.evaluation.models import MemberStatus, SessionStatus
 from trading.evaluation.services import award as award_services

@@ -11,7 +11,7 @@ import pytest
 from audit.models import AuditEvent
 from audit.signing import verify_receipt
 from config.errors import DomainError, NotPermitted, RuleViolation, StateConflict
-from tests.evaluation.helpers import concluded
+from tests.trading.evaluation.helpers import concluded
 from trading.evaluation import sources
 from trading.evaluation.models import AwardStatus
 from trading.evaluation.services import award as award_services

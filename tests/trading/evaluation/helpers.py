@@ -61,7 +61,7 @@ def sign_all(session, members, *, dissent: dict | None = None):
 
 def concluded(world, fake, prices=("300.00", "200.00", "100.00", "400.00"), *, fail=None):
     """A lot evaluated by five members (lowest price) with its report final; returns (session, report)."""
-    from tests.evaluation.conftest import readout
+    from tests.trading.evaluation.conftest import readout
 
     fake.rows[world.lot.pk] = readout(world, list(prices))
     seat_panel(fake, world)

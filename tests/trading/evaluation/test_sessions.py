@@ -12,8 +12,8 @@ from django.db import transaction
 from audit.models import AuditEvent
 from audit.signing import verify_receipt
 from config.errors import DomainError, NotPermitted, RuleViolation, StateConflict
-from tests.evaluation.conftest import readout
-from tests.evaluation.helpers import bids_by_bidder, join, open_session, seat_panel, sheet, sign_all
+from tests.trading.evaluation.conftest import readout
+from tests.trading.evaluation.helpers import bids_by_bidder, join, open_session, seat_panel, sheet, sign_all
 from trading.evaluation import sources
 from trading.evaluation.models import MemberStatus, ReportStatus, SessionStatus
 from trading.evaluation.services import reports, sessions, sheets
@@ -97,7 +97,7 @@ def test_comprehensive_scoring_through_the_services(make_world, fake, clock):
     for m in members:
         sheet(w, session, m, scores={i: {tech: t, comm: c} for i, (t, c) in table[m.seat].items()})
     content = reports.current_report(session).content
-    # Same numbers as tests/evaluation/test_ranking.py: Y (B) 88.00, Z (C) 84.94, X (A) 84.67.
+    # Same numbers as tests/trading/evaluation/test_ranking.py: Y (B) 88.00, Z (C) 84.94, X (A) 84.67.
     got = [(r["bidder_name"], r["price_score"], r["scored_mean"], r["score"]) for r in content["ranking"]]
     assert got == [("Bidder B Ltd", "25.00", "63.00", "88.00"), ("Bidder C Ltd", "27.27", "57.67", "84.94"),
                    ("Bidder A Ltd", "30.00", "54.67", "84.67")]
