@@ -206,20 +206,8 @@ def _move_deadline(*, actor, tender: Tender, new_deadline: datetime, notice: Not
     step_schedule(kind=BID_DEADLINE, subject=f"trading.tender:{tender.pk}", due_at=new_deadline, tender=tender)
 
 
-@transaction.atomic
-def amendment_publish(
-    *,
-    actor,
-    tender: Tender,
-    kind: str = NoticeKind.AMENDMENT,
-    title: str,
-    body: str,
-    affects_preparation: bool,
-    new_deadline: datetime | None = None,
-) -> Notice:
-    """Publish an amendment or clarification; move the deadline when the 15-day rule requires it."""
-    authorize(actor, "tender.manage", tender)
-    lock_tender(tender)
+def _amendable_now(tender: Tender, kind: str) -> datetime:
+    """Refuse an amendment of a kind, or at a time, the rules do not allow; the database's now otherwise."""
     if kind not in AMENDMENT_KINDS:
         raise DomainError(
             _("%(kind)r is not an amendment or clarification.") % {"kind": kind}, fields={"kind": ["invalid"]}
@@ -238,6 +226,13 @@ def amendment_publish(
         raise StateConflict(
             _("The bid deadline has passed: the tender documents can no longer be amended."), code="deadline_passed"
         )
+    return now
+
+
+def _check_new_deadline(tender: Tender, *, affects_preparation: bool, new_deadline: datetime | None,
+                        now: datetime) -> None:
+    """The 15-day rule: an amendment that may affect bid preparation leaves at least the legal period
+    before the (possibly postponed) deadline; a new deadline only ever postpones."""
     proposal = amendment_proposal(tender=tender, affects_preparation=affects_preparation, at=now)
     rule = tender.rules.amendment_before_deadline
     if new_deadline is not None:
@@ -273,6 +268,24 @@ def amendment_publish(
             code="deadline_extension_required",
             fields={"new_deadline": [msg], "proposed_deadline": [proposal.proposed_deadline.isoformat()]},
         )
+
+
+@transaction.atomic
+def amendment_publish(
+    *,
+    actor,
+    tender: Tender,
+    kind: str = NoticeKind.AMENDMENT,
+    title: str,
+    body: str,
+    affects_preparation: bool,
+    new_deadline: datetime | None = None,
+) -> Notice:
+    """Publish an amendment or clarification; move the deadline when the 15-day rule requires it."""
+    authorize(actor, "tender.manage", tender)
+    lock_tender(tender)
+    now = _amendable_now(tender, kind)
+    _check_new_deadline(tender, affects_preparation=affects_preparation, new_deadline=new_deadline, now=now)
     notice = notice_publish(
         actor=actor,
         tender=tender,
