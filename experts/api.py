@@ -20,6 +20,7 @@ from experts import selectors
 from experts.identity import gateway_secret
 from experts.models import Assignment, Draw, DrawWarning, Expert
 from experts.notify.webhook import HEADER_SIGNATURE, HEADER_TIMESTAMP, WebhookRejected, verify
+from experts.publication import draw_public_record
 from experts.replay import draw_replay
 from experts.serializers import (
     DrawRecordOutput,
@@ -362,8 +363,6 @@ class DrawRecordView(APIView):
                               404: OpenApiResponse(description="no such draw, or not published yet")},
                    summary="Public draw record (re-run the draw)")
     def get(self, request, pk: int):
-        from experts.publication import draw_public_record
-
         draw = Draw.objects.filter(pk=pk).select_related("tender", "lot").first()
         if draw is None or not can(request.user, "draw.view_record", draw):
             raise NotFoundError(_("No published draw record with this id (a record is published when the panel "

@@ -48,6 +48,7 @@ from experts.services.notifications import call_experts
 from experts.services.validation import LineSpec, normalize_regions, resolve_lines, validate_request
 from trading import clock
 from trading.models import Lot, Tender
+from trading.services.scheduling import step_schedule
 
 SAMPLE_STEP = "expert_draw_sample"
 SAMPLE_SAFETY_DELAY = timedelta(minutes=2)
@@ -144,7 +145,6 @@ def draw_request(*, actor, lot: Lot, evaluation_start: datetime, evaluation_end:
     draw.eligible_lists = found.lines  # kept in memory for draw_start's sampling transaction
     draw.save(update_fields=["seed_sealed", "pool_sha256", "pool_size", "bidders_count", "excluded", "commit_seq",
                              "entropy", "updated_at"])
-    from trading.services.scheduling import step_schedule
 
     step_schedule(kind=SAMPLE_STEP, subject=f"experts.draw:{draw.pk}", due_at=clock.now() + SAMPLE_SAFETY_DELAY,
                   tender=tender, lot=lot)

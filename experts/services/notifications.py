@@ -32,6 +32,7 @@ from experts.notify.links import response_url
 from experts.tasks import notifications_send
 from trading import clock
 from trading.rules import acceleration
+from trading.services.scheduling import step_schedule
 
 log = logging.getLogger(__name__)
 TIMEOUT_STEP = "expert_confirmation_timeout"
@@ -43,8 +44,6 @@ def confirmation_window() -> timedelta:
 
 def call_experts(rows: list[Assignment], *, now: datetime, draw: Draw) -> None:
     """Call the experts of `rows` (saved assignments with their seat set): time limit, notifications, step."""
-    from trading.services.scheduling import step_schedule
-
     if not rows:
         return
     respond_by = now + confirmation_window()

@@ -13,9 +13,11 @@ from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticate
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.clientip import client_ip as resolve
 from accounts.policy import authorize, can
-from config.api import ERRORS, validated
-from config.errors import NotPermitted
+from accounts.tokens import token_user
+from config.api import ERRORS, error_body, validated
+from config.errors import DomainError, NotPermitted
 from config.parsers import StrictFormParser, StrictMultiPartParser
 from trading import selectors, visibility
 from trading.api import serializers as s
@@ -26,6 +28,7 @@ from trading.services import objections as objection_services
 from trading.services import questions as question_services
 from trading.services import registrations as registration_services
 from trading.services import tenders as tender_services
+from trading.services.deposit_hook import deposit_instructions
 
 
 def _ctx(request) -> dict:
@@ -34,8 +37,6 @@ def _ctx(request) -> dict:
 
 def client_ip(request) -> str | None:
     """The client address as accounts.clientip resolves it (trusted proxies only)."""
-    from accounts.clientip import client_ip as resolve
-
     return resolve(request)
 
 
@@ -398,8 +399,6 @@ class RegistrationDetailView(APIView):
         summary="A registration with its deposit instructions",
     )
     def get(self, request, pk: UUID):
-        from trading.services.deposit_hook import deposit_instructions
-
         registration = selectors.registration_get(user=request.user, public_id=pk)
         return Response(
             s.RegistrationCreatedOutput(
@@ -512,10 +511,6 @@ def document_body_gate(request, tender_id: int):
     only a user who may manage the tender gets the document limit (+1 MiB of multipart framing);
     anyone else is refused with 401/404 JSON without a byte of the body being read."""
     from django.http import JsonResponse
-
-    from accounts.tokens import token_user
-    from config.api import error_body
-    from config.errors import DomainError
 
     user = request.user
     header = request.META.get("HTTP_AUTHORIZATION", "").split()

@@ -27,6 +27,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+import sbe1
 from accounts.clientip import client_ip
 from accounts.tokens import HashedTokenAuthentication
 from config.api import error_body, validated
@@ -34,7 +35,7 @@ from config.errors import DomainError, NotFoundError
 from trading import selectors
 from trading.bids import keys as key_services
 from trading.bids import serializers as s
-from trading.bids import submission
+from trading.bids import storage, submission
 from trading.models import KeyShare, OpeningKey
 
 # --- the upload endpoint (plain Django view) --------------------------------------------------
@@ -209,9 +210,6 @@ class BidHeaderView(APIView):
 
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY}, summary="Envelope header")
     def get(self, request, pk: UUID):
-        import sbe1
-        from trading.bids import storage
-
         bid = submission.bid_get(user=request.user, public_id=pk)
         with storage.path_of(bid.storage_name).open("rb") as f:
             header = sbe1.read_header(f)

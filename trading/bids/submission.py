@@ -41,7 +41,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import sbe1
-from accounts.policy import authorize
+from accounts.policy import authorize, can
 from audit.canonical import canonical_bytes
 from audit.receipts import receipt_issue
 from audit.sealed import sealed_record
@@ -407,8 +407,6 @@ def bid_get(*, user, public_id) -> Bid:
 
 
 def _can_view(user, bid) -> bool:
-    from accounts.policy import can
-
     return can(user, "bid.view", bid)
 
 

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 
 from accounts.policy import authorize, can, has_role
 from accounts.roles import Role
+from audit.models import Receipt
 from config.errors import NotFoundError
 from trading.deposits.interest import BANK_TZ
 from trading.deposits.money import ZERO
@@ -108,8 +109,6 @@ def receipts_for_account(*, user, account: DepositAccount) -> list[dict]:
     """The signed booking receipts of `account` (docs/deposits.md, "Booking receipts"), oldest
     first: only for a user of the bidder organisation that holds them, empty for anyone else
     (supervisors included: a receipt is its holder's)."""
-    from audit.models import Receipt
-
     authorize(user, "deposit.view_account", account)
     if getattr(user, "organisation_id", None) != account.bidder_id:
         return []
@@ -182,8 +181,6 @@ def reconciliation_for(*, user, statement: StatementImport) -> dict:
 
 
 def _sealed_tender_ids(tender_ids: set) -> set:
-    from trading.models import Tender
-
     tender_ids.discard(None)
     return {t.pk for t in Tender.objects.filter(pk__in=tender_ids) if deposits_sealed(t)}
 

@@ -17,7 +17,7 @@ from config.errors import NotPermitted
 from trading import selectors as trading_selectors
 from trading.evaluation import selectors
 from trading.evaluation import serializers as s
-from trading.evaluation.models import PublicityObjection
+from trading.evaluation.models import EvaluationSession, PublicityObjection
 from trading.evaluation.services import award as award_services
 from trading.evaluation.services import criteria as criteria_services
 from trading.evaluation.services import publicity as publicity_services
@@ -255,8 +255,6 @@ class SessionReportView(APIView):
 
     @extend_schema(responses={200: s.EvaluationReportOutput, **ERRORS}, summary="The evaluation's current report")
     def get(self, request, pk: int):
-        from trading.evaluation.models import EvaluationSession
-
         session = get_object_or_404(EvaluationSession, pk=pk)
         report, level, view = selectors.session_report(user=request.user, session=session)
         return Response(s.EvaluationReportOutput(_report_out(request, report, level, view)).data)

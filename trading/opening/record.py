@@ -16,6 +16,7 @@ from pathlib import Path
 from django.utils import timezone
 
 from audit.canonical import canonical_bytes
+from audit.witnessing import anchor
 from trading.bids import storage
 from trading.models import BidOpening, KeyShare, Opening, OpeningKey, ShareRelease
 from trading.opening import rules as R
@@ -95,8 +96,6 @@ def record_build(opening: Opening) -> dict:
 
 def _audit_anchor() -> dict | None:
     """The latest witnessed audit checkpoint (docs/witness.md, public anchoring), or None."""
-    from audit.witnessing import anchor
-
     entry = anchor()
     if entry is None:
         return None

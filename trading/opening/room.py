@@ -36,6 +36,7 @@ from django.urls import reverse
 from audit.canonical import normalize
 from bidding_ui.streams import PUBLIC, audience_allows
 from trading.models import (
+    READOUT_ITEMS,
     Bid,
     BidOpening,
     BidOpeningStatus,
@@ -221,8 +222,6 @@ def room_sections(opening: Opening) -> dict:
 
 
 def tender_section(tender: Tender) -> dict:
-    from trading.models import READOUT_ITEMS
-
     return {
         "id": tender.pk,
         "code": tender.code,

@@ -65,6 +65,9 @@ from trading.models import (
 from trading.opening import room
 from trading.opening import rules as R
 from trading.opening.decrypt import Outcome, decrypt_bid, discard_work, hand_over
+from trading.opening.record import record_write
+from trading.services.notices import notice_anchor
+from trading.services.scheduling import step_schedule
 from trading.services.tender_status import lock_tender, tender_transition
 from trading.visibility import text_hash
 
@@ -124,8 +127,6 @@ def _require(opening: Opening, *states: str, action: str) -> None:
 
 
 def _set_phase(*, actor, opening: Opening, state: str, ends_at: datetime | None, reason: str) -> None:
-    from trading.services.scheduling import step_schedule
-
     tender = opening.tender
     now = clock.now()
     previous = opening.state
@@ -167,7 +168,6 @@ def _failure_notice(tender: Tender, lots: list[LotOpening]) -> Notice:
     for lo in lots:
         lines.append(_("Lot %(n)s %(title)s: %(count)s bid(s).")
                      % {"n": lo.lot.number, "title": lo.lot.title, "count": lo.bid_count})
-    from trading.services.notices import notice_anchor
 
     body, anchor = notice_anchor(NoticeKind.FAILURE, "\n".join(lines))  # public anchoring (docs/witness.md)
     version = (Notice.objects.filter(tender=tender).aggregate(v=Max("version"))["v"] or 0) + 1
@@ -755,8 +755,6 @@ def _record_fallback(*, tender: Tender, opening_key: OpeningKey, outcomes: dict,
 
 
 def _close(*, actor, opening: Opening, reason: str) -> None:
-    from trading.opening.record import record_write
-
     tender = opening.tender
     if _open_objections(opening):
         raise RuleViolation(

@@ -25,6 +25,7 @@ from django.db.models import Q
 
 from trading import clock
 from trading.models import ScheduledStep
+from trading.steps import Defer, handler_for
 from trading.tasks import run_due_step
 
 log = logging.getLogger(__name__)
@@ -80,8 +81,6 @@ def step_run_one(
     *, step_id: int | None = None, exclude: set[int] | frozenset[int] = frozenset()
 ) -> ScheduledStep | None:
     """Run one due step (the given one, or the earliest) in its own transaction; None if none is due."""
-    from trading.steps import Defer, handler_for
-
     with transaction.atomic():
         at = clock.now()
         qs = _due(at)

@@ -18,9 +18,13 @@ from accounts.policy import authorize
 from audit.services import audit_record
 from config.errors import DomainError, RuleViolation, StateConflict
 from trading import clock
+from trading.bids.ceremony import opening_keys_create
 from trading.models import READOUT_ITEMS, EvaluationMethod, Lot, NoticeKind, Tender, TenderDocument, TenderStatus
 from trading.models.tender import CODE_PREFIX
+from trading.services.notices import notice_publish
+from trading.services.scheduling import step_schedule
 from trading.services.tender_status import illegal_transition, lock_tender, tender_transition
+from trading.steps import BID_DEADLINE
 
 TENDER_FIELDS = (
     "title",
@@ -426,10 +430,6 @@ def tender_notice_body(tender: Tender, extra: str = "") -> str:
 @transaction.atomic
 def tender_publish(*, actor, tender: Tender, notice_title: str = "", notice_body: str = ""):
     """Check every rule, then publish: documents issued now, tender notice v1, deadline step armed."""
-    from trading.services.notices import notice_publish
-    from trading.services.scheduling import step_schedule
-    from trading.steps import BID_DEADLINE
-
     authorize(actor, "tender.manage", tender)
     lock_tender(tender)
     if tender.status != TenderStatus.DRAFT:
@@ -462,7 +462,6 @@ def tender_publish(*, actor, tender: Tender, notice_title: str = "", notice_body
     step_schedule(kind=BID_DEADLINE, subject=f"trading.tender:{tender.pk}", due_at=tender.bid_deadline, tender=tender)
     # Sealed bids: the opening key ceremony (one key per lot, Shamir shares to the custodians;
     # trading/bids/ceremony.py). It refuses the publication if a custodian has no registered key.
-    from trading.bids.ceremony import opening_keys_create
 
     opening_keys_create(actor=actor, tender=tender)
     return notice

@@ -45,6 +45,8 @@ from trading.evaluation.rules import (
 from trading.evaluation.services.common import clean_text, fmt, sha256_json, sha256_text, subject
 from trading.evaluation.services.reports import PUBLIC, current_report, report_view
 from trading.models import NoticeKind, Tender, TenderStatus
+from trading.services.notices import result_notice_publish
+from trading.services.scheduling import step_schedule
 from trading.services.tender_status import illegal_transition, lock_tender, tender_transition
 
 OBJECTION_REPLY_DUE = "publicity_objection_reply_due"
@@ -108,8 +110,6 @@ def publicity_body(content: dict, period) -> str:
 @transaction.atomic
 def publicity_start(*, actor, tender: Tender, title: str = "") -> CandidatePublicity:
     """Publish the candidates of every lot (from the final reports) for the publicity period."""
-    from trading.services.notices import result_notice_publish
-
     authorize(actor, "tender.manage", tender)
     lock_tender(tender)
     if tender.status != TenderStatus.EVALUATING:
@@ -190,8 +190,6 @@ def publicity_start(*, actor, tender: Tender, title: str = "") -> CandidatePubli
 
 @transaction.atomic
 def publicity_objection_raise(*, actor, tender: Tender, text: str) -> PublicityObjection:
-    from trading.services.scheduling import step_schedule
-
     authorize(actor, "publicity.object", tender)
     text = clean_text(text, "text")
     lock_tender(tender)
@@ -313,8 +311,6 @@ def complaint_window_start(*, tender: Tender, objection: PublicityObjection | No
 
 @transaction.atomic
 def complaint_file(*, actor, tender: Tender, text: str, objection: PublicityObjection | None = None) -> Complaint:
-    from trading.services.scheduling import step_schedule
-
     authorize(actor, "complaint.file", tender)
     text = clean_text(text, "text")
     lock_tender(tender)
@@ -374,8 +370,6 @@ def _lock_complaint(complaint: Complaint) -> Complaint:
 
 @transaction.atomic
 def complaint_accept(*, actor, complaint: Complaint) -> Complaint:
-    from trading.services.scheduling import step_schedule
-
     authorize(actor, "complaint.handle", complaint)
     complaint = _lock_complaint(complaint)
     if complaint.status != ComplaintStatus.FILED:

@@ -33,6 +33,7 @@ from trading.evaluation.models import (
 from trading.evaluation.rules import REPORT_SIGNED_BY_ALL, evaluation_rules
 from trading.evaluation.services.common import clean_text, sha256_json, sha256_text, subject
 from trading.evaluation.services.sessions import bids_snapshot, lock_session, session_data, submitted
+from trading.services.scheduling import step_schedule
 
 PUBLICITY_DUE = "evaluation_publicity_due"
 
@@ -248,8 +249,6 @@ def report_sign(*, actor, report: EvaluationReport, agrees: bool = True, dissent
 
 
 def _finalize(session: EvaluationSession, report: EvaluationReport, now) -> None:
-    from trading.services.scheduling import step_schedule
-
     rules = evaluation_rules(session.tender.procedure_type)
     report.status, report.finalized_at = ReportStatus.FINAL, now
     report.publish_by = rules.publish_within.after(now)
