@@ -170,3 +170,26 @@ def test_suspense_assign_and_return(registered, notify, api, make_user):
     assert body["result"] == "refund_executed"
     instruction.refresh_from_db()
     assert instruction.status == "executed"
+
+
+def test_a_new_transaction_twice_in_one_statement_is_booked_once(registered):
+    """Twice in one batch and never notified: the second line is a duplicate of the first (it names the
+    sub-account: its status as it was when the line was read, before the batch booked), and a changed
+    copy is a conflict."""
+    from django.db import transaction
+
+    from trading.deposits.booking import transfers_book
+    from trading.models.deposit import TransferSource
+
+    _, regs = registered
+    account = regs[0].deposit_account
+    t = make_transfer(account, "100000.00")
+    changed = make_transfer(account, "99.00", txn_id=t.txn_id)
+    with transaction.atomic():
+        results = transfers_book([t, t, changed], source=TransferSource.STATEMENT)
+    assert [r.result for r in results] == ["booked", "duplicate", "conflict"]
+    account.refresh_from_db()
+    assert results[0].status == account.status == "paid" and results[1].status == "none"
+    assert DepositEntry.objects.filter(bank_transaction__txn_id=t.txn_id).count() == 1
+    row = BankTransaction.objects.get(txn_id=t.txn_id)
+    assert (row.in_statement, row.notified) == (True, False)
