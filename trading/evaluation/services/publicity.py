@@ -48,6 +48,7 @@ from trading.models import NoticeKind, Tender, TenderStatus
 from trading.services.notices import result_notice_publish
 from trading.services.scheduling import step_schedule
 from trading.services.tender_status import illegal_transition, lock_tender, tender_transition
+from trading.steps import PUBLICITY_END
 
 OBJECTION_REPLY_DUE = "publicity_objection_reply_due"
 COMPLAINT_ACCEPT_DUE = "complaint_accept_due"
@@ -143,9 +144,6 @@ def publicity_start(*, actor, tender: Tender, title: str = "") -> CandidatePubli
     ends = max(tender.publicity_ends_at, tender.rules.publicity.after(starts),
                evaluation_rules(tender.procedure_type).publicity_min.after(starts))
     if ends != tender.publicity_ends_at:
-        from trading.services.scheduling import step_schedule
-        from trading.steps import PUBLICITY_END
-
         tender.publicity_ends_at = ends
         tender.save(update_fields=["publicity_ends_at", "updated_at"])
         step_schedule(kind=PUBLICITY_END, subject=f"trading.tender:{tender.pk}", due_at=ends, tender=tender)
