@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from accounts.throttles import LoginThrottle
 from accounts.tokens import token_issue
+from config.api import validated
 from config.errors import DomainError
 
 
@@ -26,10 +27,9 @@ class TokenView(APIView):
 
     @extend_schema(request=TokenInput, responses=inline_serializer("TokenOutput", {"token": serializers.CharField()}))
     def post(self, request):
-        data = TokenInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        credentials = validated(TokenInput, request.data)
         # authenticate() passes through django-axes, which counts failures and locks out.
-        user = authenticate(request._request, **data.validated_data)
+        user = authenticate(request._request, **credentials)
         if getattr(request._request, "axes_locked_out", False):
             raise DomainError("Too many failed login attempts; try again later.", code="login_locked", status=429)
         if user is None:

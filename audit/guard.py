@@ -91,8 +91,23 @@ def guard_tables(connection, tables: dict[str, tuple[str, str]], *, function: st
             raise RuntimeError(f"no append-only guard for database vendor {connection.vendor}")
 
 
+def unguard_tables(connection, tables: dict[str, tuple[str, str]], *, function: str | None = None) -> None:
+    """Remove the append-only triggers `guard_tables` installed on `tables` (a migration's reverse), and on
+    PostgreSQL the trigger function `function` when given (only once no other table uses it)."""
+    with connection.cursor() as cursor:
+        for table, (_what, prefix) in tables.items():
+            if connection.vendor == "postgresql":
+                cursor.execute(f"DROP TRIGGER IF EXISTS {prefix}_append_only ON {table}")
+                cursor.execute(f"DROP TRIGGER IF EXISTS {prefix}_no_truncate ON {table}")
+            elif connection.vendor == "sqlite":
+                cursor.execute(f"DROP TRIGGER IF EXISTS {prefix}_no_update")
+                cursor.execute(f"DROP TRIGGER IF EXISTS {prefix}_no_delete")
+        if function is not None and connection.vendor == "postgresql":
+            cursor.execute(f"DROP FUNCTION IF EXISTS {function}()")
+
+
 def create_triggers(connection, tables: Iterable[str] = ("audit_auditevent",)) -> None:
-    """The audit tables' guard (migrations 0002, 0003 and 0006)."""
+    """The audit tables' guard (migrations 0002, 0003, 0006 and 0008)."""
     guard_tables(connection, {table: AUDIT_TABLES[table] for table in tables}, function="audit_refuse_change",
                  what="audit records")
 

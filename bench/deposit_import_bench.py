@@ -36,7 +36,7 @@ from accounts.uscc import make_uscc  # noqa: E402
 from trading.deposits.bankmsg import Transfer  # noqa: E402
 from trading.deposits.booking import transfers_book  # noqa: E402
 from trading.deposits.selectors import reconciliation_report  # noqa: E402
-from trading.deposits.services import statement_import  # noqa: E402
+from trading.deposits.services.statements import statement_import  # noqa: E402
 from trading.deposits.statement import write_statement  # noqa: E402
 from trading.deposits.vaccount import make_virtual_account  # noqa: E402
 from trading.models import Lot, Registration, Tender, TenderStatus  # noqa: E402

@@ -25,8 +25,12 @@ from accounts.policy import can
 from config.errors import DomainError, NotFoundError, NotPermitted
 from trading import clock
 from trading import selectors as trading_selectors
-from trading.deposits import selectors, services
+from trading.deposits import selectors
 from trading.deposits.sealing import deposits_sealed
+from trading.deposits.services.guarantees import guarantee_issuer_add, guarantee_issuer_revoke, guarantee_submit
+from trading.deposits.services.instructions import deposit_warning_acknowledge, refund_instructions_export
+from trading.deposits.services.statements import statement_import
+from trading.deposits.services.suspense import suspense_resolve
 from trading.deposits.vaccount import format_grouped
 from trading.models.deposit import (
     OPEN_REFUND_STATUSES,
@@ -124,7 +128,7 @@ def bidder_deposit(request, pk):
     if request.method == "POST" and form.is_valid():
         ok = _attempt(
             request,
-            lambda: services.guarantee_submit(actor=request.user, account=account, document=form.cleaned_data["file"]),
+            lambda: guarantee_submit(actor=request.user, account=account, document=form.cleaned_data["file"]),
             _("The guarantee letter was accepted."),
         )
         if ok:
@@ -191,7 +195,7 @@ def admin_suspense_resolve(request, pk: int):
         raise Http404
     form = SuspenseForm(request.POST)
     if form.is_valid():
-        _attempt(request, lambda: services.suspense_resolve(actor=request.user, txn=txn, **form.cleaned_data),
+        _attempt(request, lambda: suspense_resolve(actor=request.user, txn=txn, **form.cleaned_data),
                  _("The suspense item was resolved."))
     else:
         messages.error(request, _("Choose an action."))
@@ -206,7 +210,7 @@ def admin_statement_upload(request):
         messages.error(request, _("Choose a CSV file."))
         return redirect("deposits:admin_desk")
     upload = form.cleaned_data["file"]
-    statement = _attempt(request, lambda: services.statement_import(actor=request.user, data=upload,
+    statement = _attempt(request, lambda: statement_import(actor=request.user, data=upload,
                                                                      file_name=upload.name))
     if statement is None:
         return redirect("deposits:admin_desk")
@@ -225,7 +229,7 @@ def admin_statement(request, pk: int):
 @require_POST
 @page_view("deposit.admin")
 def admin_refund_export(request):
-    _rows, text = services.refund_instructions_export(actor=request.user)
+    _rows, text = refund_instructions_export(actor=request.user)
     response = HttpResponse(text, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="refund-instructions.csv"'
     return response
@@ -236,7 +240,7 @@ def admin_refund_export(request):
 def admin_issuer_add(request):
     form = IssuerForm(request.POST)
     if form.is_valid():
-        _attempt(request, lambda: services.guarantee_issuer_add(actor=request.user, **form.cleaned_data),
+        _attempt(request, lambda: guarantee_issuer_add(actor=request.user, **form.cleaned_data),
                  _("The issuer's key is now trusted."))
     else:
         messages.error(request, _("Fill in every field."))
@@ -249,7 +253,7 @@ def admin_issuer_revoke(request, pk: int):
     issuer = GuaranteeIssuer.objects.filter(pk=pk).first()
     if issuer is None:
         raise Http404
-    _attempt(request, lambda: services.guarantee_issuer_revoke(actor=request.user, issuer=issuer),
+    _attempt(request, lambda: guarantee_issuer_revoke(actor=request.user, issuer=issuer),
              _("The issuer's key is no longer trusted."))
     return redirect("deposits:admin_desk")
 
@@ -280,6 +284,6 @@ def supervisor_warning_ack(request, pk: int):
     warning = DepositWarning.objects.filter(pk=pk).first()
     if warning is None:
         raise Http404
-    _attempt(request, lambda: services.deposit_warning_acknowledge(actor=request.user, warning=warning),
+    _attempt(request, lambda: deposit_warning_acknowledge(actor=request.user, warning=warning),
              _("Warning acknowledged."))
     return redirect("deposits:supervisor_desk")

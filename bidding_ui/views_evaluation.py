@@ -29,6 +29,7 @@ from trading.evaluation.services import criteria as criteria_services
 from trading.evaluation.services import publicity as publicity_services
 from trading.evaluation.services import reports as report_services
 from trading.evaluation.services import sessions as session_services
+from trading.evaluation.services import sheets as sheet_services
 from trading.evaluation.services.reports import current_report
 from trading.models import LotOpening, LotOutcome
 from trading.policies import is_party, is_supervisor
@@ -171,7 +172,7 @@ def expert_marks(request, pk: int):
     member = _member_or_403(request, session)
     form = f.MarksForm(request.POST, bids=selectors.bids_visible(request.user, session))
     if form.is_valid():
-        _attempt(request, lambda: session_services.marks_save(actor=request.user, member=member, marks=form.marks()),
+        _attempt(request, lambda: sheet_services.marks_save(actor=request.user, member=member, marks=form.marks()),
                  _("Qualification saved (a draft until you submit)."))
     else:
         _errors(request, form)
@@ -186,7 +187,7 @@ def expert_scores(request, pk: int):
     criteria = Criterion.objects.filter(tender=session.tender, kind=CriterionKind.SCORED).order_by("number")
     form = f.ScoresForm(request.POST, bids=selectors.bids_visible(request.user, session), criteria=criteria)
     if form.is_valid():
-        _attempt(request, lambda: session_services.scores_save(actor=request.user, member=member,
+        _attempt(request, lambda: sheet_services.scores_save(actor=request.user, member=member,
                                                                scores=form.scores()),
                  _("Scores saved (a draft until you submit)."))
     else:
@@ -199,7 +200,7 @@ def expert_scores(request, pk: int):
 def expert_submit(request, pk: int):
     session = selectors.session_get(user=request.user, pk=pk)
     member = _member_or_403(request, session)
-    _attempt(request, lambda: session_services.sheet_submit(actor=request.user, member=member),
+    _attempt(request, lambda: sheet_services.sheet_submit(actor=request.user, member=member),
              _("Sheet submitted; the platform's signed receipt is shown below."))
     return redirect("evaluation:expert_session", pk)
 

@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -43,6 +44,22 @@ class InputDateTimeField(serializers.DateTimeField):
 class DefaultPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+# The error responses every write endpoint documents in the OpenAPI document (`extend_schema(responses=...)`).
+ERRORS: dict[int, OpenApiResponse] = {
+    400: OpenApiResponse(description="Invalid input or a legal rule refused it (the message names it)"),
+    403: OpenApiResponse(description="Not permitted"),
+    404: OpenApiResponse(description="Not found"),
+    409: OpenApiResponse(description="Not possible in the current state"),
+}
+
+
+def validated(serializer_class: type[serializers.Serializer], data: Any, **kwargs: Any) -> Any:
+    """`data` validated by `serializer_class` (built with `kwargs`); invalid input raises the 400 error."""
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
 
 
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:

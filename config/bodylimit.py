@@ -1,4 +1,4 @@
-"""Request body limits enforced before a body is read (issue 15; docs/configuration.md, "Request bodies").
+"""Request body limits enforced before a body is read (docs/configuration.md, "Request bodies").
 
 Django's ASGI handler reads a whole request body (to memory, then to a temporary file) before any
 view runs, so a view cannot refuse a body it has not asked for. This ASGI middleware sits in front

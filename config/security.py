@@ -1,4 +1,4 @@
-"""Security headers and the proxy scheme header (issue 15; docs/configuration.md, "Production").
+"""Security headers and the proxy scheme header (docs/configuration.md, "Production").
 
 `SecurityHeadersMiddleware` runs first:
 - it drops `X-Forwarded-Proto` unless the request came from a configured proxy

@@ -203,7 +203,7 @@ AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2", "passphrase"]
 AXES_VERBOSE = False
 
-# --- Client address and trusted proxies (issue 15; docs/accounts.md "Client address") ---
+# --- Client address and trusted proxies (docs/accounts.md "Client address") ---
 # X-Forwarded-For is read only when the TCP peer is one of these (IPs or CIDRs; none by
 # default). One function resolves the address for axes, throttles, upload facts and audit.
 TRUSTED_PROXIES = [p.strip() for p in os.environ.get("PTRADE_TRUSTED_PROXIES", "").split(",") if p.strip()]
@@ -437,7 +437,7 @@ from trading.schedule import BEAT_SCHEDULE as _TRADING_BEAT  # noqa: E402
 for _app_beat in (_AUDIT_BEAT, _TRADING_BEAT, _EXPERTS_BEAT, _SUPERVISION_BEAT):
     CELERY_BEAT_SCHEDULE.update(_app_beat)
 
-# --- Production hardening (issue 15; docs/configuration.md "Production") -----------
+# --- Production hardening (docs/configuration.md "Production") -----------
 # The webhook and gateway secrets are separate variables in production, never derived from
 # the secret key (whoever learns one must not be able to forge deposit notifications).
 if PRODUCTION:

@@ -14,12 +14,13 @@ from rest_framework.views import APIView
 
 from accounts.models import Organisation, User
 from accounts.policy import authorize, can
-from config.api import DefaultPagination, error_body
+from config.api import DefaultPagination, error_body, validated
 from config.errors import DomainError, NotFoundError, NotPermitted
 from experts import selectors
 from experts.identity import gateway_secret
 from experts.models import Assignment, Draw, DrawWarning, Expert
 from experts.notify.webhook import HEADER_SIGNATURE, HEADER_TIMESTAMP, WebhookRejected, verify
+from experts.publication import draw_public_record
 from experts.replay import draw_replay
 from experts.serializers import (
     DrawRecordOutput,
@@ -41,14 +42,8 @@ from experts.serializers import (
 )
 from experts.services import draws as draw_services
 from experts.services import pool as pool_services
-from experts.services.notifications import reply_receive
+from experts.services.replies import reply_receive
 from trading.models import Lot
-
-
-def _valid(serializer_class, request, **kwargs) -> dict:
-    data = serializer_class(data=request.data, **kwargs)
-    data.is_valid(raise_exception=True)
-    return data.validated_data
 
 
 def _paginated(request, view, queryset, serializer_class, **kwargs):
@@ -108,7 +103,7 @@ class PoolView(APIView):
     @extend_schema(request=ExpertInput, responses={201: ExpertOutput})
     def post(self, request):
         authorize(request.user, "expert_pool.manage")
-        data = _valid(ExpertInput, request)
+        data = validated(ExpertInput, request.data)
         data["employer"] = _org(data.pop("employer"), "employer")
         data["user"] = _user(data.pop("user"))
         expert = pool_services.expert_create(actor=request.user, **data)
@@ -130,7 +125,7 @@ class ExpertDetailView(APIView):
     def patch(self, request, pk: int):
         authorize(request.user, "expert_pool.manage")
         expert = get_object_or_404(Expert, pk=pk)
-        data = _valid(ExpertUpdateInput, request)
+        data = validated(ExpertUpdateInput, request.data)
         if "employer" in data:
             data["employer"] = _org(data["employer"], "employer")
         if "user" in data:
@@ -147,8 +142,8 @@ class ExpertStatusView(APIView):
     def post(self, request, pk: int):
         authorize(request.user, "expert_pool.manage")
         expert = get_object_or_404(Expert, pk=pk)
-        expert = pool_services.expert_set_status(actor=request.user, expert=expert, **_valid(ExpertStatusInput,
-                                                                                             request))
+        data = validated(ExpertStatusInput, request.data)
+        expert = pool_services.expert_set_status(actor=request.user, expert=expert, **data)
         return Response({"id": expert.pk, "status": expert.status})
 
 
@@ -160,7 +155,7 @@ class ExpertEmploymentView(APIView):
     def post(self, request, pk: int):
         authorize(request.user, "expert_pool.manage")
         expert = get_object_or_404(Expert, pk=pk)
-        data = _valid(ExpertEmploymentInput, request)
+        data = validated(ExpertEmploymentInput, request.data)
         data["organisation"] = _org(data["organisation"], "organisation")
         row = pool_services.expert_employment_add(actor=request.user, expert=expert, **data)
         return Response({"id": row.pk}, status=status.HTTP_201_CREATED)
@@ -171,7 +166,7 @@ class ExpertRelativeView(APIView):
     def post(self, request, pk: int):
         authorize(request.user, "expert_pool.manage")
         expert = get_object_or_404(Expert, pk=pk)
-        data = _valid(ExpertRelativeInput, request)
+        data = validated(ExpertRelativeInput, request.data)
         data["organisation"] = _org(data["organisation"], "organisation")
         row = pool_services.expert_relative_add(actor=request.user, expert=expert, **data)
         return Response({"id": row.pk}, status=status.HTTP_201_CREATED)
@@ -189,7 +184,8 @@ class ExpertLeaveView(APIView):
         else:
             authorize(request.user, "expert_pool.manage")
             expert = get_object_or_404(Expert, pk=pk)
-        row = pool_services.expert_leave_add(actor=request.user, expert=expert, **_valid(ExpertLeaveInput, request))
+        data = validated(ExpertLeaveInput, request.data)
+        row = pool_services.expert_leave_add(actor=request.user, expert=expert, **data)
         return Response({"id": row.pk}, status=status.HTTP_201_CREATED)
 
 
@@ -242,7 +238,7 @@ class AssignmentLeaveView(APIView):
     @extend_schema(request=ExpertsReasonInput, responses=ExpertAssignmentOutput)
     def post(self, request, pk: int):
         assignment = _own_assignment(request, pk)
-        reason = _valid(ExpertsReasonInput, request)["reason"] or "left"
+        reason = validated(ExpertsReasonInput, request.data)["reason"] or "left"
         draw_services.assignment_leave(actor=request.user, assignment=assignment, reason=reason)
         return Response(ExpertAssignmentOutput(_own_assignment(request, pk)).data)
 
@@ -266,9 +262,7 @@ class GatewayInboundView(APIView):
             payload = json.loads(body)
         except ValueError:
             return Response(error_body("invalid", _("The body is not JSON.")), status=400)
-        data = GatewayInboundInput(data=payload if isinstance(payload, dict) else {})
-        data.is_valid(raise_exception=True)
-        v = data.validated_data
+        v = validated(GatewayInboundInput, payload if isinstance(payload, dict) else {})
         inbound = reply_receive(message_id=v["id"], channel=v["channel"], sender=v["from"], text=v["text"],
                                 ref=v["ref"])
         return Response({"message": inbound.pk, "outcome": inbound.outcome})
@@ -298,7 +292,7 @@ class DrawListView(APIView):
 
     @extend_schema(request=ExpertDrawRequestInput, responses={201: ExpertDrawOutput})
     def post(self, request):
-        data = _valid(ExpertDrawRequestInput, request)
+        data = validated(ExpertDrawRequestInput, request.data)
         lot = Lot.objects.select_related("tender").filter(pk=data.pop("lot")).first()
         if lot is None:
             raise DomainError(_("No such lot."), fields={"lot": ["unknown"]})
@@ -317,7 +311,7 @@ class DrawCancelView(APIView):
     @extend_schema(request=ExpertsReasonInput, responses=ExpertDrawOutput)
     def post(self, request, pk: int):
         draw = _draw(request, pk)
-        reason = _valid(ExpertsReasonInput, request)["reason"]
+        reason = validated(ExpertsReasonInput, request.data)["reason"]
         draw = draw_services.draw_cancel(actor=request.user, draw=draw, reason=reason)
         return Response(_draw_output(request, draw))
 
@@ -369,8 +363,6 @@ class DrawRecordView(APIView):
                               404: OpenApiResponse(description="no such draw, or not published yet")},
                    summary="Public draw record (re-run the draw)")
     def get(self, request, pk: int):
-        from experts.publication import draw_public_record
-
         draw = Draw.objects.filter(pk=pk).select_related("tender", "lot").first()
         if draw is None or not can(request.user, "draw.view_record", draw):
             raise NotFoundError(_("No published draw record with this id (a record is published when the panel "

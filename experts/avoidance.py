@@ -48,6 +48,7 @@ from experts.models import (
     PanelRecord,
     Specialty,
 )
+from trading.models import Registration, RegistrationStatus
 
 REASONS = ("inactive", "tenderer_staff", "agent_staff", "bidder_staff", "bidder_former_staff", "relative",
            "on_leave", "booked", "tenderer_cap")
@@ -80,8 +81,6 @@ class Context:
 
 
 def context_for(draw) -> Context:
-    from trading.models import Registration, RegistrationStatus
-
     bidders = frozenset(Registration.objects.filter(lot_id=draw.lot_id, status=RegistrationStatus.REGISTERED)
                         .values_list("bidder_id", flat=True))
     tender = draw.tender

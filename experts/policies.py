@@ -13,6 +13,9 @@ from __future__ import annotations
 
 from accounts.policy import has_role, public, rule
 from accounts.roles import Role
+from experts.publication import draw_is_public
+from experts.services.draws import draws_in_progress
+from trading.policies import is_agent_of, is_party
 
 
 def _supervisor(user) -> bool:
@@ -24,8 +27,6 @@ def _admin(user) -> bool:
 
 
 def _party(user, tender) -> bool:
-    from trading.policies import is_party
-
     return is_party(user, tender)
 
 
@@ -45,15 +46,12 @@ def pool_browse(user, _obj=None) -> bool:
         return True
     if not _admin(user):
         return False
-    from experts.services.draws import draws_in_progress
 
     return not draws_in_progress()
 
 
 @rule("draw.create")
 def draw_create(user, tender) -> bool:
-    from trading.policies import is_agent_of
-
     return is_agent_of(user, tender)
 
 
@@ -83,15 +81,11 @@ def draw_replay(user, draw) -> bool:
 def draw_view_record(user, draw) -> bool:
     """The public draw record (seed, pool snapshot, sequence, members): anyone, once the panel is revealed
     (or a cancelled draw's seed published); docs/experts.md "Public draw record"."""
-    from experts.publication import draw_is_public
-
     return draw is not None and draw_is_public(draw)
 
 
 @rule("draw.cancel")
 def draw_cancel(user, draw) -> bool:
-    from trading.policies import is_agent_of
-
     return _supervisor(user) or is_agent_of(user, draw.tender)
 
 

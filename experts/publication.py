@@ -39,14 +39,6 @@ def draw_is_public(draw: Draw) -> bool:
     return bool(draw.seed_revealed_at and (draw.revealed_at or draw.status == DrawStatus.CANCELLED))
 
 
-def draw_public_get(pk: int) -> Draw:
-    draw = Draw.objects.filter(pk=pk).select_related("tender", "lot").first()
-    if draw is None or not draw_is_public(draw):
-        raise NotFoundError(_("No published draw record with this id (a record is published when the panel is "
-                              "revealed)."))
-    return draw
-
-
 def _outcome(status: str) -> str:
     return "skipped" if status == S.SKIPPED else status
 

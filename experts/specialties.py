@@ -28,8 +28,3 @@ def specialties_load(model=None) -> int:
                              parent_id=fields["parent"], category=fields["category"])
         created += 1
     return created
-
-
-def subtree_codes(code: str, all_codes) -> list[str]:
-    """The code and every code below it (codes are prefix-hierarchical: A → A02 → A0201)."""
-    return sorted(c for c in all_codes if c.startswith(code))

@@ -9,10 +9,11 @@ class TradingConfig(AppConfig):
     def ready(self) -> None:
         from trading import policies, steps  # noqa: F401  (register policy rules and step handlers)
 
+        # Bid deposits (trading/deposits/): policy rules, step handlers, refund triggers.
+        from trading.deposits import policies as deposit_policies  # noqa: F401
+        from trading.deposits import receivers as deposit_receivers  # noqa: F401
+        from trading.deposits import steps as deposit_steps  # noqa: F401
+
         # Sealed bids and the opening: policy rules, step handlers, the deadline hook.
         from trading.opening import policies as opening_policies  # noqa: F401
         from trading.opening import steps as opening_steps  # noqa: F401
-
-        # Bid deposits (trading/deposits/): policy rules, step handlers, refund triggers.
-        for module in ("policies", "steps", "receivers"):
-            __import__(f"trading.deposits.{module}")

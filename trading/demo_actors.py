@@ -60,7 +60,7 @@ def bank_transfer_report(*, account_number: str, payer, amount: Decimal) -> str:
     from trading import clock
     from trading.deposits import bankmsg, conf
     from trading.deposits.bankmsg import Transfer
-    from trading.deposits.services import bank_notification_receive
+    from trading.deposits.services.bank import bank_notification_receive
 
     transfer = Transfer(
         kind="arrival", txn_id=f"DEMO{uuid.uuid4().hex[:20].upper()}", virtual_account=account_number,
@@ -84,7 +84,7 @@ def bank_refunds_execute(tender) -> list[str]:
     from trading import clock
     from trading.deposits import bankmsg, conf
     from trading.deposits.bankmsg import Transfer
-    from trading.deposits.services import bank_notification_receive
+    from trading.deposits.services.bank import bank_notification_receive
     from trading.models.deposit import RefundInstruction, RefundStatus
 
     done = []

@@ -416,14 +416,14 @@ class DemoTender:
     def expert_scores(self, user: User, member, session, criteria: list, by_org: dict) -> None:
         """One expert: the declaration, the qualification marks, the scores, the submitted sheet."""
         from trading.evaluation import selectors
-        from trading.evaluation.services import sessions
+        from trading.evaluation.services import sessions, sheets
 
         member = sessions.member_declare(actor=user, member=member, no_conflict=True)
         bids = list(selectors.bids_visible(user, session))
         marks, scores = actors.expert_sheet(bids=bids, bidders_by_org=by_org, criteria=criteria, rng=self.rng)
-        sessions.marks_save(actor=user, member=member, marks=marks)
-        sessions.scores_save(actor=user, member=member, scores=scores)
-        sessions.sheet_submit(actor=user, member=member)
+        sheets.marks_save(actor=user, member=member, marks=marks)
+        sheets.scores_save(actor=user, member=member, scores=scores)
+        sheets.sheet_submit(actor=user, member=member)
         failed = [by_org[b.bidder_id].name for b, m in zip(bids, marks, strict=True) if not m["passed"]]
         self.say(f"{user.username} (seat {member.seat}) signed in, declared no conflict, scored {len(bids)} bids"
                  + (f", rejected {', '.join(failed)} (deposit short)" if failed else "") + ", submitted the sheet")

@@ -265,7 +265,7 @@ AWARD_AFTER_PUBLICITY = "招标投标法实施条例 Art 54"
 TERMINATION_NOTICE = "招标投标法实施条例 Art 31"
 
 
-# --- Deposit refunds and forfeits (appended by the Deposits issue; trading/deposits/) -----------
+# --- Deposit refunds and forfeits (trading/deposits/) ----------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.policy import can
+from audit.models import Receipt
 from config.errors import NotFoundError
 from trading import clock
 from trading.models import (
@@ -130,8 +131,6 @@ def tenders_open_for_bidding() -> QuerySet[Tender]:
 def notice_receipt(*, user, notice: Notice) -> dict | None:
     """The signed publication receipt of `notice` if `user`'s organisation (or `user`) holds it
     (docs/audit.md, "Receipts"); None for everyone else."""
-    from audit.models import Receipt
-
     if not getattr(user, "is_authenticated", False):
         return None
     holder = Q(holder_user_id=user.pk)

@@ -23,8 +23,18 @@ from datetime import datetime, timedelta
 
 from audit.services import audit_record
 from trading import clock
-from trading.models import Objection, ObjectionStatus, ScheduledStep, Tender, TenderStatus
+from trading.models import (
+    Objection,
+    ObjectionStatus,
+    Registration,
+    RegistrationStatus,
+    ScheduledStep,
+    Tender,
+    TenderStatus,
+)
 from trading.rules import acceleration
+from trading.services.opening_hook import opening_start
+from trading.services.tender_status import lock_tender, tender_transition
 
 StepHandler = Callable[[ScheduledStep], "str | Defer | None"]
 _HANDLERS: dict[str, StepHandler] = {}
@@ -64,8 +74,6 @@ def _retry_soon() -> datetime:
 
 
 def _subject_tender(step: ScheduledStep) -> Tender:
-    from trading.services.tender_status import lock_tender
-
     return lock_tender(Tender.objects.get(pk=step.tender_id))
 
 
@@ -79,10 +87,6 @@ OBJECTION_REPLY_DUE = "objection_reply_due"
 @step_handler(BID_DEADLINE)
 def bid_deadline(step: ScheduledStep):
     """The bid deadline = opening time: close registration and submissions, then start the opening."""
-    from trading.models import Registration, RegistrationStatus
-    from trading.services.opening_hook import opening_start
-    from trading.services.tender_status import tender_transition
-
     tender = _subject_tender(step)
     now = clock.deadline_now()
     if tender.status == TenderStatus.SUSPENDED and tender.suspended_from == TenderStatus.PUBLISHED:

@@ -2,30 +2,12 @@ from django.db import migrations, models
 
 # Checkpoints are kept forever: the same append-only guard as the events (audit.guard),
 # reusing its PostgreSQL function (0006 re-installs all audit guards without any switch).
-POSTGRES_SQL = """
-CREATE TRIGGER audit_checkpoint_append_only BEFORE UPDATE OR DELETE ON audit_checkpoint
-  FOR EACH ROW EXECUTE FUNCTION audit_refuse_change();
-CREATE TRIGGER audit_checkpoint_no_truncate BEFORE TRUNCATE ON audit_checkpoint
-  FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change();
-"""
-SQLITE_SQL = [
-    """CREATE TRIGGER audit_checkpoint_no_update BEFORE UPDATE ON audit_checkpoint
-       BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only: UPDATE refused'); END""",
-    """CREATE TRIGGER audit_checkpoint_no_delete BEFORE DELETE ON audit_checkpoint
-       BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only: DELETE refused'); END""",
-]
 
 
 def create_checkpoint_triggers(apps, schema_editor):
-    connection = schema_editor.connection
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(POSTGRES_SQL)
-        elif connection.vendor == "sqlite":
-            for statement in SQLITE_SQL:
-                cursor.execute(statement)
-        else:
-            raise RuntimeError(f"no audit guard for database vendor {connection.vendor}")
+    from audit.guard import create_triggers
+
+    create_triggers(schema_editor.connection, tables=("audit_checkpoint",))
 
 
 class Migration(migrations.Migration):

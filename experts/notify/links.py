@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from config.errors import DomainError, NotFoundError
 from experts import rules
+from experts.models import Assignment
 from experts.notify.base import public_base_url
 from trading.rules import acceleration
 
@@ -35,8 +36,6 @@ def response_url(assignment, decision: str) -> str:
 
 def token_read(token: str):
     """(assignment, decision) for a valid, unexpired token."""
-    from experts.models import Assignment
-
     try:
         data = signing.loads(token, salt=SALT, max_age=max_age())
     except signing.SignatureExpired:

@@ -44,9 +44,11 @@ from experts.models import (
     PanelRecord,
     WarningKind,
 )
+from experts.services.notifications import call_experts
 from experts.services.validation import LineSpec, normalize_regions, resolve_lines, validate_request
 from trading import clock
 from trading.models import Lot, Tender
+from trading.services.scheduling import step_schedule
 
 SAMPLE_STEP = "expert_draw_sample"
 SAMPLE_SAFETY_DELAY = timedelta(minutes=2)
@@ -143,7 +145,6 @@ def draw_request(*, actor, lot: Lot, evaluation_start: datetime, evaluation_end:
     draw.eligible_lists = found.lines  # kept in memory for draw_start's sampling transaction
     draw.save(update_fields=["seed_sealed", "pool_sha256", "pool_size", "bidders_count", "excluded", "commit_seq",
                              "entropy", "updated_at"])
-    from trading.services.scheduling import step_schedule
 
     step_schedule(kind=SAMPLE_STEP, subject=f"experts.draw:{draw.pk}", due_at=clock.now() + SAMPLE_SAFETY_DELAY,
                   tender=tender, lot=lot)
@@ -293,8 +294,6 @@ def draw_sample(*, draw_id: int, pools: list[list[int]] | None = None) -> Draw:
 
     `pools`: the committed eligible lists when the caller still has them in memory (draw_start);
     otherwise they are read back from the stored snapshot."""
-    from experts.services.notifications import call_experts
-
     draw = lock_draw(draw_id)
     if draw.status != DrawStatus.COMMITTED:
         return draw
@@ -341,8 +340,6 @@ def draw_start(*, actor, lot: Lot, **request) -> Draw:
 
 def _fill_seat(draw: Draw, line: DrawLine, seat: int, now: datetime, cause: str) -> Assignment | None:
     """Give `seat` to the line's next reserve, else to the next expert of the line's stream."""
-    from experts.services.notifications import call_experts
-
     reserves = list(line.assignments.select_for_update().filter(status=S.RESERVE).order_by("seq"))
     if draw.closed and not reserves:
         # The stream is closed (seed public or draw cancelled); reserves drawn before still serve.

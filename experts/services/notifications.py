@@ -4,7 +4,7 @@ A call (`call_experts`) sets the seat's time limit, queues one Notification per 
 schedules the `expert_confirmation_timeout` step; the messages are sent after commit by the Celery
 task `experts.tasks.notifications_send` (and retried by the `experts.tasks.sweep_notifications`
 beat task). Replies come back by the signed links (bidding_ui pages), the expert's inbox, or the
-gateway's inbound webhook (`reply_receive`).
+gateway's inbound webhook (`experts.services.replies.reply_receive`).
 """
 
 from __future__ import annotations
@@ -12,36 +12,31 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
-from config.errors import StateConflict
 from experts import rules
-from experts.identity import normalize_phone, phone_hash
 from experts.models import (
     Assignment,
     AssignmentStatus,
     Channel,
     Draw,
     Expert,
-    InboundMessage,
     Notification,
     NotificationStatus,
 )
 from experts.notify.base import Message, NotConfigured, backend_for, channels, public_base_url
 from experts.notify.links import response_url
+from experts.tasks import notifications_send
 from trading import clock
 from trading.rules import acceleration
+from trading.services.scheduling import step_schedule
 
 log = logging.getLogger(__name__)
 TIMEOUT_STEP = "expert_confirmation_timeout"
 MAX_ATTEMPTS = 3
-
-ACCEPT_WORDS = {"1", "Y", "YES", "ACCEPT", "OK", "接受", "同意", "参加", "是"}
-DECLINE_WORDS = {"2", "N", "NO", "DECLINE", "拒绝", "不参加", "否"}
-
 
 def confirmation_window() -> timedelta:
     return timedelta(minutes=rules.confirmation_minutes()) / acceleration()
@@ -49,8 +44,6 @@ def confirmation_window() -> timedelta:
 
 def call_experts(rows: list[Assignment], *, now: datetime, draw: Draw) -> None:
     """Call the experts of `rows` (saved assignments with their seat set): time limit, notifications, step."""
-    from trading.services.scheduling import step_schedule
-
     if not rows:
         return
     respond_by = now + confirmation_window()
@@ -74,8 +67,6 @@ def call_experts(rows: list[Assignment], *, now: datetime, draw: Draw) -> None:
 
 def enqueue_sends(ids: list[int]) -> None:
     try:
-        from experts.tasks import notifications_send
-
         notifications_send.delay(ids)
     except Exception:  # the beat sweep sends what is still queued
         log.warning("could not enqueue notifications %s; the sweep will send them", ids, exc_info=True)
@@ -159,66 +150,3 @@ def notifications_due(*, older_than: timedelta = timedelta(seconds=10)) -> list[
                                             created_at__lte=clock.now() - older_than,
                                             assignment__status=AssignmentStatus.NOTIFIED)
                 .values_list("pk", flat=True)[:200])
-
-
-# --- replies ----------------------------------------------------------------------------------
-
-def parse_reply(text: str) -> tuple[str | None, str]:
-    """("accept" | "decline" | None, code) from an SMS reply such as "1 AB12CD" or "拒绝"."""
-    tokens = (text or "").replace(",", " ").replace("，", " ").split()
-    if not tokens:
-        return None, ""
-    word, code = tokens[0].upper(), (tokens[1] if len(tokens) > 1 else "")
-    if word in ACCEPT_WORDS:
-        return "accept", code
-    if word in DECLINE_WORDS:
-        return "decline", code
-    return None, code
-
-
-def _match(sender: str, ref: str, code: str) -> Assignment | None:
-    if ref:
-        return Assignment.objects.filter(response_nonce=ref).first()
-    phone = normalize_phone(sender)
-    if not phone:
-        return None
-    calls = Assignment.objects.filter(status=AssignmentStatus.NOTIFIED, expert__phone=phone)
-    if code:
-        calls = calls.filter(response_nonce__istartswith=code)
-    calls = list(calls[:2])
-    return calls[0] if len(calls) == 1 else None
-
-
-@transaction.atomic
-def reply_receive(*, message_id: str, channel: str, sender: str, text: str, ref: str = "") -> InboundMessage:
-    """Apply a reply the gateway received. A message id seen before is refused (replay protection)."""
-    now = clock.now()
-    try:
-        with transaction.atomic():
-            inbound = InboundMessage.objects.create(message_id=message_id[:100], channel=channel,
-                                                    sender_hash=phone_hash(sender), text=(text or "")[:500],
-                                                    received_at=now, outcome="received")
-    except IntegrityError:
-        raise StateConflict("This message was already received.", code="replayed") from None
-    decision, code = parse_reply(text)
-    assignment = _match(sender, ref, code)
-    if decision is None:
-        outcome = "ignored: not an answer"
-    elif assignment is None:
-        outcome = "ignored: no open call matches"
-    else:
-        from experts.services.draws import assignment_respond
-
-        try:
-            assignment_respond(actor="system", assignment=assignment, accept=decision == "accept", via=channel)
-            outcome = "accepted" if decision == "accept" else "declined"
-        except StateConflict as exc:
-            outcome = f"refused: {exc.code}"
-    inbound.outcome, inbound.assignment = outcome, assignment
-    inbound.save(update_fields=["outcome", "assignment"])
-    data = {"message": inbound.pk, "channel": channel, "outcome": outcome}
-    if assignment is not None:
-        data.update(tender=assignment.draw.tender_id, lot=assignment.draw.lot_id, draw=assignment.draw_id,
-                    assignment=assignment.pk)
-    audit_record(actor="system", action="expert_reply.received", obj=inbound, data=data)
-    return inbound

@@ -24,6 +24,7 @@ from experts.models import (
     ExpertStatus,
     Specialty,
 )
+from experts.services.draws import assignment_leave, assignments_affected
 from trading import clock
 
 EDITABLE = ("name", "phone", "email", "region", "employer", "title", "years", "user")
@@ -119,8 +120,6 @@ def expert_update(*, actor, expert: Expert, specialties=None, **changes) -> Expe
 def expert_set_status(*, actor, expert: Expert, status: str, reason: str = "") -> Expert:
     """Activate, suspend or ban. Suspending or banning removes the expert from every open panel
     (the seats are refilled)."""
-    from experts.services.draws import assignment_leave, assignments_affected
-
     _authorize(actor)
     if status not in ExpertStatus.values:
         raise DomainError(_("Unknown status %(s)s.") % {"s": status}, fields={"status": ["unknown"]})
@@ -173,8 +172,6 @@ def expert_leave_add(*, actor, expert: Expert, starts_at: datetime, ends_at: dat
                      reason: str = "") -> ExpertLeave:
     """Record a leave; the expert leaves every open panel whose evaluation overlaps it (seats refilled).
     An expert may record their own leave."""
-    from experts.services.draws import assignment_leave, assignments_affected
-
     if actor != "system" and not (getattr(actor, "pk", None) and actor.pk == expert.user_id):
         authorize(actor, "expert_pool.manage")
     if ends_at <= starts_at:

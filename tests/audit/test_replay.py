@@ -17,9 +17,9 @@ from audit.replay import tender_replay
 from audit.replay_reducers import fold, interpreted, summary
 from audit.trust import trust_from_text
 from tests.audit.tamper import guard_off, rewrite
-from tests.evaluation.conftest import fake, make_world  # noqa: F401
 from tests.supervision.test_collusion import opened  # noqa: F401
 from tests.trading.conftest import _english, _media_root, cast, clock, make_draft, published  # noqa: F401
+from tests.trading.evaluation.conftest import fake, make_world  # noqa: F401
 from trading.models import TenderStatus
 from trading.services.objections import objection_raise, objection_reply
 from trading.services.questions import question_answer, question_ask
@@ -276,7 +276,7 @@ def test_bids_and_the_opening_are_rebuilt_from_the_log(opened, cast):
 
 
 def test_evaluation_publicity_and_award_are_followed(make_world, fake, clock):
-    from tests.evaluation.helpers import concluded
+    from tests.trading.evaluation.helpers import concluded
     from trading.evaluation.services import award as award_services
     from trading.evaluation.services import publicity as pub
     from trading.services.scheduling import steps_run_due

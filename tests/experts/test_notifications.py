@@ -15,7 +15,8 @@ from experts.identity import gateway_secret
 from experts.models import AssignmentStatus, DrawStatus, InboundMessage, Notification, NotificationStatus
 from experts.notify.links import response_token
 from experts.notify.webhook import signed_headers
-from experts.services.notifications import notification_send, parse_reply
+from experts.services.notifications import notification_send
+from experts.services.replies import parse_reply
 from experts.simulator.server import GatewaySimulator
 
 S = AssignmentStatus

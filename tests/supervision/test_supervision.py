@@ -20,10 +20,11 @@ from bidding_ui.consumers.supervision import SupervisionConsumer
 from realtime.models import StreamEvent
 from supervision import live as supervision
 from supervision.live import RED, YELLOW, due_level, step_level, supervision_refresh, supervision_warnings
-from tests.evaluation.conftest import fake, make_world  # noqa: F401
+from tests.trading.evaluation.conftest import fake, make_world  # noqa: F401
 from tests.experts.conftest import make_expert  # noqa: F401
 from tests.trading.conftest import _english, _media_root, cast, clock, make_draft, published  # noqa: F401
 from tests.trading.deposits.conftest import _bank_settings, make_transfer, notify, registered  # noqa: F401
+from tests.trading.evaluation.conftest import fake, make_world  # noqa: F401
 from trading.models import ScheduledStep
 from trading.services.objections import objection_raise, objection_reply
 from trading.services.scheduling import step_run_one, step_schedule
@@ -153,14 +154,14 @@ def test_a_broken_source_does_not_blind_the_others(published, cast, clock, monke
 
 
 def _paid_and_withdrawn(registered, notify, clock):
-    from trading.deposits import services as deposit_services
+    from trading.deposits.services.refunds import deposit_refunds_schedule_after_withdrawal
     from trading.models import RefundInstruction
     from trading.services.scheduling import steps_run_due
 
     tender, regs = registered
     for reg in regs:
         assert notify(make_transfer(reg.deposit_account)).json()["status"] == "paid"
-    deposit_services.deposit_refunds_schedule_after_withdrawal(registration=regs[0], withdrawn_at=clock.now())
+    deposit_refunds_schedule_after_withdrawal(registration=regs[0], withdrawn_at=clock.now())
     steps_run_due()
     return tender, RefundInstruction.objects.get(account__registration=regs[0])
 
@@ -188,7 +189,7 @@ def test_refund_failed_at_the_bank_is_red(registered, notify, clock):
 
 
 def test_publicity_objection_complaint_and_contract_due_times(make_world, fake, clock):
-    from tests.evaluation.helpers import concluded
+    from tests.trading.evaluation.helpers import concluded
     from trading.evaluation.services import award as award_services
     from trading.evaluation.services import publicity as pub
     from trading.services.scheduling import steps_run_due

@@ -35,27 +35,15 @@ def test_register_returns_deposit_instructions(published, cast, settings):
     assert instructions["due_before"] == published.bid_deadline
 
 
-def test_default_collection_account_and_virtual_account_provider(published, cast, settings):
+def test_default_collection_account(published, cast, settings):
     if hasattr(settings, "PLATFORM_COLLECTION_ACCOUNT"):
         del settings.PLATFORM_COLLECTION_ACCOUNT
     lot = published.lots.get()
     registration, instructions = registration_create(actor=cast.bidders[0], lot=lot)
     assert instructions["payee_account"] == deposit_hook.DEFAULT_COLLECTION_ACCOUNT
-    deposit_hook.set_virtual_account_provider(
-        lambda reg: {"bank": "Demo", "account_name": "sub", "account_number": f"VA-{reg.pk}"}
-    )
-    try:
-        assert (
-            deposit_hook.deposit_instructions(registration)["virtual_account"]["account_number"]
-            == f"VA-{registration.pk}"
-        )
-    finally:
-        deposit_hook.set_virtual_account_provider(None)
-    # Without an installed provider the deposits module's own sub-account is back.
-    assert (
-        deposit_hook.deposit_instructions(registration)["virtual_account"]["account_number"]
-        == registration.deposit_account.number
-    )
+    assert instructions["virtual_account"]["account_number"] == registration.deposit_account.number
+    assert instructions["virtual_account"]["parent_account_number"] == (
+        deposit_hook.DEFAULT_COLLECTION_ACCOUNT["account_number"])
 
 
 def test_zero_deposit_is_not_required(make_draft, cast):

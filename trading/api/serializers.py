@@ -15,7 +15,7 @@ from rest_framework import serializers
 
 from accounts.models import Organisation
 from config.api import InputDateTimeField
-from trading import clock, visibility
+from trading import clock, selectors, visibility
 from trading.models import (
     READOUT_ITEMS,
     RESULT_KINDS,
@@ -237,7 +237,6 @@ class NoticeOutput(serializers.Serializer):
         signed = getattr(notice, "receipt", None)  # set by the publishing service on the new notice
         if signed is not None:
             return signed
-        from trading import selectors
 
         user = _user(self)
         return selectors.notice_receipt(user=user, notice=notice) if user is not None else None

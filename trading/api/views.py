@@ -13,8 +13,11 @@ from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticate
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.clientip import client_ip as resolve
 from accounts.policy import authorize, can
-from config.errors import NotPermitted
+from accounts.tokens import token_user
+from config.api import ERRORS, error_body, validated
+from config.errors import DomainError, NotPermitted
 from config.parsers import StrictFormParser, StrictMultiPartParser
 from trading import selectors, visibility
 from trading.api import serializers as s
@@ -25,29 +28,15 @@ from trading.services import objections as objection_services
 from trading.services import questions as question_services
 from trading.services import registrations as registration_services
 from trading.services import tenders as tender_services
-
-ERRORS = {
-    400: OpenApiResponse(description="Invalid input or a legal rule refused it (the message names it)"),
-    403: OpenApiResponse(description="Not permitted"),
-    404: OpenApiResponse(description="Not found"),
-    409: OpenApiResponse(description="Not possible in the current state"),
-}
+from trading.services.deposit_hook import deposit_instructions
 
 
 def _ctx(request) -> dict:
     return {"user": request.user, "request": request}
 
 
-def _valid(serializer_class, data, **kwargs):
-    ser = serializer_class(data=data, **kwargs)
-    ser.is_valid(raise_exception=True)
-    return ser.validated_data
-
-
 def client_ip(request) -> str | None:
     """The client address as config.clientip resolves it (trusted proxies only)."""
-    from config.clientip import client_ip as resolve
-
     return resolve(request)
 
 
@@ -67,7 +56,7 @@ class TenderListView(_List):
     serializer_class = s.TenderListOutput
 
     def get_queryset(self):
-        f = _valid(s.TenderFilter, self.request.query_params)
+        f = validated(s.TenderFilter, self.request.query_params)
         return selectors.tenders_for_user(user=self.request.user, **f)
 
     @extend_schema(parameters=[s.TenderFilter], summary="Published tenders (and your organisation's drafts)")
@@ -76,7 +65,7 @@ class TenderListView(_List):
 
     @extend_schema(request=s.TenderInput, responses={201: s.TenderOutput, **ERRORS}, summary="Create a draft")
     def post(self, request):
-        data = _valid(s.TenderInput, request.data)
+        data = validated(s.TenderInput, request.data)
         tender = tender_services.tender_create(actor=request.user, **data)
         return Response(s.TenderOutput(tender, context=_ctx(request)).data, status=status.HTTP_201_CREATED)
 
@@ -95,7 +84,7 @@ class TenderDetailView(APIView):
     )
     def patch(self, request, pk: int):
         tender = selectors.tender_get(user=request.user, pk=pk)
-        data = _valid(s.TenderInput, request.data, partial=True)
+        data = validated(s.TenderInput, request.data, partial=True)
         tender = tender_services.tender_update(actor=request.user, tender=tender, **data)
         return Response(s.TenderOutput(tender, context=_ctx(request)).data)
 
@@ -131,7 +120,7 @@ class TenderPublishView(APIView):
     )
     def post(self, request, pk: int):
         tender = selectors.tender_get(user=request.user, pk=pk)
-        data = _valid(s.PublishInput, request.data)
+        data = validated(s.PublishInput, request.data)
         notice = tender_services.tender_publish(actor=request.user, tender=tender, **data)
         return Response(s.PublishOutput({"tender": tender, "notice": notice}, context=_ctx(request)).data)
 
@@ -150,7 +139,7 @@ class LotListView(_List):
     @extend_schema(request=s.LotInput, responses={201: s.LotOutput, **ERRORS}, summary="Add a lot to a draft")
     def post(self, request, pk: int):
         tender = selectors.tender_get(user=request.user, pk=pk)
-        data = _valid(s.LotInput, request.data)
+        data = validated(s.LotInput, request.data)
         lot = tender_services.lot_create(actor=request.user, tender=tender, **data)
         return Response(s.LotOutput(lot).data, status=status.HTTP_201_CREATED)
 
@@ -166,7 +155,7 @@ class LotDetailView(APIView):
     @extend_schema(request=s.LotInput(partial=True), responses={200: s.LotOutput, **ERRORS})
     def patch(self, request, pk: int):
         lot = selectors.lot_get(user=request.user, pk=pk)
-        data = _valid(s.LotInput, request.data, partial=True)
+        data = validated(s.LotInput, request.data, partial=True)
         lot = tender_services.lot_update(actor=request.user, lot=lot, **data)
         return Response(s.LotOutput(lot).data)
 
@@ -205,7 +194,7 @@ class DocumentListView(_List):
     )
     def post(self, request, pk: int):
         tender = selectors.tender_get(user=request.user, pk=pk)
-        data = _valid(s.DocumentUploadInput, request.data)
+        data = validated(s.DocumentUploadInput, request.data)
         doc = document_services.document_upload(
             actor=request.user, tender=tender, file=data["file"], name=data["name"] or None
         )
@@ -278,7 +267,7 @@ class NoticeListView(_List):
     serializer_class = s.NoticeOutput
 
     def get_queryset(self):
-        f = dict(_valid(s.NoticeFilter, self.request.query_params))
+        f = dict(validated(s.NoticeFilter, self.request.query_params))
         f["tender_id"] = f.pop("tender")
         return selectors.notices_public(**f)
 
@@ -312,7 +301,7 @@ class TenderNoticeView(_List):
     )
     def post(self, request, pk: int):
         tender = selectors.tender_get(user=request.user, pk=pk)
-        data = _valid(s.ResultNoticeInput, request.data)
+        data = validated(s.ResultNoticeInput, request.data)
         notice = notice_services.result_notice_publish(actor=request.user, tender=tender, **data)
         return Response(s.NoticeOutput(notice).data, status=status.HTTP_201_CREATED)
 
@@ -328,7 +317,7 @@ class AmendmentView(APIView):
     )
     def post(self, request, pk: int):
         tender = selectors.tender_get(user=request.user, pk=pk)
-        data = _valid(s.AmendmentInput, request.data)
+        data = validated(s.AmendmentInput, request.data)
         notice = notice_services.amendment_publish(actor=request.user, tender=tender, **data)
         return Response(s.NoticeOutput(notice).data, status=status.HTTP_201_CREATED)
 
@@ -345,7 +334,7 @@ class AmendmentProposalView(APIView):
     def get(self, request, pk: int):
         tender = selectors.tender_get(user=request.user, pk=pk)
         authorize(request.user, "tender.manage", tender)
-        q = _valid(s.ProposalQuery, request.query_params)
+        q = validated(s.ProposalQuery, request.query_params)
         proposal = notice_services.amendment_proposal(tender=tender, affects_preparation=q["affects_preparation"])
         return Response(s.AmendmentProposalOutput(proposal).data)
 
@@ -410,8 +399,6 @@ class RegistrationDetailView(APIView):
         summary="A registration with its deposit instructions",
     )
     def get(self, request, pk: UUID):
-        from trading.services.deposit_hook import deposit_instructions
-
         registration = selectors.registration_get(user=request.user, public_id=pk)
         return Response(
             s.RegistrationCreatedOutput(
@@ -450,7 +437,7 @@ class QuestionListView(_List):
     @extend_schema(request=s.TextInput, responses={201: s.QuestionOutput, **ERRORS}, summary="Ask a question")
     def post(self, request, pk: int):
         tender = selectors.tender_get(user=request.user, pk=pk)
-        data = _valid(s.TextInput, request.data)
+        data = validated(s.TextInput, request.data)
         question = question_services.question_ask(actor=request.user, tender=tender, text=data["text"])
         return Response(s.QuestionOutput(question, context=_ctx(request)).data, status=status.HTTP_201_CREATED)
 
@@ -466,7 +453,7 @@ class QuestionAnswerView(APIView):
     )
     def post(self, request, pk: int):
         question = selectors.question_get(user=request.user, pk=pk)
-        data = _valid(s.AnswerInput, request.data)
+        data = validated(s.AnswerInput, request.data)
         question = question_services.question_answer(actor=request.user, question=question, answer=data["answer"])
         return Response(s.QuestionOutput(question, context=_ctx(request)).data)
 
@@ -490,7 +477,7 @@ class ObjectionListView(_List):
     )
     def post(self, request, pk: int):
         tender = selectors.tender_get(user=request.user, pk=pk)
-        data = _valid(s.TextInput, request.data)
+        data = validated(s.TextInput, request.data)
         objection = objection_services.objection_raise(actor=request.user, tender=tender, text=data["text"])
         return Response(s.ObjectionOutput(objection, context=_ctx(request)).data, status=status.HTTP_201_CREATED)
 
@@ -502,7 +489,7 @@ class ObjectionReplyView(APIView):
     @extend_schema(request=s.ReplyInput, responses={200: s.ObjectionOutput, **ERRORS})
     def post(self, request, pk: int):
         objection = selectors.objection_get(user=request.user, pk=pk)
-        data = _valid(s.ReplyInput, request.data)
+        data = validated(s.ReplyInput, request.data)
         objection = objection_services.objection_reply(actor=request.user, objection=objection, reply=data["reply"])
         return Response(s.ObjectionOutput(objection, context=_ctx(request)).data)
 
@@ -524,10 +511,6 @@ def document_body_gate(request, tender_id: int):
     only a user who may manage the tender gets the document limit (+1 MiB of multipart framing);
     anyone else is refused with 401/404 JSON without a byte of the body being read."""
     from django.http import JsonResponse
-
-    from accounts.tokens import token_user
-    from config.api import error_body
-    from config.errors import DomainError
 
     user = request.user
     header = request.META.get("HTTP_AUTHORIZATION", "").split()

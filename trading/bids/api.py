@@ -27,22 +27,16 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+import sbe1
 from accounts.tokens import HashedTokenAuthentication
-from config.api import error_body
+from config.api import error_body, validated
 from config.clientip import client_ip
 from config.errors import DomainError, NotFoundError
 from trading import selectors
 from trading.bids import keys as key_services
 from trading.bids import serializers as s
-from trading.bids import submission
+from trading.bids import storage, submission
 from trading.models import KeyShare, OpeningKey
-
-
-def _valid(serializer_class, data):
-    ser = serializer_class(data=data)
-    ser.is_valid(raise_exception=True)
-    return ser.validated_data
-
 
 # --- the upload endpoint (plain Django view) --------------------------------------------------
 
@@ -145,7 +139,7 @@ class KeyListView(APIView):
 
     @extend_schema(request=s.KeyInput, responses={201: s.KeyOutput}, summary="Register a P-256 public key (SPKI)")
     def post(self, request):
-        data = _valid(s.KeyInput, request.data)
+        data = validated(s.KeyInput, request.data)
         key = key_services.key_register(actor=request.user, **data)
         return Response(s.KeyOutput(key).data, status=201)
 
@@ -216,9 +210,6 @@ class BidHeaderView(APIView):
 
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY}, summary="Envelope header")
     def get(self, request, pk: UUID):
-        import sbe1
-        from trading.bids import storage
-
         bid = submission.bid_get(user=request.user, public_id=pk)
         with storage.path_of(bid.storage_name).open("rb") as f:
             header = sbe1.read_header(f)

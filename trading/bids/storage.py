@@ -19,7 +19,6 @@ kept as it is (same bytes, same name).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import secrets
 import tempfile
@@ -112,12 +111,3 @@ def store(incoming: Path, sha256_hex: str) -> str:
     os.replace(incoming, final)
     final.chmod(0o444)
     return name
-
-
-def file_sha256(path: Path) -> tuple[str, int]:
-    digest, size = hashlib.sha256(), 0
-    with path.open("rb") as f:
-        while block := f.read(READ_SIZE):
-            digest.update(block)
-            size += len(block)
-    return digest.hexdigest(), size

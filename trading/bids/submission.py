@@ -16,7 +16,7 @@
    name (its SHA-256) when the transaction commits (storage.py, `after_commit`).
 
 The upload facts (client IP, User-Agent, device fingerprint) feed the supervisors' collusion
-signals (招标投标法实施条例 Art 40; audit/collusion.py). The view passes them as received;
+signals (招标投标法实施条例 Art 40; supervision/collusion.py). The view passes them as received;
 `upload_facts_clean` normalises them here (invalid IP → none, User-Agent truncated, a malformed
 fingerprint dropped: never an error). They are personal data: stored on the Bid for supervisors,
 and the audit event carries only `upload_facts_sha256`, a salted commitment to them.
@@ -41,15 +41,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import sbe1
-from accounts.policy import authorize
+from accounts.policy import authorize, can
 from audit.canonical import canonical_bytes
 from audit.receipts import receipt_issue
 from audit.sealed import sealed_record
 from config.errors import DomainError, NotFoundError, RuleViolation, StateConflict
 from trading import clock
 from trading.bids import storage
-from trading.bids.deposits_bridge import deposit_refund_after_withdrawal
 from trading.bids.keys import active_org_key
+from trading.deposits.services.refunds import deposit_refunds_schedule_after_withdrawal
 from trading.models import (
     Bid,
     BidStatus,
@@ -373,7 +373,7 @@ def bid_withdraw(*, actor, bid: Bid) -> dict:
     bid.status = BidStatus.WITHDRAWN
     bid.withdrawn_at = now
     bid.save(update_fields=["status", "withdrawn_at"])
-    refund = deposit_refund_after_withdrawal(registration=bid.registration, withdrawn_at=now)
+    deposit_refunds_schedule_after_withdrawal(registration=bid.registration, withdrawn_at=now)
     event = sealed_record(
         tender=tender,
         actor="system",
@@ -384,7 +384,7 @@ def bid_withdraw(*, actor, bid: Bid) -> dict:
             "lot": bid.lot_id,
             "envelope_sha256": bid.envelope_sha256,
             "withdrawn_at": now,
-            "deposit_refund_scheduled": refund,
+            "deposit_refund_scheduled": True,
             "bidder_hash": identity_hash(tender, "org", bid.bidder_id),
             "actor_hash": identity_hash(tender, "user", actor.pk),
         },
@@ -407,8 +407,6 @@ def bid_get(*, user, public_id) -> Bid:
 
 
 def _can_view(user, bid) -> bool:
-    from accounts.policy import can
-
     return can(user, "bid.view", bid)
 
 

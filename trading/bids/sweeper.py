@@ -38,6 +38,7 @@ from django.db import transaction
 from audit.services import audit_record
 from trading.bids import storage
 from trading.models import Bid, BidOpening, BidOpeningStatus
+from trading.opening.decrypt import move_into_place, target_dir
 
 AUDIT_OBJECT = "trading.storage:sweep"
 MAX_LISTED = 200  # entries named in the audit event; the counts are always complete
@@ -122,8 +123,6 @@ def storage_orphans_sweep(*, grace: timedelta | None = None, now: float | None =
             remove("opened.partial", path, age)
             continue
         bo = decrypted.select_related("bid").filter(bid_id=bid_pk).first()
-        from trading.opening.decrypt import move_into_place, target_dir
-
         final = target_dir(bo.bid) if bo is not None else None
         if final is not None and not final.exists() and _files_match(path, bo.files):
             move_into_place(path, final)

@@ -20,20 +20,25 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.policy import authorize, can
+from config.api import ERRORS, validated
 from config.errors import DomainError, NotFoundError
 from config.parsers import StrictFormParser, StrictJSONParser, StrictMultiPartParser
 from trading import selectors as trading_selectors
-from trading.deposits import bankmsg, selectors, services
+from trading.deposits import bankmsg, selectors
 from trading.deposits import serializers as s
+from trading.deposits.services.accounts import deposit_account_open
+from trading.deposits.services.bank import bank_notification_receive, bank_refund_export, bank_verify
+from trading.deposits.services.guarantees import guarantee_issuer_add, guarantee_issuer_revoke, guarantee_submit
+from trading.deposits.services.instructions import (
+    deposit_warning_acknowledge,
+    refund_instruction_reissue,
+    refund_instructions_export,
+)
+from trading.deposits.services.statements import statement_import
+from trading.deposits.services.suspense import suspense_resolve
 from trading.models.deposit import BankTransaction, DepositWarning, GuaranteeIssuer, RefundInstruction
 from trading.services.deposit_hook import deposit_instructions
 
-ERRORS = {
-    400: OpenApiResponse(description="Invalid input or a legal rule refused it (the message names it)"),
-    403: OpenApiResponse(description="Not permitted"),
-    404: OpenApiResponse(description="Not found"),
-    409: OpenApiResponse(description="Not possible in the current state"),
-}
 BANK_HEADERS = [
     OpenApiParameter(bankmsg.TIMESTAMP_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
                      description="Unix time (seconds) when the bank signed; ±300 s of the server's clock."),
@@ -45,12 +50,6 @@ BANK_ERRORS = {
     401: OpenApiResponse(description="Signature missing, forged or stale"),
     409: OpenApiResponse(description="Replayed message, or a txn_id reported before with other content"),
 }
-
-
-def _valid(serializer_class, data, **kwargs):
-    ser = serializer_class(data=data, **kwargs)
-    ser.is_valid(raise_exception=True)
-    return ser.validated_data
 
 
 def _bank_headers(request) -> tuple[str | None, str | None]:
@@ -77,7 +76,7 @@ class BankNotificationView(APIView):
     )
     def post(self, request):
         timestamp, signature = _bank_headers(request)
-        result = services.bank_notification_receive(body=request.body, timestamp=timestamp, signature=signature)
+        result = bank_notification_receive(body=request.body, timestamp=timestamp, signature=signature)
         return Response(s.BookResultOutput(result).data)
 
 
@@ -96,14 +95,14 @@ class BankRefundExportView(APIView):
     )
     def post(self, request):
         timestamp, signature = _bank_headers(request)
-        verified = services.bank_verify(body=request.body, timestamp=timestamp, signature=signature)
+        verified = bank_verify(body=request.body, timestamp=timestamp, signature=signature)
         try:
             body = json.loads(request.body or b"{}")
         except ValueError:
             body = None
         if not isinstance(body, dict) or body.get("request") != "refund_instructions":
             raise DomainError('The signed body must be {"request": "refund_instructions"}.', code="invalid_request")
-        rows = services.bank_refund_export(verified=verified)
+        rows = bank_refund_export(verified=verified)
         return Response({"count": len(rows), "instructions": rows})
 
 
@@ -154,7 +153,7 @@ class RegistrationDepositView(APIView):
     def get(self, request, pk: UUID):
         # 404 alike for "does not exist" and "not yours" (docs/tendering.md, "Public identifiers").
         registration = trading_selectors.registration_get(user=request.user, public_id=pk)
-        account = services.deposit_account_open(registration=registration)
+        account = deposit_account_open(registration=registration)
         if not can(request.user, "deposit.view_account", account):
             raise NotFoundError(_("No such registration."))
         instructions = deposit_instructions(registration)
@@ -171,8 +170,8 @@ class GuaranteeView(APIView):
                    summary="Lodge an electronic guarantee letter (电子保函) instead of cash")
     def post(self, request, pk: UUID):
         account = selectors.account_get(user=request.user, public_id=pk)
-        data = _valid(s.GuaranteeInput, request.data)
-        letter = services.guarantee_submit(actor=request.user, account=account, document=data["document"])
+        data = validated(s.GuaranteeInput, request.data)
+        letter = guarantee_submit(actor=request.user, account=account, document=data["document"])
         return Response(s.GuaranteeOutput(letter).data, status=201)
 
 
@@ -218,8 +217,8 @@ class SuspenseResolveView(APIView):
         txn = BankTransaction.objects.filter(pk=pk).first()
         if txn is None:
             raise NotFoundError(_("No such bank transaction."))
-        data = _valid(s.SuspenseResolveInput, request.data)
-        txn = services.suspense_resolve(actor=request.user, txn=txn, **data)
+        data = validated(s.SuspenseResolveInput, request.data)
+        txn = suspense_resolve(actor=request.user, txn=txn, **data)
         return Response(s.SuspenseOutput(txn).data)
 
 
@@ -240,8 +239,8 @@ class StatementListView(generics.ListAPIView):
                    summary="Import the bank's daily statement (CSV)")
     def post(self, request):
         authorize(request.user, "deposit.admin")
-        data = _valid(s.StatementInput, request.data)
-        statement = services.statement_import(actor=request.user, data=data["file"], file_name=data["file"].name)
+        data = validated(s.StatementInput, request.data)
+        statement = statement_import(actor=request.user, data=data["file"], file_name=data["file"].name)
         return Response(s.StatementOutput(statement).data, status=201)
 
 
@@ -282,7 +281,7 @@ class RefundExportView(APIView):
     @extend_schema(request=None, responses={(200, "text/csv"): OpenApiTypes.STR, **ERRORS},
                    summary="Export the open refund instructions for the bank (CSV); marks them sent")
     def post(self, request):
-        _rows, text = services.refund_instructions_export(actor=request.user)
+        _rows, text = refund_instructions_export(actor=request.user)
         response = HttpResponse(text, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="refund-instructions.csv"'
         return response
@@ -299,8 +298,8 @@ class RefundReissueView(APIView):
         instruction = RefundInstruction.objects.filter(reference=reference).first()
         if instruction is None:
             raise NotFoundError(_("No such refund instruction."))
-        data = _valid(s.ReissueInput, request.data)
-        new = services.refund_instruction_reissue(actor=request.user, instruction=instruction, **data)
+        data = validated(s.ReissueInput, request.data)
+        new = refund_instruction_reissue(actor=request.user, instruction=instruction, **data)
         return Response(s.InstructionOutput(new).data, status=201)
 
 
@@ -319,8 +318,8 @@ class IssuerListView(generics.ListAPIView):
 
     @extend_schema(request=s.IssuerInput, responses={201: s.IssuerOutput, **ERRORS}, summary="Trust an issuer key")
     def post(self, request):
-        data = _valid(s.IssuerInput, request.data)
-        issuer = services.guarantee_issuer_add(actor=request.user, **data)
+        data = validated(s.IssuerInput, request.data)
+        issuer = guarantee_issuer_add(actor=request.user, **data)
         return Response(s.IssuerOutput(issuer).data, status=201)
 
 
@@ -334,7 +333,7 @@ class IssuerRevokeView(APIView):
         issuer = GuaranteeIssuer.objects.filter(pk=pk).first()
         if issuer is None:
             raise NotFoundError(_("No such issuer."))
-        return Response(s.IssuerOutput(services.guarantee_issuer_revoke(actor=request.user, issuer=issuer)).data)
+        return Response(s.IssuerOutput(guarantee_issuer_revoke(actor=request.user, issuer=issuer)).data)
 
 
 # --- supervisors ----------------------------------------------------------------------------------------------
@@ -365,5 +364,5 @@ class WarningAcknowledgeView(APIView):
         warning = DepositWarning.objects.filter(pk=pk).first()
         if warning is None:
             raise NotFoundError(_("No such warning."))
-        return Response(s.WarningOutput(services.deposit_warning_acknowledge(actor=request.user,
+        return Response(s.WarningOutput(deposit_warning_acknowledge(actor=request.user,
                                                                              warning=warning)).data)

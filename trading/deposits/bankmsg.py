@@ -133,11 +133,6 @@ class Transfer:
     status: str = EXECUTED
     failure_reason: str = ""
 
-    def same_as(self, other: Transfer) -> bool:
-        """True if `other` reports the same movement (what idempotency compares)."""
-        return (self.kind, self.txn_id, self.virtual_account, self.amount) == (
-            other.kind, other.txn_id, other.virtual_account, other.amount)
-
 
 def _refuse_float(text: str):
     raise DepositFormatError("numbers are not accepted: send money as a decimal string", code="invalid_amount")

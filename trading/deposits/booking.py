@@ -36,6 +36,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import Q
@@ -568,10 +569,6 @@ def booking_receipt_payload(account: DepositAccount, entries: Sequence[EntryRow]
     }
 
 
-def refund_rules(account: DepositAccount):
-    return deposit_refund_rules(account.tender.procedure_type)
-
-
 def return_invalid_arrival(ledger: Ledger, account: DepositAccount, entry: EntryRow, txn_fields: dict) -> None:
     """Instruct the return of an arrival that is no valid deposit, to the account it came from."""
     source, due_at = ledger.return_due(account.tender.procedure_type)
@@ -683,15 +680,41 @@ def fail_refund(ledger: Ledger, instruction: RefundInstruction, txn: TxnRow) -> 
 # --- the entry point ------------------------------------------------------------------------------
 
 
+class KnownTxn(NamedTuple):
+    """A bank transaction already booked (or new earlier in the same batch), as idempotency compares it."""
+
+    pk: int | None
+    kind: str
+    virtual_account: str
+    amount: Decimal
+    reference: str
+    notified: bool
+    in_statement: bool
+    account_id: int | None
+
+    def same_movement(self, t: Transfer) -> bool:
+        """True if `t` reports the same movement (same kind, sub-account, amount and reference)."""
+        return (self.kind, self.virtual_account, self.amount, self.reference) == (
+            t.kind, t.virtual_account, t.amount, t.reference)
+
+    @classmethod
+    def of_new(cls, row: TxnRow) -> KnownTxn:
+        """A transaction new earlier in this batch (classified, not inserted yet): it counts as seen by
+        both reporting paths."""
+        return cls(None, row.kind, row.virtual_account, row.amount, row.reference, True, True,
+                   row.account.pk if row.account is not None else None)
+
+
 _KNOWN_COLUMNS = ("txn_id", "id", "kind", "virtual_account", "amount", "reference", "notified", "in_statement",
                   "account_id")
 
 
-def _known_txns(txn_ids: set[str]) -> list[tuple]:
-    """The transactions already booked among `txn_ids` (one query; an array parameter on PostgreSQL,
-    which a statement chunk of 20,000 ids needs: an IN list that long costs more to build than to run)."""
+def _known_txns(txn_ids: set[str]) -> dict[str, KnownTxn]:
+    """The transactions already booked among `txn_ids`, by txn id (one query; an array parameter on
+    PostgreSQL, which a statement chunk of 20,000 ids needs: an IN list that long costs more to build
+    than to run)."""
     if not txn_ids:
-        return []
+        return {}
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(BankTransaction._meta.db_table)
         with connection.cursor() as cursor:
@@ -699,9 +722,10 @@ def _known_txns(txn_ids: set[str]) -> list[tuple]:
                 f"SELECT {', '.join(_KNOWN_COLUMNS)} FROM {table} WHERE txn_id = ANY(%s)",  # noqa: S608
                 [list(txn_ids)],
             )
-            return cursor.fetchall()
-    return list(BankTransaction.objects.filter(txn_id__in=txn_ids).values_list(
-        "txn_id", "pk", "kind", "virtual_account", "amount", "reference", "notified", "in_statement", "account_id"))
+            rows = cursor.fetchall()
+    else:
+        rows = BankTransaction.objects.filter(txn_id__in=txn_ids).values_list(*_KNOWN_COLUMNS)
+    return {row[0]: KnownTxn(*row[1:]) for row in rows}
 
 
 def _txn_from(transfer: Transfer, *, source: str, now: datetime) -> TxnRow:
@@ -725,15 +749,29 @@ def _txn_from(transfer: Transfer, *, source: str, now: datetime) -> TxnRow:
     )
 
 
-def _same(known: tuple, t: Transfer) -> bool:
-    return known[1:5] == (t.kind, t.virtual_account, t.amount, t.reference)
+@dataclass
+class _Pending:
+    """A new transaction whose ledger effect is booked once every new transaction has its pk."""
+
+    txn: TxnRow
+    result: BookResult
+    action: str  # "arrival" | "refund_executed" | "refund_failed"
+    target: DepositAccount | RefundInstruction
 
 
-def transfers_book(
-    transfers: Sequence[Transfer], *, source: str, actor="system", cache: dict[int, DepositAccount] | None = None
-) -> list[BookResult]:
-    """Book what the bank reported, in the caller's transaction; one BookResult per transfer, in order."""
-    now = clock.now()
+@dataclass
+class _Batch:
+    """What `transfers_book` locked and learnt about a batch before booking it."""
+
+    instructions: dict[str, RefundInstruction]
+    accounts: dict[int, DepositAccount]
+    by_number: dict[str, DepositAccount]
+    known: dict[str, KnownTxn]
+
+
+def _batch_lock(transfers: Sequence[Transfer], cache: dict[int, DepositAccount] | None) -> _Batch:
+    """Lock the refund instructions the debits name and every sub-account involved (instructions first),
+    and read which txn ids are known already."""
     refs = {t.reference for t in transfers if t.kind != ARRIVAL and t.reference}
     instructions = {
         i.reference: i
@@ -748,71 +786,61 @@ def transfers_book(
         pks=[i.account_id for i in instructions.values() if i.account_id],
         cache=cache,
     )
-    by_number = {a.number: a for a in accounts.values()}
     for instruction in instructions.values():  # share the locked, mutable account objects
         if instruction.account_id:
             instruction.account = accounts[instruction.account_id]
-    # (pk, kind, virtual_account, amount, reference, notified, in_statement, account_id) by txn_id
-    known: dict[str, tuple | TxnRow] = {row[0]: row[1:] for row in _known_txns({t.txn_id for t in transfers})}
+    return _Batch(instructions=instructions, accounts=accounts, by_number={a.number: a for a in accounts.values()},
+                  known=_known_txns({t.txn_id for t in transfers}))
 
-    ledger = Ledger(now=now, source=source)
-    results: list[BookResult] = []
-    new_txns: list[TxnRow] = []
-    flag_known: set[int] = set()
-    pending: list[tuple[BankTransaction, BookResult, str, object]] = []  # (txn, result, action, target)
-    for t in transfers:
-        prior = known.get(t.txn_id)
-        if isinstance(prior, TxnRow):  # twice in this batch
-            prior = (None, prior.kind, prior.virtual_account, prior.amount, prior.reference, True, True,
-                     prior.account.pk if prior.account is not None else None)
-        if prior is not None:
-            if not _same(prior, t):
-                results.append(BookResult(t.txn_id, CONFLICT, message="the bank reported this txn_id before with "
-                                          "other content"))
-                continue
-            seen = prior[5] if source == TransferSource.WEBHOOK else prior[6]
-            if prior[0] and not seen:
-                flag_known.add(prior[0])
-            account = accounts.get(prior[7]) if prior[7] else None
-            results.append(BookResult(t.txn_id, DUPLICATE, status=account.status if account else None))
-            continue
-        txn = _txn_from(t, source=source, now=now)
-        known[t.txn_id] = txn
-        new_txns.append(txn)
-        result = BookResult(t.txn_id, BOOKED)
-        results.append(result)
-        if t.kind == ARRIVAL:
-            account = by_number.get(t.virtual_account)
-            if account is None:
-                txn.outcome, txn.suspense_reason = TransferOutcome.SUSPENSE, SuspenseReason.UNKNOWN_ACCOUNT
-                result.result, result.message = SUSPENSE, "unknown virtual sub-account"
-                continue
-            txn.account, txn.outcome = account, TransferOutcome.BOOKED
-            pending.append((txn, result, "arrival", account))
-            continue
-        instruction = instructions.get(t.reference)
-        problem = None
-        if instruction is None:
-            problem = SuspenseReason.UNKNOWN_INSTRUCTION, "no such refund instruction"
-        elif instruction.from_account != t.virtual_account or (
-            t.status != FAILED and instruction.total != t.amount
-        ):
-            problem = SuspenseReason.AMOUNT_MISMATCH, "the debit does not match the refund instruction"
-        elif instruction.status not in OPEN_REFUND_STATUSES:
-            problem = SuspenseReason.UNKNOWN_INSTRUCTION, f"the refund instruction is {instruction.status}"
-        if problem:
-            txn.outcome, txn.suspense_reason = TransferOutcome.SUSPENSE, problem[0]
-            result.result, result.message = SUSPENSE, problem[1]
-            continue
-        txn.account = instruction.account
-        if t.status == FAILED:
-            txn.outcome, result.result = TransferOutcome.REFUND_FAILED, REFUND_FAILED
-            pending.append((txn, result, "refund_failed", instruction))
-        else:
-            txn.outcome, result.result = TransferOutcome.REFUND_EXECUTED, REFUND_EXECUTED
-            pending.append((txn, result, "refund_executed", instruction))
-            instruction.status = RefundStatus.EXECUTED  # a second debit for it in this batch → suspense
 
+def _seen_again(batch: _Batch, prior: KnownTxn, t: Transfer, *, source: str, flag_known: set[int]) -> BookResult:
+    """A txn id reported before: a duplicate (flag that this path has now seen it too) or a conflict."""
+    if not prior.same_movement(t):
+        return BookResult(t.txn_id, CONFLICT, message="the bank reported this txn_id before with other content")
+    seen = prior.notified if source == TransferSource.WEBHOOK else prior.in_statement
+    if prior.pk and not seen:
+        flag_known.add(prior.pk)
+    account = batch.accounts.get(prior.account_id) if prior.account_id else None
+    return BookResult(t.txn_id, DUPLICATE, status=account.status if account else None)
+
+
+def _suspend(txn: TxnRow, result: BookResult, reason: str, message: str) -> None:
+    txn.outcome, txn.suspense_reason = TransferOutcome.SUSPENSE, reason
+    result.result, result.message = SUSPENSE, message
+
+
+def _classify_arrival(batch: _Batch, txn: TxnRow, result: BookResult) -> _Pending | None:
+    account = batch.by_number.get(txn.virtual_account)
+    if account is None:
+        _suspend(txn, result, SuspenseReason.UNKNOWN_ACCOUNT, "unknown virtual sub-account")
+        return None
+    txn.account, txn.outcome = account, TransferOutcome.BOOKED
+    return _Pending(txn, result, "arrival", account)
+
+
+def _classify_debit(batch: _Batch, t: Transfer, txn: TxnRow, result: BookResult) -> _Pending | None:
+    """A debit executes (or reports the failure of) an open refund instruction; anything else is suspense."""
+    instruction = batch.instructions.get(t.reference)
+    if instruction is None:
+        _suspend(txn, result, SuspenseReason.UNKNOWN_INSTRUCTION, "no such refund instruction")
+        return None
+    if instruction.from_account != t.virtual_account or (t.status != FAILED and instruction.total != t.amount):
+        _suspend(txn, result, SuspenseReason.AMOUNT_MISMATCH, "the debit does not match the refund instruction")
+        return None
+    if instruction.status not in OPEN_REFUND_STATUSES:
+        _suspend(txn, result, SuspenseReason.UNKNOWN_INSTRUCTION, f"the refund instruction is {instruction.status}")
+        return None
+    txn.account = instruction.account
+    if t.status == FAILED:
+        txn.outcome, result.result = TransferOutcome.REFUND_FAILED, REFUND_FAILED
+        return _Pending(txn, result, "refund_failed", instruction)
+    txn.outcome, result.result = TransferOutcome.REFUND_EXECUTED, REFUND_EXECUTED
+    instruction.status = RefundStatus.EXECUTED  # a second debit for it in this batch → suspense
+    return _Pending(txn, result, "refund_executed", instruction)
+
+
+def _insert_txns(new_txns: list[TxnRow], flag_known: set[int], *, source: str) -> None:
+    """Insert the new transactions (setting their pks) and flag the known ones this path saw again."""
     if new_txns:
         ids = insert_rows(BankTransaction, TXN_COLUMNS, [_txn_values(t) for t in new_txns])
         for txn, pk in zip(new_txns, ids, strict=True):
@@ -821,17 +849,22 @@ def transfers_book(
         field_name = "notified" if source == TransferSource.WEBHOOK else "in_statement"
         BankTransaction.objects.filter(pk__in=flag_known).update(**{field_name: True})
 
-    for txn, result, action, target in pending:
-        if action == "arrival":
-            entry = book_arrival(ledger, target, txn)
-            result.valid, result.invalid_reason = entry.valid, entry.invalid_reason
-            result.status = target  # resolved after flush
-        elif action == "refund_executed":
-            execute_refund(ledger, target, txn)
-            result.status = target.account
+
+def _book_pending(ledger: Ledger, pending: list[_Pending]) -> None:
+    for p in pending:
+        if p.action == "arrival":
+            entry = book_arrival(ledger, p.target, p.txn)
+            p.result.valid, p.result.invalid_reason = entry.valid, entry.invalid_reason
+            p.result.status = p.target  # resolved after flush
+        elif p.action == "refund_executed":
+            execute_refund(ledger, p.target, p.txn)
+            p.result.status = p.target.account
         else:
-            fail_refund(ledger, target, txn)
-            result.status = target.account
+            fail_refund(ledger, p.target, p.txn)
+            p.result.status = p.target.account
+
+
+def _record_suspense(ledger: Ledger, new_txns: list[TxnRow], *, source: str) -> None:
     suspense = [t for t in new_txns if t.outcome == TransferOutcome.SUSPENSE]
     if suspense:
         ledger.event(
@@ -847,6 +880,38 @@ def transfers_book(
                 ],
             },
         )
+
+
+def transfers_book(
+    transfers: Sequence[Transfer], *, source: str, actor="system", cache: dict[int, DepositAccount] | None = None
+) -> list[BookResult]:
+    """Book what the bank reported, in the caller's transaction; one BookResult per transfer, in order."""
+    now = clock.now()
+    batch = _batch_lock(transfers, cache)
+    ledger = Ledger(now=now, source=source)
+    results: list[BookResult] = []
+    new_txns: list[TxnRow] = []
+    flag_known: set[int] = set()
+    pending: list[_Pending] = []
+    new_by_id: dict[str, TxnRow] = {}
+    for t in transfers:
+        prior = batch.known.get(t.txn_id)
+        if prior is None and t.txn_id in new_by_id:  # twice in this batch
+            prior = KnownTxn.of_new(new_by_id[t.txn_id])
+        if prior is not None:
+            results.append(_seen_again(batch, prior, t, source=source, flag_known=flag_known))
+            continue
+        txn = _txn_from(t, source=source, now=now)
+        new_by_id[t.txn_id] = txn
+        new_txns.append(txn)
+        result = BookResult(t.txn_id, BOOKED)
+        results.append(result)
+        step = _classify_arrival(batch, txn, result) if t.kind == ARRIVAL else _classify_debit(batch, t, txn, result)
+        if step is not None:
+            pending.append(step)
+    _insert_txns(new_txns, flag_known, source=source)
+    _book_pending(ledger, pending)
+    _record_suspense(ledger, new_txns, source=source)
     ledger.flush(actor=actor)
     for result in results:
         if isinstance(result.status, DepositAccount):

@@ -55,7 +55,7 @@ class Command(BaseCommand):
 
     def import_statement(self, options):
         from trading.deposits.selectors import reconciliation_report
-        from trading.deposits.services import statement_import
+        from trading.deposits.services.statements import statement_import
 
         path = Path(options["file"])
         if not path.is_file():

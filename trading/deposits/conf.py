@@ -73,13 +73,6 @@ def virtual_account_prefix() -> str:
     return prefix
 
 
-def collection_account() -> dict:
-    """PLATFORM_COLLECTION_ACCOUNT (bank, account_name, account_number) — the parent of the sub-accounts."""
-    from trading.services.deposit_hook import collection_account as hook_collection_account
-
-    return hook_collection_account()
-
-
 def guarantee_validity_days() -> int:
     """DEPOSIT_GUARANTEE_VALIDITY_DAYS: a guarantee letter must stay valid this many days after the bid
     deadline (the bid validity period, 招标投标法实施条例 Art 26); default 90."""

@@ -12,6 +12,10 @@ from __future__ import annotations
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from trading.deposits.services.refunds import (
+    deposit_refunds_schedule_after_termination,
+    deposit_refunds_schedule_after_withdrawal,
+)
 from trading.models import Registration, RegistrationStatus, Tender, TenderStatus
 from trading.models.deposit import DepositAccount
 
@@ -27,8 +31,6 @@ def registration_withdrawn(sender, instance: Registration, created: bool, update
     if instance.status != RegistrationStatus.WITHDRAWN or not _status_saved(created, update_fields):
         return
     if DepositAccount.objects.filter(registration=instance, balance__gt=0, forfeited_at__isnull=True).exists():
-        from trading.deposits.services import deposit_refunds_schedule_after_withdrawal
-
         deposit_refunds_schedule_after_withdrawal(instance, withdrawn_at=instance.updated_at)
 
 
@@ -40,6 +42,4 @@ def tender_ended(sender, instance: Tender, created: bool, update_fields=None, **
         refund_trigger="termination"
     )
     if pending.exists():
-        from trading.deposits.services import deposit_refunds_schedule_after_termination
-
         deposit_refunds_schedule_after_termination(instance, instance.updated_at)

@@ -17,7 +17,7 @@ from audit.models import AuditEvent
 from audit.sealed import sealed_record
 from audit.services import audit_record
 from trading import clock
-from trading.models import TenderStatus
+from trading.models import Tender, TenderStatus
 from trading.visibility import identity_hash
 
 # Statuses in which the bid deadline may still lie ahead.
@@ -36,8 +36,6 @@ def deposits_sealed(tender) -> bool:
 def deposit_record(*, actor: Any, action: str, obj: Any, data: dict) -> AuditEvent:
     """Write a deposit audit event: sealed when it concerns a tender (data["tender"]) whose
     deadline step has not run yet, in clear otherwise."""
-    from trading.models import Tender
-
     tender_id = data.get("tender")
     tender = Tender.objects.filter(pk=tender_id).first() if tender_id else None
     if tender is None:

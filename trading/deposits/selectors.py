@@ -7,10 +7,11 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from accounts.policy import authorize, can, has_role
 from accounts.roles import Role
+from audit.models import Receipt
 from config.errors import NotFoundError
 from trading.deposits.interest import BANK_TZ
 from trading.deposits.money import ZERO
@@ -57,13 +58,6 @@ def account_get(*, user, public_id) -> DepositAccount:
     )
     if account is None or not can(user, "deposit.view_account", account):
         raise NotFoundError("No such deposit sub-account.")
-    return account
-
-
-def account_for_registration(*, user, registration: Registration) -> DepositAccount | None:
-    account = DepositAccount.objects.select_related("tender", "lot", "bidder").filter(registration=registration).first()
-    if account is not None:
-        authorize(user, "deposit.view_account", account)
     return account
 
 
@@ -115,8 +109,6 @@ def receipts_for_account(*, user, account: DepositAccount) -> list[dict]:
     """The signed booking receipts of `account` (docs/deposits.md, "Booking receipts"), oldest
     first: only for a user of the bidder organisation that holds them, empty for anyone else
     (supervisors included: a receipt is its holder's)."""
-    from audit.models import Receipt
-
     authorize(user, "deposit.view_account", account)
     if getattr(user, "organisation_id", None) != account.bidder_id:
         return []
@@ -189,8 +181,6 @@ def reconciliation_for(*, user, statement: StatementImport) -> dict:
 
 
 def _sealed_tender_ids(tender_ids: set) -> set:
-    from trading.models import Tender
-
     tender_ids.discard(None)
     return {t.pk for t in Tender.objects.filter(pk__in=tender_ids) if deposits_sealed(t)}
 
@@ -293,7 +283,3 @@ def reconciliation_report(*, statement: StatementImport, reveal_sealed: bool = F
         "difference": difference,
         "balanced": balanced,
     }
-
-
-def bidder_overview(*, user) -> list[DepositAccount]:
-    return list(accounts_for_user(user).filter(Q(bidder_id=getattr(user, "organisation_id", None))))

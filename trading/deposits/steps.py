@@ -10,6 +10,8 @@
 from __future__ import annotations
 
 from trading.deposits.booking import REFUND_DUE, REFUND_OVERDUE
+from trading.deposits.services.instructions import refund_overdue_check
+from trading.deposits.services.refunds import deposit_refund_compute
 from trading.models import ScheduledStep
 from trading.models.deposit import DepositAccount, RefundInstruction
 from trading.steps import step_handler
@@ -21,8 +23,6 @@ def _subject_pk(step: ScheduledStep) -> int:
 
 @step_handler(REFUND_DUE)
 def refund_due(step: ScheduledStep):
-    from trading.deposits.services import deposit_refund_compute
-
     account = DepositAccount.objects.get(pk=_subject_pk(step))
     made = deposit_refund_compute(account=account)
     if not made:
@@ -32,6 +32,4 @@ def refund_due(step: ScheduledStep):
 
 @step_handler(REFUND_OVERDUE)
 def refund_overdue(step: ScheduledStep):
-    from trading.deposits.services import refund_overdue_check
-
     return refund_overdue_check(instruction=RefundInstruction.objects.get(pk=_subject_pk(step)))

@@ -11,32 +11,23 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.policy import authorize
-from config.api import error_body
+from config import api
+from config.api import error_body, validated
 from config.errors import NotPermitted
 from trading import selectors as trading_selectors
 from trading.evaluation import selectors
 from trading.evaluation import serializers as s
-from trading.evaluation.models import PublicityObjection
+from trading.evaluation.models import EvaluationSession, PublicityObjection
 from trading.evaluation.services import award as award_services
 from trading.evaluation.services import criteria as criteria_services
 from trading.evaluation.services import publicity as publicity_services
 from trading.evaluation.services import reports as report_services
 from trading.evaluation.services import sessions as session_services
+from trading.evaluation.services import sheets as sheet_services
 from trading.evaluation.services.reports import current_report
 from trading.models import Lot
 
-ERRORS = {
-    400: OpenApiResponse(description="Invalid input or a legal rule refused it (the message names it)"),
-    403: OpenApiResponse(description="Not permitted, or sealed (code `sealed`)"),
-    404: OpenApiResponse(description="Not found"),
-    409: OpenApiResponse(description="Not possible in the current state"),
-}
-
-
-def _valid(serializer_class, data):
-    ser = serializer_class(data=data)
-    ser.is_valid(raise_exception=True)
-    return ser.validated_data
+ERRORS = {**api.ERRORS, 403: OpenApiResponse(description="Not permitted, or sealed (code `sealed`)")}
 
 
 def _tender(request, pk):
@@ -69,7 +60,7 @@ class CriteriaView(APIView):
                    summary="Set the criteria of a draft (they are part of the tender documents)")
     def put(self, request, pk: int):
         tender = _tender(request, pk)
-        data = _valid(s.EvaluationCriteriaInput, request.data)
+        data = validated(s.EvaluationCriteriaInput, request.data)
         saved = criteria_services.criteria_set(actor=request.user, tender=tender, criteria=data["criteria"])
         return Response(s.EvaluationCriterionOutput(saved, many=True).data)
 
@@ -152,7 +143,7 @@ class DeclarationView(APIView):
                    summary="Declaration of no conflict of interest (a conflict recuses the member)")
     def post(self, request, pk: int):
         session = selectors.session_get(user=request.user, pk=pk)
-        data = _valid(s.InterestDeclarationInput, request.data)
+        data = validated(s.InterestDeclarationInput, request.data)
         member = _my_member(request, session)
         member = session_services.member_declare(actor=request.user, member=member, **data)
         return Response(s.CommitteeMemberOutput(member).data)
@@ -193,8 +184,8 @@ class MarksView(APIView):
                    summary="Save qualification marks (pass/fail with reasons)")
     def put(self, request, pk: int):
         session = selectors.session_get(user=request.user, pk=pk)
-        data = _valid(s.QualificationMarksInput, request.data)
-        session_services.marks_save(actor=request.user, member=_my_member(request, session), marks=data["marks"])
+        data = validated(s.QualificationMarksInput, request.data)
+        sheet_services.marks_save(actor=request.user, member=_my_member(request, session), marks=data["marks"])
         return Response(s.EvaluationSheetOutput(selectors.my_sheet(request.user, session)).data)
 
 
@@ -206,8 +197,8 @@ class ScoresView(APIView):
                    summary="Save scores per bid and criterion (comprehensive scoring)")
     def put(self, request, pk: int):
         session = selectors.session_get(user=request.user, pk=pk)
-        data = _valid(s.EvaluationScoresInput, request.data)
-        session_services.scores_save(actor=request.user, member=_my_member(request, session), scores=data["scores"])
+        data = validated(s.EvaluationScoresInput, request.data)
+        sheet_services.scores_save(actor=request.user, member=_my_member(request, session), scores=data["scores"])
         return Response(s.EvaluationSheetOutput(selectors.my_sheet(request.user, session)).data)
 
 
@@ -219,7 +210,7 @@ class SubmitView(APIView):
                    summary="Submit my sheet: final for the round, with the platform's signed receipt")
     def post(self, request, pk: int):
         session = selectors.session_get(user=request.user, pk=pk)
-        sub = session_services.sheet_submit(actor=request.user, member=_my_member(request, session))
+        sub = sheet_services.sheet_submit(actor=request.user, member=_my_member(request, session))
         report = current_report(session)
         out = {"round": sub.round, "sha256": sub.sha256, "submitted_at": sub.submitted_at, "receipt": sub.receipt,
                "report": report.pk if report else None}
@@ -245,7 +236,7 @@ class MemberReplaceView(APIView):
                    summary="Replace a member: a new draw fills the seat, the member's scores are void")
     def post(self, request, pk: int):
         member = selectors.member_get(user=request.user, pk=pk)
-        data = _valid(s.EvalReasonInput, request.data)
+        data = validated(s.EvalReasonInput, request.data)
         member = session_services.member_replace(actor=request.user, member=member, reason=data["reason"])
         return Response(s.CommitteeMemberOutput(member).data)
 
@@ -264,8 +255,6 @@ class SessionReportView(APIView):
 
     @extend_schema(responses={200: s.EvaluationReportOutput, **ERRORS}, summary="The evaluation's current report")
     def get(self, request, pk: int):
-        from trading.evaluation.models import EvaluationSession
-
         session = get_object_or_404(EvaluationSession, pk=pk)
         report, level, view = selectors.session_report(user=request.user, session=session)
         return Response(s.EvaluationReportOutput(_report_out(request, report, level, view)).data)
@@ -289,7 +278,7 @@ class ReportSignView(APIView):
                    summary="Sign the report (agreement or written dissent, 实施条例 Art 53)")
     def post(self, request, pk: int):
         report, _level = selectors.report_get(user=request.user, pk=pk)
-        data = _valid(s.ReportSignInput, request.data)
+        data = validated(s.ReportSignInput, request.data)
         signature = report_services.report_sign(actor=request.user, report=report, **data)
         return Response(s.ReportSignatureOutput(signature).data, status=status.HTTP_201_CREATED)
 
@@ -308,7 +297,7 @@ class PublicityView(APIView):
     @extend_schema(request=s.EvalTitleInput, responses={201: s.PublicityOutput, **ERRORS},
                    summary="Publish the candidates of the final reports (agent)")
     def post(self, request, pk: int):
-        data = _valid(s.EvalTitleInput, request.data)
+        data = validated(s.EvalTitleInput, request.data)
         publicity = publicity_services.publicity_start(actor=request.user, tender=_tender(request, pk), **data)
         return Response(s.PublicityOutput(publicity).data, status=status.HTTP_201_CREATED)
 
@@ -326,7 +315,7 @@ class PublicityObjectionListView(APIView):
     @extend_schema(request=s.EvalTextInput, responses={201: s.PublicityObjectionOutput, **ERRORS},
                    summary="Object to the evaluation result during the publicity (bidder)")
     def post(self, request, pk: int):
-        data = _valid(s.EvalTextInput, request.data)
+        data = validated(s.EvalTextInput, request.data)
         objection = publicity_services.publicity_objection_raise(actor=request.user, tender=_tender(request, pk),
                                                                  text=data["text"])
         return Response(s.PublicityObjectionOutput(objection).data, status=status.HTTP_201_CREATED)
@@ -340,7 +329,7 @@ class PublicityObjectionReplyView(APIView):
                    summary="Reply to an objection (tenderer or agent), within 3 days")
     def post(self, request, pk: int):
         objection = selectors.objection_get(user=request.user, pk=pk)
-        data = _valid(s.PublicityObjectionReplyInput, request.data)
+        data = validated(s.PublicityObjectionReplyInput, request.data)
         objection = publicity_services.publicity_objection_reply(actor=request.user, objection=objection, **data)
         return Response(s.PublicityObjectionOutput(objection).data)
 
@@ -358,7 +347,7 @@ class TenderComplaintListView(APIView):
                    summary="Complain to the supervising department (within 10 days, 实施条例 Art 60)")
     def post(self, request, pk: int):
         tender = _tender(request, pk)
-        data = _valid(s.ComplaintInput, request.data)
+        data = validated(s.ComplaintInput, request.data)
         objection = None
         if data["objection"] is not None:
             objection = get_object_or_404(PublicityObjection, pk=data["objection"], tender=tender)
@@ -404,7 +393,7 @@ class ComplaintRejectView(APIView):
                    summary="Do not accept (不予受理), with the reason")
     def post(self, request, pk: int):
         complaint = selectors.complaint_get(user=request.user, pk=pk)
-        data = _valid(s.EvalReasonInput, request.data)
+        data = validated(s.EvalReasonInput, request.data)
         return Response(s.ComplaintOutput(publicity_services.complaint_reject(
             actor=request.user, complaint=complaint, reason=data["reason"])).data)
 
@@ -417,7 +406,7 @@ class ComplaintDecideView(APIView):
                    summary="The written decision (实施条例 Art 61)")
     def post(self, request, pk: int):
         complaint = selectors.complaint_get(user=request.user, pk=pk)
-        data = _valid(s.ComplaintDecisionInput, request.data)
+        data = validated(s.ComplaintDecisionInput, request.data)
         return Response(s.ComplaintOutput(publicity_services.complaint_decide(
             actor=request.user, complaint=complaint, **data)).data)
 
@@ -436,7 +425,7 @@ class AwardView(APIView):
     @extend_schema(request=s.EvalTitleInput, responses={201: s.AwardOutput(many=True), **ERRORS},
                    summary="Publish the award (first-ranked candidates) after the publicity (agent)")
     def post(self, request, pk: int):
-        data = _valid(s.EvalTitleInput, request.data)
+        data = validated(s.EvalTitleInput, request.data)
         awards = award_services.award_publish(actor=request.user, tender=_tender(request, pk), **data)
         return Response(s.AwardOutput(awards, many=True).data, status=status.HTTP_201_CREATED)
 
@@ -461,7 +450,7 @@ class AwardDeclineView(APIView):
                    summary="The winner refuses to sign: the deposit is forfeited (实施条例 Art 74)")
     def post(self, request, pk: int):
         award = selectors.award_get(pk=pk)
-        data = _valid(s.EvalReasonInput, request.data)
+        data = validated(s.EvalReasonInput, request.data)
         return Response(s.AwardOutput(award_services.award_decline(actor=request.user, award=award,
                                                                    reason=data["reason"])).data)
 
@@ -473,7 +462,7 @@ class AwardNextView(APIView):
     @extend_schema(request=s.EvalTitleInput, responses={201: s.AwardOutput, **ERRORS},
                    summary="Award the lot to the next candidate (实施条例 Art 55)")
     def post(self, request, pk: int):
-        data = _valid(s.EvalTitleInput, request.data)
+        data = validated(s.EvalTitleInput, request.data)
         award = award_services.award_next(actor=request.user, lot=_lot(request, pk), **data)
         return Response(s.AwardOutput(award).data, status=status.HTTP_201_CREATED)
 
@@ -486,7 +475,7 @@ class ContractView(APIView):
                    summary="Record the signed contract; its date triggers the deposit refunds")
     def post(self, request, pk: int):
         award = selectors.award_get(pk=pk)
-        data = _valid(s.ContractInput, request.data)
+        data = validated(s.ContractInput, request.data)
         contract = award_services.contract_record(actor=request.user, award=award, **data)
         return Response(s.ContractOutput(contract).data, status=status.HTTP_201_CREATED)
 

@@ -15,15 +15,14 @@ confidential until the result is decided):
 
 from __future__ import annotations
 
-from accounts.policy import has_role, public, rule
+from accounts.policy import has_role, public, rule, same_org
 from accounts.roles import Role
+from trading.evaluation.models import CandidatePublicity, CommitteeMember, MemberStatus
 from trading.policies import is_agent_of, is_bidder, is_party, is_supervisor
 
 
 def is_member(user, session, *, active: bool = False) -> bool:
     """Does `user` sit (or, with active=False, did they sit) on the session's committee?"""
-    from trading.evaluation.models import CommitteeMember, MemberStatus
-
     members = CommitteeMember.objects.filter(session=session, user_id=getattr(user, "pk", None))
     if active:
         members = members.filter(status=MemberStatus.ACTIVE)
@@ -32,8 +31,6 @@ def is_member(user, session, *, active: bool = False) -> bool:
 
 def publicity_started(tender) -> bool:
     """Has a candidate publicity been published for the tender (withdrawn or not)?"""
-    from trading.evaluation.models import CandidatePublicity
-
     return CandidatePublicity.objects.filter(tender=tender).exists()
 
 
@@ -105,8 +102,6 @@ def publicity_reply(user, tender) -> bool:
 
 @rule("publicity.view_objection")
 def publicity_view_objection(user, objection) -> bool:
-    from accounts.policy import same_org
-
     return is_supervisor(user) or is_party(user, objection.tender) or same_org(user, objection.raised_by_org_id)
 
 
@@ -117,8 +112,6 @@ def complaint_file(user, _tender=None) -> bool:
 
 @rule("complaint.view")
 def complaint_view(user, complaint) -> bool:
-    from accounts.policy import same_org
-
     return is_supervisor(user) or is_party(user, complaint.tender) or same_org(user, complaint.raised_by_org_id)
 
 
@@ -135,8 +128,6 @@ def award_manage(user, tender) -> bool:
 
 @rule("award.view_letter")
 def award_view_letter(user, award) -> bool:
-    from accounts.policy import same_org
-
     return is_supervisor(user) or is_party(user, award.tender) or same_org(user, award.bid.bidder_id)
 
 

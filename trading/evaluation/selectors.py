@@ -19,14 +19,13 @@ from trading.evaluation.models import (
     EvaluationSession,
     MemberStatus,
     PublicityObjection,
-    QualificationMark,
-    Score,
     SessionStatus,
     SheetSubmission,
 )
 from trading.evaluation.policies import publicity_started
 from trading.evaluation.services.reports import FULL, PUBLIC, SUMMARY, current_report, report_view
-from trading.evaluation.services.sessions import sheet_content, sheet_problems, submitted
+from trading.evaluation.services.sessions import submitted
+from trading.evaluation.services.sheets import sheet_content, sheet_problems
 from trading.models import Tender
 from trading.policies import is_party, is_supervisor
 
@@ -154,13 +153,6 @@ def sheets_visible(user, session: EvaluationSession) -> list[dict]:
     ]
 
 
-def live_drafts_count(session: EvaluationSession) -> dict:
-    return {
-        "marks": QualificationMark.objects.filter(member__session=session).count(),
-        "scores": Score.objects.filter(member__session=session).count(),
-    }
-
-
 # --- reports --------------------------------------------------------------------------------------
 
 
@@ -273,4 +265,3 @@ def expert_sessions(user) -> list[dict]:
         out.append({"session": session, "member": member_of(user, session),
                     "seat": sources.seat_of(session.draw_id, user) if session.draw_id else None})
     return out
-

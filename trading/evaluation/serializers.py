@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import InputDateTimeField
+from trading import clock
 from trading.evaluation.models import ComplaintDecision, CriterionKind
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
@@ -250,8 +251,6 @@ class PublicityObjectionOutput(serializers.Serializer):
 
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_overdue(self, obj) -> bool:
-        from trading import clock
-
         return obj.is_overdue(clock.now())
 
 

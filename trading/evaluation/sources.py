@@ -3,16 +3,10 @@
 - the opening (trading/opening, trading/bids): the decrypted read-out of every bid of a lot;
 - the expert drawing (experts/): the lot's panel, its reveal at sign-in, a member leaving;
 - the deposits (trading/deposits): refund scheduling after the award / the contract, forfeit.
-
-Everything is imported lazily so that this app loads (and its migrations stay independent)
-whatever the state of those modules; a missing module is a clear `StateConflict`, never
-a silent default.
 """
 
 from __future__ import annotations
 
-import importlib
-import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -20,9 +14,15 @@ from decimal import Decimal, InvalidOperation
 from django.utils.translation import gettext as _
 
 from config.errors import StateConflict
-
-log = logging.getLogger(__name__)
-
+from experts.models import Assignment, AssignmentStatus, Draw, DrawStatus
+from experts.services.draws import assignment_leave, panel_reveal
+from trading.deposits.services.forfeit import deposit_forfeit
+from trading.deposits.services.refunds import (
+    deposit_refunds_schedule_after_award,
+    deposit_refunds_schedule_after_contract,
+)
+from trading.evaluation.models import Award, AwardStatus
+from trading.models import BidOpening, BidOpeningStatus, LotOpening, LotOutcome, Opening, OpeningState, Registration
 
 # --- the opening: decrypted bids ------------------------------------------------------------------
 
@@ -55,10 +55,6 @@ def readout_rows(lot) -> list[ReadoutRow]:
 
     Bids whose decryption failed (revoked or withdrawn, 电子招标投标办法 Art 31) are not evaluated.
     """
-    try:
-        from trading.models import BidOpening, BidOpeningStatus, LotOpening, LotOutcome, OpeningState
-    except ImportError:
-        raise StateConflict(_("The opening module is not available."), code="opening_unavailable") from None
     lot_opening = LotOpening.objects.filter(lot=lot).select_related("opening").first()
     if lot_opening is None or lot_opening.opening.state != OpeningState.CLOSED:
         raise StateConflict(
@@ -95,10 +91,6 @@ def readout_rows(lot) -> list[ReadoutRow]:
 def bidders_public(tender) -> list[int] | None:
     """Organisation ids of the bidders whose bids were opened (read out by name at the opening), once
     the opening is closed or failed; None before (the bidder list is sealed until then)."""
-    try:
-        from trading.models import BidOpening, Opening, OpeningState
-    except ImportError:
-        return None
     opening = Opening.objects.filter(tender=tender).first()
     if opening is None or opening.state not in (OpeningState.CLOSED, OpeningState.FAILED):
         return None
@@ -107,10 +99,6 @@ def bidders_public(tender) -> list[int] | None:
 
 def opening_closed_at(tender):
     """When the tender's opening was closed (or failed), None before or without an opening."""
-    try:
-        from trading.models import Opening, OpeningState
-    except ImportError:
-        return None
     opening = Opening.objects.filter(tender=tender).first()
     if opening is None or opening.state not in (OpeningState.CLOSED, OpeningState.FAILED):
         return None
@@ -137,17 +125,8 @@ class Panel:
     revealed: bool
 
 
-def _experts():
-    try:
-        from experts.models import Assignment, AssignmentStatus, Draw, DrawStatus
-    except ImportError:
-        raise StateConflict(_("The expert drawing module is not available."), code="experts_unavailable") from None
-    return Assignment, AssignmentStatus, Draw, DrawStatus
-
-
 def panel_for(lot) -> Panel:
     """The lot's drawn panel (the latest draw that is not cancelled), complete and without open calls."""
-    Assignment, S, Draw, DrawStatus = _experts()
     draw = Draw.objects.filter(lot=lot).exclude(status=DrawStatus.CANCELLED).order_by("-created_at", "-pk").first()
     if draw is None:
         raise StateConflict(_("No expert committee has been drawn for this lot."), code="no_panel")
@@ -161,9 +140,9 @@ def panel_for(lot) -> Panel:
 
 def seat_of(draw_id: int, user) -> PanelSeat | None:
     """The accepted seat of `user` (an expert's account) in the draw, or None."""
-    Assignment, S, _Draw, _DS = _experts()
     row = (
-        Assignment.objects.filter(draw_id=draw_id, status=S.ACCEPTED, expert__user_id=user.pk, seat__isnull=False)
+        Assignment.objects.filter(draw_id=draw_id, status=AssignmentStatus.ACCEPTED, expert__user_id=user.pk,
+                                  seat__isnull=False)
         .select_related("expert")
         .first()
     )
@@ -174,10 +153,6 @@ def seat_of(draw_id: int, user) -> PanelSeat | None:
 
 def draws_of_expert(user) -> list[int]:
     """The draws in which `user` (an expert's account) holds an accepted seat."""
-    try:
-        from experts.models import Assignment, AssignmentStatus
-    except ImportError:
-        return []
     return list(
         Assignment.objects.filter(expert__user_id=user.pk, status=AssignmentStatus.ACCEPTED)
         .values_list("draw_id", flat=True)
@@ -186,12 +161,11 @@ def draws_of_expert(user) -> list[int]:
 
 
 def accepted_assignments(draw_id: int) -> set[int]:
-    Assignment, S, _Draw, _DS = _experts()
-    return set(Assignment.objects.filter(draw_id=draw_id, status=S.ACCEPTED).values_list("pk", flat=True))
+    accepted = Assignment.objects.filter(draw_id=draw_id, status=AssignmentStatus.ACCEPTED)
+    return set(accepted.values_list("pk", flat=True))
 
 
 def assignment_end_reason(assignment_id: int) -> str:
-    Assignment, _S, _Draw, _DS = _experts()
     row = Assignment.objects.filter(pk=assignment_id).values("status", "left_reason").first()
     if row is None:
         return "assignment removed"
@@ -207,9 +181,6 @@ class Reveal:
 def reveal(draw_id: int) -> Reveal:
     """Reveal the panel (experts' `panel_reveal`, the sign-in event). It may remove a member who now
     conflicts (and refill the seat): then `revealed` is False and the caller must let that commit."""
-    _A, _S, Draw, _DS = _experts()
-    from experts.services.draws import panel_reveal
-
     outcome = panel_reveal(actor="system", draw=Draw.objects.get(pk=draw_id))
     return Reveal(bool(outcome.revealed), int(outcome.removed))
 
@@ -217,55 +188,33 @@ def reveal(draw_id: int) -> Reveal:
 def leave(assignment_id: int, reason: str) -> None:
     """The member leaves the panel (replacement or a declared conflict): experts refills the seat by
     drawing again (实施条例 Art 46)."""
-    Assignment, S, _Draw, _DS = _experts()
-    from experts.services.draws import assignment_leave
-
     row = Assignment.objects.get(pk=assignment_id)
-    if row.status in (S.ACCEPTED, S.NOTIFIED, S.RESERVE):
+    if row.status in (AssignmentStatus.ACCEPTED, AssignmentStatus.NOTIFIED, AssignmentStatus.RESERVE):
         assignment_leave(actor="system", assignment=row, reason=reason)
 
 
 # --- deposits: refunds and forfeit ----------------------------------------------------------------
 
-# Where the deposits module exposes its entry points (the first module that has the function wins).
-DEPOSIT_MODULES = ("trading.deposits.services", "trading.deposits.refunds", "trading.deposits")
+
+def _dotted(fn) -> str:
+    return f"{fn.__module__}.{fn.__name__}"
 
 
-def deposit_entry_point(name: str):
-    """The deposits function `name`, or None while the deposits module does not provide it."""
-    for module_name in DEPOSIT_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name and not module_name.startswith(f"{exc.name}."):
-                raise  # the module exists but is broken: fail loudly
-            continue
-        fn = getattr(module, name, None)
-        if callable(fn):
-            return fn
-    return None
-
-
-def refunds_after_contract(*, tender, contract_signed_at: datetime, lot=None) -> str | None:
+def refunds_after_contract(*, tender, contract_signed_at: datetime, lot=None) -> str:
     """Ask the deposits module to schedule the refunds due after the contract of `lot` (实施条例 Art 57;
-    政府采购法实施条例 Art 33 for the winner). Returns the entry point's dotted name, None if absent."""
-    fn = deposit_entry_point("deposit_refunds_schedule_after_contract")
-    if fn is None:
-        log.warning("deposits: deposit_refunds_schedule_after_contract is not available; no refund scheduled")
-        return None
-    fn(tender=tender, contract_signed_at=contract_signed_at, **({"lot": lot} if lot is not None else {}))
-    return f"{fn.__module__}.{fn.__name__}"
+    政府采购法实施条例 Art 33 for the winner). Returns the entry point's dotted name (for the audit event)."""
+    deposit_refunds_schedule_after_contract(tender=tender, contract_signed_at=contract_signed_at,
+                                            **({"lot": lot} if lot is not None else {}))
+    return _dotted(deposit_refunds_schedule_after_contract)
 
 
-def refunds_after_award(*, tender, award_notice_at: datetime) -> str | None:
+def refunds_after_award(*, tender, award_notice_at: datetime) -> str:
     """Government procurement: losers' refunds within 5 working days of the award notice
-    (政府采购法实施条例 Art 33)."""
-    fn = deposit_entry_point("deposit_refunds_schedule_after_award")
-    if fn is None:
-        log.warning("deposits: deposit_refunds_schedule_after_award is not available; no refund scheduled")
-        return None
-    fn(tender=tender, award_notice_at=award_notice_at)
-    return f"{fn.__module__}.{fn.__name__}"
+    (政府采购法实施条例 Art 33). The awarded bidders (every award not declined) keep their deposits."""
+    winners = set(Award.objects.filter(tender=tender).exclude(status=AwardStatus.DECLINED)
+                  .values_list("bid__bidder_id", flat=True))
+    deposit_refunds_schedule_after_award(tender=tender, award_notice_at=award_notice_at, winners=winners)
+    return _dotted(deposit_refunds_schedule_after_award)
 
 
 WINNER_REFUSED = "winner_refused_contract"
@@ -273,12 +222,10 @@ WINNER_REFUSED = "winner_refused_contract"
 
 def forfeit(*, registration_id: int | None, reason: str, source: str) -> str | None:
     """The winner refuses to sign: its deposit is not returned (实施条例 Art 74). The deposits module takes
-    the reason code `winner_refused_contract`, the legal source and the free text as a note."""
-    fn = deposit_entry_point("deposit_forfeit")
-    if fn is None or registration_id is None:
-        log.warning("deposits: deposit_forfeit is not available (or no registration); nothing forfeited")
+    the reason code `winner_refused_contract`, the legal source and the free text as a note. None when
+    the winning bid has no registration (nothing to forfeit)."""
+    if registration_id is None:
         return None
-    from trading.models import Registration
-
-    fn(registration=Registration.objects.get(pk=registration_id), reason=WINNER_REFUSED, source=source, note=reason)
-    return f"{fn.__module__}.{fn.__name__}"
+    deposit_forfeit(registration=Registration.objects.get(pk=registration_id), reason=WINNER_REFUSED,
+                    source=source, note=reason)
+    return _dotted(deposit_forfeit)

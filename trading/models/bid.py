@@ -149,7 +149,7 @@ class Bid(models.Model):
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     audit_seq = models.BigIntegerField()
     receipt = models.JSONField()  # {"receipt": {...}, "signature": ..., "key_id": ...} (audit.signing)
-    # Upload facts for the collusion signals (招标投标法实施条例 Art 40; audit/collusion.py). Personal data:
+    # Upload facts for the collusion signals (招标投标法实施条例 Art 40; supervision/collusion.py). Personal data:
     # supervisors only, never in bidder/agent/public outputs; the audit event carries only a salted
     # SHA-256 commitment to them (`upload_facts_salt`, docs/opening.md "Submission").
     upload_ip = models.GenericIPAddressField(null=True, blank=True)

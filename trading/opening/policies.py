@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from accounts.policy import has_role, public, rule, same_org
 from accounts.roles import Role
-from trading.policies import is_agent_of, is_bidder, is_supervisor
+from trading.policies import is_agent_of, is_bidder, is_supervisor, tender_view
 
 
 @rule("sbe1_key.register_organisation")
@@ -49,7 +49,6 @@ def bid_withdraw(user, bid) -> bool:
 @public
 def opening_view(user, tender) -> bool:
     # The room is open to everyone (政务公开); what each viewer sees is filtered by audience.
-    from trading.policies import tender_view
 
     return tender_view(user, tender)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from django.utils import timezone
 
 from audit.canonical import canonical_bytes
+from audit.witnessing import anchor, anchor_text_of
 from trading.bids import storage
 from trading.models import BidOpening, KeyShare, Opening, OpeningKey, ShareRelease
 from trading.opening import rules as R
@@ -95,8 +96,6 @@ def record_build(opening: Opening) -> dict:
 
 def _audit_anchor() -> dict | None:
     """The latest witnessed audit checkpoint (docs/witness.md, public anchoring), or None."""
-    from audit.witnessing import anchor
-
     entry = anchor()
     if entry is None:
         return None
@@ -167,8 +166,6 @@ def record_pdf(record: dict, *, sha256: str) -> bytes:
         story.append(p("—"))
     anchor = record.get("audit_anchor")
     if anchor:
-        from audit.witnessing import anchor_text_of
-
         story.append(p("审计日志见证检查点 Witnessed audit checkpoint", "Heading2"))
         story.append(p(anchor_text_of(anchor)))
         story += [p(line or " ", "Code") for line in anchor["witnessed_checkpoint"].split("\n")]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import logging
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
@@ -35,7 +36,8 @@ from audit.services import audit_record
 from config.errors import DomainError, NotFoundError, RuleViolation, StateConflict
 from realtime.streams import stream_publish
 from trading import clock
-from trading.bids.deposits_bridge import deposit_forfeit_for_revoked, deposit_status
+from trading.deposits.selectors import deposit_status_for
+from trading.deposits.services.forfeit import deposit_forfeit
 from trading.models import (
     Bid,
     BidOpening,
@@ -73,6 +75,8 @@ S = OpeningState
 PHASE_END = "opening_phase_end"
 MAX_TEXT = 2000
 SYSTEM = "system"
+
+logger = logging.getLogger(__name__)
 
 
 def _fmt(moment: datetime) -> str:
@@ -254,6 +258,17 @@ def _enter_decrypting(*, actor, opening: Opening, reason: str) -> None:
     _set_phase(actor=actor, opening=opening, state=S.DECRYPTING, ends_at=clock.now() + window, reason=reason)
 
 
+def _forfeit_revoked(*, registration, reason: str, source: str) -> bool:
+    """Keep the deposit of a revoked bid (实施条例 Art 35). A refusal by the deposits module (e.g. a refund
+    already under way) never blocks the opening: it is logged and the record says nothing was forfeited."""
+    try:
+        deposit_forfeit(registration=registration, reason=reason, source=source)
+    except DomainError as exc:
+        logger.warning("deposit forfeit for registration %s refused: %s", registration.pk, exc.message)
+        return False
+    return True
+
+
 def _fail(*, actor, opening: Opening, bo: BidOpening, fault: str, code: str, message: str) -> None:
     tender = opening.tender
     bo.status = BidOpeningStatus.FAILED
@@ -265,8 +280,7 @@ def _fail(*, actor, opening: Opening, bo: BidOpening, fault: str, code: str, mes
     bo.save()
     forfeit = False
     if bo.outcome == FailureOutcome.REVOKED:
-        forfeit = deposit_forfeit_for_revoked(registration=bo.bid.registration, reason=code,
-                                              source=R.DECRYPTION_FAILURE)
+        forfeit = _forfeit_revoked(registration=bo.bid.registration, reason=code, source=R.DECRYPTION_FAILURE)
     audit_record(
         actor=actor,
         action="bid.decryption_failed",
@@ -307,7 +321,7 @@ def _to_reading_out(*, actor, opening: Opening, reason: str) -> None:
     _set_phase(actor=actor, opening=opening, state=S.READING_OUT, ends_at=None, reason=reason)
     rows = []
     for bo in _bid_openings(opening):
-        bo.deposit_status = deposit_status(bo.bid.registration)[:40]
+        bo.deposit_status = deposit_status_for(bo.bid.registration).value[:40]
         bo.save(update_fields=["deposit_status"])
         _room_publish(tender, "readout.row", bo.bid.public_id, room.readout_row(bo))
         rows.append({"bid": str(bo.bid.public_id), **room.readout_row(bo)})

@@ -1,8 +1,8 @@
 """The deadline check used by every action that must happen before the bid deadline.
 
 It reads the database's time (`clock.deadline_now()`) at the moment of the request; it never
-depends on whether the deadline task has run yet. The bid submission of the
-sealed-bid issue calls `assert_before_deadline` too, inside its transaction.
+depends on whether the deadline task has run yet. The bid submission
+(trading/bids/submission.py) calls `assert_before_deadline` too, inside its transaction.
 """
 
 from __future__ import annotations

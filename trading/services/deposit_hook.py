@@ -8,18 +8,16 @@ The payee is the platform's collection account, `settings.PLATFORM_COLLECTION_AC
 (a dict with bank, account_name, account_number; a demo default below until the
 deployment sets it). Each (bidder, lot) pays into its own virtual sub-account under
 it (trading/deposits/): `"virtual_account"` is opened on the first call (inside
-`registration_create`'s transaction) by `virtual_account_for`. A different provider
-can still be installed with `set_virtual_account_provider` (tests, other banks).
+`registration_create`'s transaction) by `virtual_account_for`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from trading.deposits.services.accounts import deposit_account_open
+from trading.deposits.vaccount import format_grouped
 from trading.rules import DEPOSIT_FROM_BASIC_ACCOUNT
 
 DEFAULT_COLLECTION_ACCOUNT = {
@@ -28,25 +26,12 @@ DEFAULT_COLLECTION_ACCOUNT = {
     "account_number": "0000000000000000",
 }
 
-VirtualAccountProvider = Callable[[Any], dict | None]
-_provider: VirtualAccountProvider | None = None
-
-
-def set_virtual_account_provider(provider: VirtualAccountProvider | None) -> None:
-    """Install (or with None remove) the function that returns a registration's virtual sub-account."""
-    global _provider
-    _provider = provider
-
-
 def collection_account() -> dict:
     return dict(getattr(settings, "PLATFORM_COLLECTION_ACCOUNT", None) or DEFAULT_COLLECTION_ACCOUNT)
 
 
 def virtual_account_for(registration) -> dict:
     """The registration's virtual sub-account (trading/deposits/), opened on first use."""
-    from trading.deposits.services import deposit_account_open
-    from trading.deposits.vaccount import format_grouped
-
     account = deposit_account_open(registration=registration)
     parent = collection_account()
     return {
@@ -68,7 +53,7 @@ def deposit_instructions(registration) -> dict:
         "amount": amount,
         "currency": "CNY",
         "payee_account": collection_account(),
-        "virtual_account": (_provider or virtual_account_for)(registration),
+        "virtual_account": virtual_account_for(registration),
         "payer_account": {
             "bank": bidder.basic_account_bank,
             "account_name": bidder.basic_account_name,

@@ -21,11 +21,14 @@ from django.utils.translation import gettext as _
 from accounts.policy import authorize
 from audit.receipts import receipt_issue
 from audit.services import audit_record
+from audit.witnessing import anchor, anchor_section
 from config.errors import DomainError, RuleViolation, StateConflict
 from trading import clock
 from trading.models import RESULT_KINDS, Notice, NoticeKind, ObjectionStatus, Tender, TenderStatus
 from trading.rules import AWARD_AFTER_PUBLICITY, acceleration
+from trading.services.scheduling import step_schedule
 from trading.services.tender_status import illegal_transition, lock_tender, tender_transition
+from trading.steps import BID_DEADLINE, PUBLICITY_END
 
 AMENDMENT_KINDS = (NoticeKind.AMENDMENT, NoticeKind.CLARIFICATION)
 RESULT_NOTICE_KINDS = RESULT_KINDS
@@ -57,8 +60,6 @@ def _check_text(title: str, body: str) -> tuple[str, str]:
 def notice_anchor(kind: str, body: str) -> tuple[str, dict | None]:
     """Public anchoring (docs/witness.md): a result notice's body ends with the latest witnessed
     audit checkpoint, verbatim; returns (body, {"tree_size", "root_hash"} for the audit event)."""
-    from audit.witnessing import anchor, anchor_section
-
     entry = anchor() if kind in RESULT_KINDS else None
     if entry is None:
         return body, None
@@ -187,9 +188,6 @@ def amendment_proposal(*, tender: Tender, affects_preparation: bool, at: datetim
 
 
 def _move_deadline(*, actor, tender: Tender, new_deadline: datetime, notice: Notice) -> None:
-    from trading.services.scheduling import step_schedule
-    from trading.steps import BID_DEADLINE
-
     old = tender.bid_deadline
     tender.bid_deadline = new_deadline
     update = ["bid_deadline", "updated_at"]
@@ -206,20 +204,8 @@ def _move_deadline(*, actor, tender: Tender, new_deadline: datetime, notice: Not
     step_schedule(kind=BID_DEADLINE, subject=f"trading.tender:{tender.pk}", due_at=new_deadline, tender=tender)
 
 
-@transaction.atomic
-def amendment_publish(
-    *,
-    actor,
-    tender: Tender,
-    kind: str = NoticeKind.AMENDMENT,
-    title: str,
-    body: str,
-    affects_preparation: bool,
-    new_deadline: datetime | None = None,
-) -> Notice:
-    """Publish an amendment or clarification; move the deadline when the 15-day rule requires it."""
-    authorize(actor, "tender.manage", tender)
-    lock_tender(tender)
+def _amendable_now(tender: Tender, kind: str) -> datetime:
+    """Refuse an amendment of a kind, or at a time, the rules do not allow; the database's now otherwise."""
     if kind not in AMENDMENT_KINDS:
         raise DomainError(
             _("%(kind)r is not an amendment or clarification.") % {"kind": kind}, fields={"kind": ["invalid"]}
@@ -238,6 +224,13 @@ def amendment_publish(
         raise StateConflict(
             _("The bid deadline has passed: the tender documents can no longer be amended."), code="deadline_passed"
         )
+    return now
+
+
+def _check_new_deadline(tender: Tender, *, affects_preparation: bool, new_deadline: datetime | None,
+                        now: datetime) -> None:
+    """The 15-day rule: an amendment that may affect bid preparation leaves at least the legal period
+    before the (possibly postponed) deadline; a new deadline only ever postpones."""
     proposal = amendment_proposal(tender=tender, affects_preparation=affects_preparation, at=now)
     rule = tender.rules.amendment_before_deadline
     if new_deadline is not None:
@@ -273,6 +266,24 @@ def amendment_publish(
             code="deadline_extension_required",
             fields={"new_deadline": [msg], "proposed_deadline": [proposal.proposed_deadline.isoformat()]},
         )
+
+
+@transaction.atomic
+def amendment_publish(
+    *,
+    actor,
+    tender: Tender,
+    kind: str = NoticeKind.AMENDMENT,
+    title: str,
+    body: str,
+    affects_preparation: bool,
+    new_deadline: datetime | None = None,
+) -> Notice:
+    """Publish an amendment or clarification; move the deadline when the 15-day rule requires it."""
+    authorize(actor, "tender.manage", tender)
+    lock_tender(tender)
+    now = _amendable_now(tender, kind)
+    _check_new_deadline(tender, affects_preparation=affects_preparation, new_deadline=new_deadline, now=now)
     notice = notice_publish(
         actor=actor,
         tender=tender,
@@ -298,9 +309,6 @@ def amendment_publish(
 @transaction.atomic
 def result_notice_publish(*, actor, tender: Tender, kind: str, title: str, body: str) -> Notice:
     """Candidate publicity, award result, failure (流标) or termination, each with its status change."""
-    from trading.services.scheduling import step_schedule
-    from trading.steps import PUBLICITY_END
-
     authorize(actor, "tender.manage", tender)
     lock_tender(tender)
     if kind not in RESULT_NOTICE_KINDS:

@@ -22,15 +22,14 @@ from trading import clock
 from trading.models import Objection, ObjectionStatus, Tender, TenderStatus
 from trading.rules import OBJECTION_SUSPENDS
 from trading.services.questions import _clean
+from trading.services.scheduling import step_schedule
 from trading.services.tender_status import lock_tender, tender_transition
+from trading.steps import OBJECTION_REPLY_DUE
 from trading.visibility import identity_hash, text_hash
 
 
 @transaction.atomic
 def objection_raise(*, actor, tender: Tender, text: str) -> Objection:
-    from trading.services.scheduling import step_schedule
-    from trading.steps import OBJECTION_REPLY_DUE
-
     authorize(actor, "objection.raise", tender)
     lock_tender(tender)
     if tender.status not in (TenderStatus.PUBLISHED, TenderStatus.SUSPENDED) or tender.suspended_from not in (

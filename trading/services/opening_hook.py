@@ -2,7 +2,7 @@
 
 The `bid_deadline` step handler (trading/steps.py) closes registration and
 submissions and then calls `opening_start(tender=...)` in the same transaction.
-The sealed-bid / opening issue registers its starter here:
+The opening (trading/opening/steps.py) registers its starter here:
 
     from trading.services.opening_hook import register_opening_starter
 
@@ -33,10 +33,6 @@ def register_opening_starter(fn: OpeningStarter) -> OpeningStarter:
 def unregister_opening_starter(fn: OpeningStarter) -> None:
     if fn in _STARTERS:
         _STARTERS.remove(fn)
-
-
-def opening_starters() -> list[OpeningStarter]:
-    return list(_STARTERS)
 
 
 def opening_start(*, tender) -> list[str]:

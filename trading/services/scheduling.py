@@ -25,6 +25,8 @@ from django.db.models import Q
 
 from trading import clock
 from trading.models import ScheduledStep
+from trading.steps import Defer, handler_for
+from trading.tasks import run_due_step
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +43,6 @@ def _enqueue_precise(step_id: int, due_at: datetime) -> None:
     if delay > precision_window():
         return
     try:
-        from trading.tasks import run_due_step
-
         run_due_step.apply_async(args=[step_id], countdown=max(0.0, delay) + 0.05)
     except Exception:  # a lost precision task is harmless: the sweep runs the step
         log.warning("could not enqueue run_due_step(%s); the sweep will run it", step_id, exc_info=True)
@@ -81,8 +81,6 @@ def step_run_one(
     *, step_id: int | None = None, exclude: set[int] | frozenset[int] = frozenset()
 ) -> ScheduledStep | None:
     """Run one due step (the given one, or the earliest) in its own transaction; None if none is due."""
-    from trading.steps import Defer, handler_for
-
     with transaction.atomic():
         at = clock.now()
         qs = _due(at)

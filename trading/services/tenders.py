@@ -18,9 +18,13 @@ from accounts.policy import authorize
 from audit.services import audit_record
 from config.errors import DomainError, RuleViolation, StateConflict
 from trading import clock
+from trading.bids.ceremony import opening_keys_create
 from trading.models import READOUT_ITEMS, EvaluationMethod, Lot, NoticeKind, Tender, TenderDocument, TenderStatus
 from trading.models.tender import CODE_PREFIX
+from trading.services.notices import notice_publish
+from trading.services.scheduling import step_schedule
 from trading.services.tender_status import illegal_transition, lock_tender, tender_transition
+from trading.steps import BID_DEADLINE
 
 TENDER_FIELDS = (
     "title",
@@ -268,12 +272,9 @@ class Problem:
     source: str = ""
 
 
-def publish_problems(tender: Tender, *, at: datetime | None = None) -> list[Problem]:
-    """Every rule the tender breaks if published at `at` (default: now). Empty = publishable."""
-    at = at or clock.now()
-    rules = tender.rules
-    problems: list[Problem] = []
-    lots = list(tender.lots.all())
+def _form_problems(tender: Tender, lots: list, at: datetime) -> list[Problem]:
+    """Lots, documents, a deadline in the future."""
+    problems = []
     if not lots:
         problems.append(Problem("lots_required", "lots", _("A tender needs at least one lot (标段).")))
     if not TenderDocument.objects.filter(tender=tender, superseded=False).exists():
@@ -287,6 +288,13 @@ def publish_problems(tender: Tender, *, at: datetime | None = None) -> list[Prob
         )
     if tender.bid_deadline <= at:
         problems.append(Problem("deadline_in_future", "bid_deadline", _("The bid deadline must be in the future.")))
+    return problems
+
+
+def _period_problems(tender: Tender, at: datetime) -> list[Problem]:
+    """The legal minimum periods: documents to deadline, documents' availability."""
+    problems = []
+    rules = tender.rules
     rule = rules.documents_to_deadline
     earliest = rule.after(at)
     if tender.bid_deadline < earliest:
@@ -315,55 +323,76 @@ def publish_problems(tender: Tender, *, at: datetime | None = None) -> list[Prob
                 rule.source,
             )
         )
-    for lot in lots:
-        percent = rules.deposit_max_percent
-        limit = rules.deposit_percent_limit(lot.estimated_price)
-        if lot.deposit_amount > limit:
-            problems.append(
-                Problem(
-                    "deposit_max_percent",
-                    f"lots.{lot.number}.deposit_amount",
-                    _(
-                        "Lot %(lot)s: the deposit %(d)s CNY exceeds %(p)s of the estimated price (at most %(m)s CNY) "
-                        "(%(src)s)."
-                    )
-                    % {
-                        "lot": lot.number,
-                        "d": lot.deposit_amount,
-                        "p": percent.describe(),
-                        "m": limit,
-                        "src": percent.source,
-                    },
-                    percent.source,
-                )
-            )
-        cap = rules.deposit_cap
-        if cap is not None and lot.deposit_amount > Decimal(cap.value):
-            problems.append(
-                Problem(
-                    "deposit_cap",
-                    f"lots.{lot.number}.deposit_amount",
-                    _("Lot %(lot)s: the deposit %(d)s CNY exceeds the cap of %(m)s CNY (%(src)s).")
-                    % {"lot": lot.number, "d": lot.deposit_amount, "m": cap.value, "src": cap.source},
-                    cap.source,
-                )
-            )
-    if tender.evaluation_method == EvaluationMethod.COMPREHENSIVE_SCORING:
-        # Imported here: the evaluation sub-app builds on trading's models and services.
-        from trading.evaluation.rules import CRITERIA_FROM_DOCUMENTS
-        from trading.evaluation.services.criteria import criteria_problems
-
-        for message in criteria_problems(tender):
-            problems.append(
-                Problem(
-                    "criteria_required",
-                    "criteria",
-                    _("Comprehensive scoring needs its weighted criteria in the tender documents: %(why)s (%(src)s).")
-                    % {"why": message, "src": CRITERIA_FROM_DOCUMENTS},
-                    CRITERIA_FROM_DOCUMENTS,
-                )
-            )
     return problems
+
+
+def _deposit_problems(tender: Tender, lot) -> list[Problem]:
+    """A lot's deposit within the percentage of its estimated price and the procedure's cap."""
+    problems = []
+    rules = tender.rules
+    percent = rules.deposit_max_percent
+    limit = rules.deposit_percent_limit(lot.estimated_price)
+    if lot.deposit_amount > limit:
+        problems.append(
+            Problem(
+                "deposit_max_percent",
+                f"lots.{lot.number}.deposit_amount",
+                _(
+                    "Lot %(lot)s: the deposit %(d)s CNY exceeds %(p)s of the estimated price (at most %(m)s CNY) "
+                    "(%(src)s)."
+                )
+                % {
+                    "lot": lot.number,
+                    "d": lot.deposit_amount,
+                    "p": percent.describe(),
+                    "m": limit,
+                    "src": percent.source,
+                },
+                percent.source,
+            )
+        )
+    cap = rules.deposit_cap
+    if cap is not None and lot.deposit_amount > Decimal(cap.value):
+        problems.append(
+            Problem(
+                "deposit_cap",
+                f"lots.{lot.number}.deposit_amount",
+                _("Lot %(lot)s: the deposit %(d)s CNY exceeds the cap of %(m)s CNY (%(src)s).")
+                % {"lot": lot.number, "d": lot.deposit_amount, "m": cap.value, "src": cap.source},
+                cap.source,
+            )
+        )
+    return problems
+
+
+def _criteria_problems(tender: Tender) -> list[Problem]:
+    """Comprehensive scoring needs its weighted criteria in the tender documents."""
+    if tender.evaluation_method != EvaluationMethod.COMPREHENSIVE_SCORING:
+        return []
+    # Imported here: the evaluation sub-app builds on trading's models and services.
+    from trading.evaluation.rules import CRITERIA_FROM_DOCUMENTS
+    from trading.evaluation.services.criteria import criteria_problems
+
+    return [
+        Problem(
+            "criteria_required",
+            "criteria",
+            _("Comprehensive scoring needs its weighted criteria in the tender documents: %(why)s (%(src)s).")
+            % {"why": message, "src": CRITERIA_FROM_DOCUMENTS},
+            CRITERIA_FROM_DOCUMENTS,
+        )
+        for message in criteria_problems(tender)
+    ]
+
+
+def publish_problems(tender: Tender, *, at: datetime | None = None) -> list[Problem]:
+    """Every rule the tender breaks if published at `at` (default: now). Empty = publishable."""
+    at = at or clock.now()
+    lots = list(tender.lots.all())
+    problems = _form_problems(tender, lots, at) + _period_problems(tender, at)
+    for lot in lots:
+        problems += _deposit_problems(tender, lot)
+    return problems + _criteria_problems(tender)
 
 
 def problems_error(problems: list[Problem]) -> RuleViolation:
@@ -401,10 +430,6 @@ def tender_notice_body(tender: Tender, extra: str = "") -> str:
 @transaction.atomic
 def tender_publish(*, actor, tender: Tender, notice_title: str = "", notice_body: str = ""):
     """Check every rule, then publish: documents issued now, tender notice v1, deadline step armed."""
-    from trading.services.notices import notice_publish
-    from trading.services.scheduling import step_schedule
-    from trading.steps import BID_DEADLINE
-
     authorize(actor, "tender.manage", tender)
     lock_tender(tender)
     if tender.status != TenderStatus.DRAFT:
@@ -437,7 +462,6 @@ def tender_publish(*, actor, tender: Tender, notice_title: str = "", notice_body
     step_schedule(kind=BID_DEADLINE, subject=f"trading.tender:{tender.pk}", due_at=tender.bid_deadline, tender=tender)
     # Sealed bids: the opening key ceremony (one key per lot, Shamir shares to the custodians;
     # trading/bids/ceremony.py). It refuses the publication if a custodian has no registered key.
-    from trading.bids.ceremony import opening_keys_create
 
     opening_keys_create(actor=actor, tender=tender)
     return notice

@@ -21,7 +21,7 @@ WORKERS, PER_WORKER = 8, 12
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_notifications_for_one_sub_account(registered):
-    from trading.deposits.services import bank_notification_receive
+    from trading.deposits.services.bank import bank_notification_receive
 
     _, regs = registered
     account = DepositAccount.objects.get(registration=regs[0])
@@ -69,7 +69,7 @@ def test_concurrent_notifications_for_one_sub_account(registered):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_same_new_transaction_racing_on_an_unknown_account_books_once(registered):
-    from trading.deposits.services import bank_notification_receive
+    from trading.deposits.services.bank import bank_notification_receive
     from trading.deposits.vaccount import make_virtual_account
 
     transfer = make_transfer(None, "500.00", number=make_virtual_account("6230", "000000000500"), txn_id="RACE-1")

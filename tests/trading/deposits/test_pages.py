@@ -8,7 +8,7 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from trading.deposits import services
+from trading.deposits.services.refunds import deposit_refunds_schedule_after_withdrawal
 from trading.deposits.statement import write_statement
 from trading.deposits.vaccount import make_virtual_account
 from trading.models.deposit import BankTransaction, DepositWarning, RefundInstruction
@@ -105,7 +105,7 @@ def test_admin_refund_list_masks_payees_of_sealed_tenders(registered, notify, cl
 def test_supervisor_desk_and_acknowledgement(registered, notify, client, cast, clock):
     _, regs = registered
     notify(make_transfer(regs[0].deposit_account))
-    services.deposit_refunds_schedule_after_withdrawal(regs[0])
+    deposit_refunds_schedule_after_withdrawal(regs[0])
     steps_run_due()
     clock.advance(days=6)
     steps_run_due()

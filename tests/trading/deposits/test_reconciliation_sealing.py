@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from trading.deposits import services
+from trading.deposits.services.statements import statement_import
 from trading.deposits.statement import write_statement
 
 from .conftest import make_transfer
@@ -37,7 +37,7 @@ def reconciled(registered, notify):
     for t in (on_statement, webhook_only, mismatched):
         assert notify(t).status_code == 200
     changed = make_transfer(regs[2].deposit_account, "100000.02", txn_id=mismatched.txn_id)
-    statement = services.statement_import(actor="system", data=_csv([on_statement, on_statement, changed]))
+    statement = statement_import(actor="system", data=_csv([on_statement, on_statement, changed]))
     return tender, statement, (on_statement, webhook_only, mismatched)
 
 

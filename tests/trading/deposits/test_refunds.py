@@ -12,8 +12,13 @@ import pytest
 
 from audit.models import AuditEvent, SealedOpening
 from config.errors import RuleViolation, StateConflict
-from trading.deposits import services
 from trading.deposits.interest import BANK_TZ
+from trading.deposits.services.forfeit import deposit_forfeit
+from trading.deposits.services.refunds import (
+    deposit_refunds_schedule_after_award,
+    deposit_refunds_schedule_after_contract,
+    deposit_refunds_schedule_after_withdrawal,
+)
 from trading.models.deposit import (
     DepositAccount,
     DepositStatus,
@@ -64,7 +69,7 @@ def test_withdrawal_refund_with_interest_then_bank_confirmation(paid, clock, not
     tender, regs, noon = paid
     clock.advance(days=10)
     withdrawn_at = clock.now()
-    services.deposit_refunds_schedule_after_withdrawal(registration=regs[0], withdrawn_at=withdrawn_at)
+    deposit_refunds_schedule_after_withdrawal(registration=regs[0], withdrawn_at=withdrawn_at)
     steps_run_due()
     instruction = RefundInstruction.objects.get(account__registration=regs[0])
     # 100,000.00 × 10 days × 0.35 % / 360 = 9.7222… → 9.72
@@ -107,7 +112,7 @@ def test_interest_basis_365_and_configured_rate(paid, clock, settings):
     settings.DEPOSIT_INTEREST_RATE = "0.015"
     _, regs, _ = paid
     clock.advance(days=73)
-    services.deposit_refunds_schedule_after_withdrawal(regs[0])
+    deposit_refunds_schedule_after_withdrawal(regs[0])
     steps_run_due()
     instruction = RefundInstruction.objects.get(account__registration=regs[0])
     # 100,000.00 × 73 / 365 × 1.5 % = 300.00
@@ -134,7 +139,7 @@ def test_top_ups_earn_interest_from_their_own_day(registered, notify, clock):
     clock.advance(days=4)
     notify(make_transfer(account, "40000.00", booked_at=noon + dt.timedelta(days=4)))
     clock.advance(days=6)
-    services.deposit_refunds_schedule_after_withdrawal(regs[0])
+    deposit_refunds_schedule_after_withdrawal(regs[0])
     steps_run_due()
     instruction = RefundInstruction.objects.get(account=account)
     # 60,000 × 10 + 40,000 × 6 = 840,000 CNY·days × 0.35 % / 360 = 8.1666… → 8.17
@@ -144,7 +149,7 @@ def test_top_ups_earn_interest_from_their_own_day(registered, notify, clock):
 
 def test_overdue_refund_warns_supervisors(paid, clock, api, cast):
     _, regs, _ = paid
-    services.deposit_refunds_schedule_after_withdrawal(regs[0])
+    deposit_refunds_schedule_after_withdrawal(regs[0])
     steps_run_due()
     instruction = RefundInstruction.objects.get(account__registration=regs[0])
     clock.advance(days=5, seconds=1)
@@ -161,7 +166,7 @@ def test_overdue_refund_warns_supervisors(paid, clock, api, cast):
 
 def test_failed_refund_warns_and_can_be_reissued(paid, clock, notify, api, make_user):
     _, regs, _ = paid
-    services.deposit_refunds_schedule_after_withdrawal(regs[0])
+    deposit_refunds_schedule_after_withdrawal(regs[0])
     steps_run_due()
     instruction = RefundInstruction.objects.get(account__registration=regs[0])
     body = _confirm(notify, instruction, status="failed").json()
@@ -184,7 +189,7 @@ def test_failed_refund_warns_and_can_be_reissued(paid, clock, notify, api, make_
 
 def test_refund_confirmation_with_wrong_amount_goes_to_suspense(paid, notify):
     _, regs, _ = paid
-    services.deposit_refunds_schedule_after_withdrawal(regs[0])
+    deposit_refunds_schedule_after_withdrawal(regs[0])
     steps_run_due()
     instruction = RefundInstruction.objects.get(account__registration=regs[0])
     body = _confirm(notify, instruction, amount=instruction.total - Decimal("1.00")).json()
@@ -209,7 +214,7 @@ def test_contract_refunds_everyone_within_5_days_works(paid, clock):
     tender, regs, _ = paid
     signed_at = clock.now() + dt.timedelta(days=40)
     clock.move_to(signed_at)
-    armed = services.deposit_refunds_schedule_after_contract(tender, signed_at)
+    armed = deposit_refunds_schedule_after_contract(tender, signed_at)
     assert len(armed) == 3
     steps_run_due()
     instructions = RefundInstruction.objects.filter(purpose=RefundPurpose.REFUND)
@@ -218,14 +223,14 @@ def test_contract_refunds_everyone_within_5_days_works(paid, clock):
     assert {i.legal_source for i in instructions} == {"招标投标法实施条例 Art 57"}
     assert {i.trigger for i in instructions} == {"contract"}
     # running the step again instructs nothing twice
-    services.deposit_refunds_schedule_after_contract(tender=tender, contract_signed_at=signed_at)
+    deposit_refunds_schedule_after_contract(tender=tender, contract_signed_at=signed_at)
     steps_run_due()
     assert RefundInstruction.objects.filter(purpose=RefundPurpose.REFUND).count() == 3
 
 
 def test_award_notice_refunds_nobody_under_the_bidding_law(paid, clock):
     tender, _, _ = paid
-    assert services.deposit_refunds_schedule_after_award(tender, clock.now()) == []
+    assert deposit_refunds_schedule_after_award(tender, clock.now(), winners=[]) == []
 
 
 def test_government_procurement_losers_after_award_winner_after_contract(make_draft, cast, notify, clock):
@@ -240,7 +245,7 @@ def test_government_procurement_losers_after_award_winner_after_contract(make_dr
         notify(make_transfer(reg.deposit_account))
     award_at = dt.datetime(2026, 12, 4, 10, 0, tzinfo=BANK_TZ)  # a Friday
     clock.move_to(award_at)
-    armed = services.deposit_refunds_schedule_after_award(tender, award_at, winners=[regs[0]])
+    armed = deposit_refunds_schedule_after_award(tender, award_at, winners=[regs[0]])
     assert {a.registration_id for a in armed} == {regs[1].pk, regs[2].pk}
     steps_run_due()
     losers = RefundInstruction.objects.filter(purpose=RefundPurpose.REFUND)
@@ -251,7 +256,7 @@ def test_government_procurement_losers_after_award_winner_after_contract(make_dr
     assert {i.legal_source for i in losers} == {"政府采购法实施条例 Art 33"}
     contract_at = dt.datetime(2026, 12, 18, 10, 0, tzinfo=BANK_TZ)
     clock.move_to(contract_at)
-    services.deposit_refunds_schedule_after_contract(tender, contract_at)
+    deposit_refunds_schedule_after_contract(tender, contract_at)
     steps_run_due()
     winner = RefundInstruction.objects.get(account__registration=regs[0])
     assert winner.due_at.astimezone(BANK_TZ).date() == dt.date(2026, 12, 25)
@@ -261,7 +266,7 @@ def test_government_procurement_losers_after_award_winner_after_contract(make_dr
 def test_forfeit_for_a_revoked_bid(paid, clock):
     tender, regs, _ = paid
     clock.move_to(tender.bid_deadline + dt.timedelta(minutes=30))
-    account = services.deposit_forfeit(registration=regs[0], reason="decryption failed by the bidder's fault",
+    account = deposit_forfeit(registration=regs[0], reason="decryption failed by the bidder's fault",
                                        source="招标投标法实施条例 Art 35")
     assert account.status == DepositStatus.FORFEITED and account.forfeit_reason == "bid_revoked"
     account.refresh_from_db()
@@ -275,15 +280,15 @@ def test_forfeit_for_a_revoked_bid(paid, clock):
     [event] = _events("deposit.forfeited")
     assert event.data["reason"] == "bid_revoked" and event.data["legal_source"] == "招标投标法实施条例 Art 35"
     # idempotent, and excluded from the refunds after the contract
-    services.deposit_forfeit(regs[0], "bid_revoked")
+    deposit_forfeit(regs[0], "bid_revoked")
     assert DepositAccount.objects.get(pk=account.pk).entries.filter(kind="forfeit").count() == 1
-    armed = services.deposit_refunds_schedule_after_contract(tender, clock.now())
+    armed = deposit_refunds_schedule_after_contract(tender, clock.now())
     assert regs[0].pk not in {a.registration_id for a in armed} and len(armed) == 2
 
 
 def test_forfeit_for_a_winner_refusing_to_sign(paid):
     _, regs, _ = paid
-    account = services.deposit_forfeit(regs[1], "winner_refused_contract", note="declined in writing")
+    account = deposit_forfeit(regs[1], "winner_refused_contract", note="declined in writing")
     assert account.forfeit_reason == "winner_refused_contract"
     assert _events("deposit.forfeited")[0].data["legal_source"] == "招标投标法实施条例 Art 74"
 
@@ -292,23 +297,23 @@ def test_forfeit_for_a_winner_refusing_to_sign(paid):
 def test_forfeit_only_for_the_two_legal_reasons(paid, reason):
     _, regs, _ = paid
     with pytest.raises(RuleViolation, match="Art 35"):
-        services.deposit_forfeit(regs[0], reason)
+        deposit_forfeit(regs[0], reason)
     assert DepositAccount.objects.get(registration=regs[0]).status == DepositStatus.PAID
 
 
 def test_forfeit_refused_while_the_refund_is_under_way(paid):
     _, regs, _ = paid
-    services.deposit_refunds_schedule_after_withdrawal(regs[0])
+    deposit_refunds_schedule_after_withdrawal(regs[0])
     steps_run_due()
     with pytest.raises(StateConflict):
-        services.deposit_forfeit(regs[0], "bid_revoked")
+        deposit_forfeit(regs[0], "bid_revoked")
 
 
 def test_bank_signed_refund_export(paid, api):
     from .conftest import signed_post
 
     _, regs, _ = paid
-    services.deposit_refunds_schedule_after_withdrawal(regs[0])
+    deposit_refunds_schedule_after_withdrawal(regs[0])
     steps_run_due()
     body = b'{"request": "refund_instructions"}'
     response = signed_post(api, body, path="/api/v1/deposits/bank/refund-instructions")

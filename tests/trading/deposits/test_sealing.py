@@ -89,10 +89,3 @@ def test_deposit_status_for_the_opening_room(two_paid):
     assert deposit_status_for(regs[2].pk) == DepositStatus.NONE
     assert deposit_statuses_for_lot(tender.lots.get()) == {
         regs[0].pk: DepositStatus.PAID, regs[1].pk: DepositStatus.INSUFFICIENT, regs[2].pk: DepositStatus.NONE}
-
-
-def test_bids_bridge_finds_the_entry_points(two_paid):
-    from trading.bids import deposits_bridge
-
-    _, regs = two_paid
-    assert deposits_bridge.deposit_status(regs[0]) == "paid"

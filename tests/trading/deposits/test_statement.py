@@ -10,8 +10,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
-from trading.deposits import services
 from trading.deposits.selectors import reconciliation_report
+from trading.deposits.services.statements import statement_import
 from trading.deposits.statement import write_statement
 from trading.deposits.vaccount import make_virtual_account
 from trading.models.deposit import BankTransaction, DepositAccount, DepositEntry, RefundInstruction
@@ -38,7 +38,7 @@ def test_both_paths_produce_the_same_ledger(registered, notify):
     for amount, payer in scenario:
         assert notify(make_transfer(a, amount, payer=payer)).status_code == 200
     data = _csv([make_transfer(b, amount, payer=payer) for amount, payer in scenario])
-    statement = services.statement_import(actor="system", data=data, file_name="day.csv")
+    statement = statement_import(actor="system", data=data, file_name="day.csv")
     assert statement.booked_count == 3 and statement.error_count == 0
     a.refresh_from_db()
     b.refresh_from_db()
@@ -56,7 +56,7 @@ def test_late_line_and_unknown_account_and_bad_line(registered, clock):
     late = make_transfer(account, booked_at=tender.bid_deadline + dt.timedelta(minutes=1))
     unknown = make_transfer(None, "123.45", number=make_virtual_account("6230", "999999999999"))
     data = _csv([late, unknown]) + b"BAD,2026-01-01T00:00:00Z,C,6230,abc,CNY,,,,\n"
-    statement = services.statement_import(actor="system", data=data)
+    statement = statement_import(actor="system", data=data)
     assert statement.error_count == 1 and statement.errors[0]["line"] == 4
     account.refresh_from_db()
     assert account.status == "late" and account.valid_total == 0
@@ -66,8 +66,8 @@ def test_late_line_and_unknown_account_and_bad_line(registered, clock):
 def test_reimport_is_idempotent(registered):
     _, regs = registered
     data = _csv([make_transfer(r.deposit_account) for r in regs])
-    first = services.statement_import(actor="system", data=data)
-    second = services.statement_import(actor="system", data=data)
+    first = statement_import(actor="system", data=data)
+    second = statement_import(actor="system", data=data)
     assert (first.booked_count, second.booked_count, second.known_count) == (3, 0, 3)
     assert DepositEntry.objects.count() == 3
     assert all(a.balance == Decimal("100000.00") for a in DepositAccount.objects.all())
@@ -81,7 +81,7 @@ def test_reconciliation_finds_a_missing_and_a_duplicated_line(registered, notify
     t4 = make_transfer(regs[0].deposit_account, "5.00")  # never notified: the statement brings it
     # The bank's statement: t1 twice (duplicated), t2 left out (missing), t3 and t4 once.
     data = _csv([t1, t1, t3, t4])
-    statement = services.statement_import(actor="system", data=data)
+    statement = statement_import(actor="system", data=data)
     report = reconciliation_report(statement=statement, reveal_sealed=True)
     assert [(d["txn_id"], d["lines"]) for d in report["duplicated"]] == [(t1.txn_id, [2, 3])]
     assert [m["txn_id"] for m in report["missing_from_statement"]] == [t2.txn_id]
@@ -101,7 +101,7 @@ def test_a_clean_statement_is_balanced(registered, notify):
     transfers = [make_transfer(r.deposit_account) for r in regs]
     for t in transfers:
         notify(t)
-    statement = services.statement_import(actor="system", data=_csv(transfers))
+    statement = statement_import(actor="system", data=_csv(transfers))
     report = reconciliation_report(statement=statement, reveal_sealed=True)
     assert report["balanced"] is True and report["difference"] == {"credit": 0, "debit": 0}
 
@@ -170,3 +170,26 @@ def test_suspense_assign_and_return(registered, notify, api, make_user):
     assert body["result"] == "refund_executed"
     instruction.refresh_from_db()
     assert instruction.status == "executed"
+
+
+def test_a_new_transaction_twice_in_one_statement_is_booked_once(registered):
+    """Twice in one batch and never notified: the second line is a duplicate of the first (it names the
+    sub-account: its status as it was when the line was read, before the batch booked), and a changed
+    copy is a conflict."""
+    from django.db import transaction
+
+    from trading.deposits.booking import transfers_book
+    from trading.models.deposit import TransferSource
+
+    _, regs = registered
+    account = regs[0].deposit_account
+    t = make_transfer(account, "100000.00")
+    changed = make_transfer(account, "99.00", txn_id=t.txn_id)
+    with transaction.atomic():
+        results = transfers_book([t, t, changed], source=TransferSource.STATEMENT)
+    assert [r.result for r in results] == ["booked", "duplicate", "conflict"]
+    account.refresh_from_db()
+    assert results[0].status == account.status == "paid" and results[1].status == "none"
+    assert DepositEntry.objects.filter(bank_transaction__txn_id=t.txn_id).count() == 1
+    row = BankTransaction.objects.get(txn_id=t.txn_id)
+    assert (row.in_statement, row.notified) == (True, False)

@@ -85,9 +85,10 @@ def test_full_opening_by_bidders(bidding, clock):
     assert opening.state == OpeningState.CONFIRMING
     readouts = {str(bo.bid.public_id): bo.readout for bo in BidOpening.objects.select_related("bid")}
     assert readouts[bids[2]["id"]] == {"price": "100.00", "duration_days": 180}
-    from trading.bids.deposits_bridge import deposit_status
+    from trading.deposits.selectors import deposit_status_for
 
-    assert all(bo.deposit_status == deposit_status(bo.bid.registration) != "" for bo in BidOpening.objects.all())
+    assert all(bo.deposit_status == deposit_status_for(bo.bid.registration).value != ""
+               for bo in BidOpening.objects.all())
     files = BidOpening.objects.get(bid__public_id=bids[0]["id"]).files
     assert files[0]["name"] == "technical.pdf"
     internal = BidOpening.objects.get(bid__public_id=bids[0]["id"]).bid_id  # the store uses internal ids

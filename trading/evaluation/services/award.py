@@ -52,6 +52,8 @@ from trading.evaluation.services.common import clean_text, fmt, sha256_json, sha
 from trading.evaluation.services.publicity import current_publicity
 from trading.models import Lot, NoticeKind, ProcedureType, Tender, TenderStatus
 from trading.rules import AWARD_AFTER_PUBLICITY
+from trading.services.notices import notice_publish, result_notice_publish
+from trading.services.scheduling import step_schedule
 from trading.services.tender_status import illegal_transition, lock_tender, tender_transition
 
 CONTRACT_DUE = "contract_due"
@@ -90,8 +92,6 @@ def _letter(*, tender: Tender, lot: Lot, bid: EvaluationBid, rank: int, report: 
 
 
 def _create_award(*, actor, tender, report, candidate: dict, notice, now) -> Award:
-    from trading.services.scheduling import step_schedule
-
     lot = report.session.lot
     bid = EvaluationBid.objects.select_related("bidder").get(pk=candidate["bid"], session=report.session)
     due = evaluation_rules(tender.procedure_type).contract_within.after(now)
@@ -133,8 +133,6 @@ def award_body(tender: Tender, winners: list[tuple[EvaluationReport, dict]]) -> 
 
 @transaction.atomic
 def award_publish(*, actor, tender: Tender, title: str = "") -> list[Award]:
-    from trading.services.notices import result_notice_publish
-
     authorize(actor, "award.manage", tender)
     lock_tender(tender)
     if PublicityObjection.objects.filter(tender=tender, status=PublicityObjectionStatus.OPEN).exists():
@@ -220,8 +218,6 @@ def award_decline(*, actor, award: Award, reason: str) -> Award:
 @transaction.atomic
 def award_next(*, actor, lot: Lot, title: str = "") -> Award:
     """Award the lot to the next candidate of the report after the winner refused (实施条例 Art 55)."""
-    from trading.services.notices import notice_publish
-
     tender = lot.tender
     authorize(actor, "award.manage", tender)
     lock_tender(tender)

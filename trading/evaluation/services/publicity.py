@@ -45,7 +45,10 @@ from trading.evaluation.rules import (
 from trading.evaluation.services.common import clean_text, fmt, sha256_json, sha256_text, subject
 from trading.evaluation.services.reports import PUBLIC, current_report, report_view
 from trading.models import NoticeKind, Tender, TenderStatus
+from trading.services.notices import result_notice_publish
+from trading.services.scheduling import step_schedule
 from trading.services.tender_status import illegal_transition, lock_tender, tender_transition
+from trading.steps import PUBLICITY_END
 
 OBJECTION_REPLY_DUE = "publicity_objection_reply_due"
 COMPLAINT_ACCEPT_DUE = "complaint_accept_due"
@@ -108,8 +111,6 @@ def publicity_body(content: dict, period) -> str:
 @transaction.atomic
 def publicity_start(*, actor, tender: Tender, title: str = "") -> CandidatePublicity:
     """Publish the candidates of every lot (from the final reports) for the publicity period."""
-    from trading.services.notices import result_notice_publish
-
     authorize(actor, "tender.manage", tender)
     lock_tender(tender)
     if tender.status != TenderStatus.EVALUATING:
@@ -143,9 +144,6 @@ def publicity_start(*, actor, tender: Tender, title: str = "") -> CandidatePubli
     ends = max(tender.publicity_ends_at, tender.rules.publicity.after(starts),
                evaluation_rules(tender.procedure_type).publicity_min.after(starts))
     if ends != tender.publicity_ends_at:
-        from trading.services.scheduling import step_schedule
-        from trading.steps import PUBLICITY_END
-
         tender.publicity_ends_at = ends
         tender.save(update_fields=["publicity_ends_at", "updated_at"])
         step_schedule(kind=PUBLICITY_END, subject=f"trading.tender:{tender.pk}", due_at=ends, tender=tender)
@@ -190,8 +188,6 @@ def publicity_start(*, actor, tender: Tender, title: str = "") -> CandidatePubli
 
 @transaction.atomic
 def publicity_objection_raise(*, actor, tender: Tender, text: str) -> PublicityObjection:
-    from trading.services.scheduling import step_schedule
-
     authorize(actor, "publicity.object", tender)
     text = clean_text(text, "text")
     lock_tender(tender)
@@ -313,8 +309,6 @@ def complaint_window_start(*, tender: Tender, objection: PublicityObjection | No
 
 @transaction.atomic
 def complaint_file(*, actor, tender: Tender, text: str, objection: PublicityObjection | None = None) -> Complaint:
-    from trading.services.scheduling import step_schedule
-
     authorize(actor, "complaint.file", tender)
     text = clean_text(text, "text")
     lock_tender(tender)
@@ -374,8 +368,6 @@ def _lock_complaint(complaint: Complaint) -> Complaint:
 
 @transaction.atomic
 def complaint_accept(*, actor, complaint: Complaint) -> Complaint:
-    from trading.services.scheduling import step_schedule
-
     authorize(actor, "complaint.handle", complaint)
     complaint = _lock_complaint(complaint)
     if complaint.status != ComplaintStatus.FILED:
@@ -442,17 +434,3 @@ def complaint_decide(*, actor, complaint: Complaint, decision: str, text: str) -
               "text_sha256": sha256_text(text), "late": now > complaint.decide_due_at},
     )
     return complaint
-
-
-def publicity_public_view(publicity: CandidatePublicity) -> dict:
-    return {
-        "publicity": publicity.pk,
-        "notice": publicity.notice_id,
-        "sha256": publicity.sha256,
-        "starts_at": publicity.starts_at,
-        "ends_at": publicity.ends_at,
-        "ended": publicity.tender.publicity_ended_at is not None and publicity.withdrawn_at is None,
-        "withdrawn_at": publicity.withdrawn_at,
-        "late": publicity.late,
-        "content": publicity.content,
-    }

@@ -22,6 +22,7 @@ from trading.evaluation import ranking
 from trading.evaluation.models import (
     CommitteeMember,
     Criterion,
+    EvaluationBid,
     EvaluationReport,
     EvaluationSession,
     MemberStatus,
@@ -31,7 +32,8 @@ from trading.evaluation.models import (
 )
 from trading.evaluation.rules import REPORT_SIGNED_BY_ALL, evaluation_rules
 from trading.evaluation.services.common import clean_text, sha256_json, sha256_text, subject
-from trading.evaluation.services.sessions import _base, bids_snapshot, lock_session, submitted
+from trading.evaluation.services.sessions import bids_snapshot, lock_session, session_data, submitted
+from trading.services.scheduling import step_schedule
 
 PUBLICITY_DUE = "evaluation_publicity_due"
 
@@ -57,38 +59,77 @@ def _ranking_sheet(submission) -> ranking.Sheet:
     )
 
 
+def _bid_row(bid: EvaluationBid) -> dict:
+    return {"bid": bid.pk, "bidder": bid.bidder_id, "bidder_name": bid.bidder.name, "price": bid.price}
+
+
+def _ranked_row(r: ranking.Ranked, bid: EvaluationBid, method: str) -> dict:
+    row = {"rank": r.rank, **_bid_row(bid)}
+    if method == ranking.COMPREHENSIVE_SCORING:
+        row.update(
+            score=r.score,
+            price_score=r.price_score,
+            scored_mean=r.scored_mean,
+            member_totals=[{"seat": seat, "total": total} for seat, total in r.member_totals],
+            criterion_means=[{"criterion": c, "mean": m} for c, m in r.criterion_means],
+        )
+    return row
+
+
+def _outcome_rows(outcome: ranking.Outcome, by_id: dict[int, EvaluationBid], method: str) -> dict:
+    """The qualification, the ranking, the candidates (with their read-out) and the rejections."""
+    return {
+        "qualification": [
+            {**_bid_row(by_id[q.bid]), "passed": q.passed, "passes": q.passes, "fails": q.fails,
+             "reasons": list(q.reasons)}
+            for q in outcome.qualification.values()
+        ],
+        "ranking": [_ranked_row(r, by_id[r.bid], method) for r in outcome.ranking],
+        "candidates": [
+            {**_ranked_row(r, by_id[r.bid], method), "readout": by_id[r.bid].readout}
+            for r in outcome.candidates
+        ],
+        "rejections": [{**_bid_row(by_id[q.bid]), "reasons": list(q.reasons)} for q in outcome.rejected],
+    }
+
+
+def _panel_rows(session: EvaluationSession, members, submissions) -> dict:
+    """The members whose sheets count (with their sheets) and the members whose seats were voided."""
+    voided = session.members.exclude(status=MemberStatus.ACTIVE).order_by("seat", "signed_in_at")
+    return {
+        "members": [
+            {
+                "seat": m.seat,
+                "expert": m.expert_id,
+                "name": m.name,
+                "expert_hash": m.expert_hash,
+                "sheet_sha256": s.sha256,
+                "submitted_at": s.submitted_at,
+                "receipt": s.receipt,
+            }
+            for m, s in zip(members, submissions, strict=True)
+        ],
+        "sheets": [s.content for s in submissions],
+        "voided_members": [
+            {"seat": m.seat, "expert_hash": m.expert_hash, "status": m.status, "reason": m.end_reason} for m in voided
+        ],
+    }
+
+
 def report_content(session: EvaluationSession, *, version: int, members, submissions, now) -> dict:
+    """The report of one version: the bids, the criteria, the panel and its sheets, the outcome of
+    `ranking.evaluate` and the rules applied (what is hashed, signed and, in part, published)."""
     tender, lot = session.tender, session.lot
     rules = evaluation_rules(tender.procedure_type)
     bids = list(session.bids.select_related("bidder").order_by("received_at", "pk"))
-    by_id = {b.pk: b for b in bids}
-    facts = [ranking.BidFacts(b.pk, b.price, b.received_at, b.envelope_sha256, b.bidder.name) for b in bids]
     criteria = list(Criterion.objects.filter(tender=tender).order_by("number"))
     outcome = ranking.evaluate(
         method=session.method,
-        bids=facts,
+        bids=[ranking.BidFacts(b.pk, b.price, b.received_at, b.envelope_sha256, b.bidder.name) for b in bids],
         sheets=[_ranking_sheet(s) for s in submissions],
         criteria=[ranking.Criterion(c.pk, c.name, c.max_points, c.kind) for c in criteria],
         max_candidates=int(rules.max_candidates.value),
     )
-
-    def who(bid_id: int) -> dict:
-        b = by_id[bid_id]
-        return {"bid": b.pk, "bidder": b.bidder_id, "bidder_name": b.bidder.name, "price": b.price}
-
-    def ranked(r: ranking.Ranked) -> dict:
-        row = {"rank": r.rank, **who(r.bid)}
-        if session.method == ranking.COMPREHENSIVE_SCORING:
-            row.update(
-                score=r.score,
-                price_score=r.price_score,
-                scored_mean=r.scored_mean,
-                member_totals=[{"seat": seat, "total": total} for seat, total in r.member_totals],
-                criterion_means=[{"criterion": c, "mean": m} for c, m in r.criterion_means],
-            )
-        return row
-
-    voided = session.members.exclude(status=MemberStatus.ACTIVE).order_by("seat", "signed_in_at")
     return {
         "tender": tender.pk,
         "tender_code": tender.code,
@@ -107,32 +148,8 @@ def report_content(session: EvaluationSession, *, version: int, members, submiss
             {"criterion": c.pk, "number": c.number, "name": c.name, "kind": c.kind, "max_points": c.max_points}
             for c in criteria
         ],
-        "members": [
-            {
-                "seat": m.seat,
-                "expert": m.expert_id,
-                "name": m.name,
-                "expert_hash": m.expert_hash,
-                "sheet_sha256": s.sha256,
-                "submitted_at": s.submitted_at,
-                "receipt": s.receipt,
-            }
-            for m, s in zip(members, submissions, strict=True)
-        ],
-        "sheets": [s.content for s in submissions],
-        "voided_members": [
-            {"seat": m.seat, "expert_hash": m.expert_hash, "status": m.status, "reason": m.end_reason} for m in voided
-        ],
-        "qualification": [
-            {**who(q.bid), "passed": q.passed, "passes": q.passes, "fails": q.fails, "reasons": list(q.reasons)}
-            for q in outcome.qualification.values()
-        ],
-        "ranking": [ranked(r) for r in outcome.ranking],
-        "candidates": [
-            {**ranked(r), "readout": by_id[r.bid].readout}
-            for r in outcome.candidates
-        ],
-        "rejections": [{**who(q.bid), "reasons": list(q.reasons)} for q in outcome.rejected],
+        **_panel_rows(session, members, submissions),
+        **_outcome_rows(outcome, {b.pk: b for b in bids}, session.method),
         "rules": {
             "max_candidates": {"value": int(rules.max_candidates.value), "source": rules.max_candidates.source},
             "aggregation": AGGREGATION,
@@ -170,7 +187,7 @@ def report_generate_if_complete(*, session: EvaluationSession) -> EvaluationRepo
         actor="system",
         action="evaluation_report.generated",
         obj=report,
-        data={**_base(session), "report": report.pk, "version": version, "round": session.round,
+        data={**session_data(session), "report": report.pk, "version": version, "round": session.round,
               "sha256": report.sha256, "sheets": [s.sha256 for s in submissions]},
     )
     return report
@@ -203,7 +220,7 @@ def report_sign(*, actor, report: EvaluationReport, agrees: bool = True, dissent
     receipt = sign_receipt(
         {
             "kind": "evaluation_report_signature",
-            **_base(session),
+            **session_data(session),
             "report_sha256": report.sha256,
             "version": report.version,
             "seat": member.seat,
@@ -220,7 +237,7 @@ def report_sign(*, actor, report: EvaluationReport, agrees: bool = True, dissent
         actor=actor,
         action="evaluation_report.signed",
         obj=report,
-        data={**_base(session), "report": report.pk, "version": report.version, "report_sha256": report.sha256,
+        data={**session_data(session), "report": report.pk, "version": report.version, "report_sha256": report.sha256,
               "seat": member.seat, "expert_hash": member.expert_hash, "agrees": agrees,
               "dissent_sha256": sha256_text(dissent) if dissent else None,
               "signature_sha256": sha256_text(receipt["signature"])},
@@ -232,8 +249,6 @@ def report_sign(*, actor, report: EvaluationReport, agrees: bool = True, dissent
 
 
 def _finalize(session: EvaluationSession, report: EvaluationReport, now) -> None:
-    from trading.services.scheduling import step_schedule
-
     rules = evaluation_rules(session.tender.procedure_type)
     report.status, report.finalized_at = ReportStatus.FINAL, now
     report.publish_by = rules.publish_within.after(now)
@@ -246,7 +261,7 @@ def _finalize(session: EvaluationSession, report: EvaluationReport, now) -> None
         action="evaluation_report.finalized",
         obj=report,
         data={
-            **_base(session),
+            **session_data(session),
             "report": report.pk,
             "version": report.version,
             "round": report.round,

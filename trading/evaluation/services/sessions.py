@@ -1,48 +1,40 @@
-"""The evaluation session: opening it after the opening, members' sign-in (the panel reveal),
-declarations, marks and scores, submission of signed sheets, replacement of a member.
+"""The evaluation session and its panel: opening it after the opening, members' sign-in (the panel
+reveal), declarations, replacement of a member. The members' marking sheets are in `sheets.py`.
 
 Lock order everywhere: the tender row (`lock_tender`), then the session row, then members.
-Sheets are drafts until submitted; a submission is final for its round and gets the
-platform's signed receipt. Audit events carry hashes of sheets, never the scores: the
-scores are disclosed with the report (its SHA-256 is in the chain) when the publicity starts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.policy import authorize
 from audit.services import audit_record
-from audit.signing import sign_receipt
-from config.errors import DomainError, NotFoundError, NotPermitted, RuleViolation, StateConflict
+from config.errors import NotPermitted, RuleViolation, StateConflict
 from trading import clock
 from trading.evaluation import sources
 from trading.evaluation.models import (
     CommitteeMember,
-    Criterion,
-    CriterionKind,
     EvaluationBid,
     EvaluationSession,
     MemberStatus,
-    QualificationMark,
     ReportStatus,
-    Score,
     SessionStatus,
     SheetSubmission,
 )
 from trading.evaluation.ranking import COMPREHENSIVE_SCORING
-from trading.evaluation.rules import INTEREST_DECLARATION, MEMBER_REPLACEMENT, REJECTION
+from trading.evaluation.rules import INTEREST_DECLARATION, MEMBER_REPLACEMENT
 from trading.evaluation.services.common import clean_text, sha256_json, sha256_text
 from trading.evaluation.services.criteria import criteria_problems
 from trading.models import Lot, TenderStatus
 from trading.services.tender_status import lock_tender
 
 
-def _base(session: EvaluationSession) -> dict:
+def session_data(session: EvaluationSession) -> dict:
+    """The tender, lot and session ids every evaluation audit event carries."""
     return {"tender": session.tender_id, "lot": session.lot_id, "session": session.pk}
 
 
@@ -55,7 +47,7 @@ def lock_session(session: EvaluationSession) -> EvaluationSession:
     return session
 
 
-def _lock_member(member: CommitteeMember) -> CommitteeMember:
+def lock_member(member: CommitteeMember) -> CommitteeMember:
     lock_session(member.session)
     locked = CommitteeMember.objects.select_for_update().get(pk=member.pk)
     for f in locked._meta.concrete_fields:
@@ -146,7 +138,7 @@ def session_open(*, actor, lot: Lot) -> EvaluationSession:
         action="evaluation.opened",
         obj=session,
         data={
-            **_base(session),
+            **session_data(session),
             "method": method,
             "draw": panel.draw_id,
             "seats": panel.seats,
@@ -178,7 +170,7 @@ def _reopen_if_signing(session: EvaluationSession, now, reason: str) -> None:
             actor="system",
             action="evaluation_report.superseded",
             obj=report,
-            data={**_base(session), "report": report.pk, "version": report.version, "sha256": report.sha256,
+            data={**session_data(session), "report": report.pk, "version": report.version, "sha256": report.sha256,
                   "reason": reason},
         )
     session.status = SessionStatus.OPEN
@@ -203,7 +195,7 @@ def panel_sync(session: EvaluationSession) -> list[CommitteeMember]:
             actor="system",
             action="evaluation.member_replaced",
             obj=member,
-            data={**_base(session), "seat": member.seat, "expert_hash": member.expert_hash, "reason": reason,
+            data={**session_data(session), "seat": member.seat, "expert_hash": member.expert_hash, "reason": reason,
                   "voided": count, "source": MEMBER_REPLACEMENT},
         )
         voided.append(member)
@@ -268,8 +260,8 @@ def member_sign_in(*, actor, session: EvaluationSession) -> SignInOutcome:
         actor=actor,
         action="evaluation.member_signed_in",
         obj=member,
-        data={**_base(session), "seat": member.seat, "expert": member.expert_id, "expert_hash": member.expert_hash,
-              "assignment": member.assignment_id},
+        data={**session_data(session), "seat": member.seat, "expert": member.expert_id,
+              "expert_hash": member.expert_hash, "assignment": member.assignment_id},
     )
     return SignInOutcome(member)
 
@@ -290,8 +282,8 @@ def declaration_text(member: CommitteeMember, *, no_conflict: bool) -> str:
 def member_declare(*, actor, member: CommitteeMember, no_conflict: bool, statement: str = "") -> CommitteeMember:
     """Declaration of no conflict (回避声明) before seeing the bids. Declaring a conflict recuses the
     member: the seat is refilled by a new draw and the member's work (none yet) is void."""
-    _lock_member(member)
-    _own_active(actor, member)
+    lock_member(member)
+    require_own_active_seat(actor, member)
     if member.declared_at is not None:
         raise StateConflict(_("You have already made your declaration."), code="already_declared")
     statement = clean_text(statement, "statement", required=not no_conflict, limit=2000)
@@ -303,7 +295,7 @@ def member_declare(*, actor, member: CommitteeMember, no_conflict: bool, stateme
         actor=actor,
         action="evaluation.member_declared",
         obj=member,
-        data={**_base(member.session), "seat": member.seat, "expert_hash": member.expert_hash,
+        data={**session_data(member.session), "seat": member.seat, "expert_hash": member.expert_hash,
               "no_conflict": no_conflict, "declaration_sha256": member.declaration_sha256},
     )
     if not no_conflict:
@@ -313,7 +305,7 @@ def member_declare(*, actor, member: CommitteeMember, no_conflict: bool, stateme
             actor=actor,
             action="evaluation.member_recused",
             obj=member,
-            data={**_base(member.session), "seat": member.seat, "expert_hash": member.expert_hash,
+            data={**session_data(member.session), "seat": member.seat, "expert_hash": member.expert_hash,
                   "source": INTEREST_DECLARATION},
         )
     return member
@@ -326,7 +318,7 @@ def member_replace(*, actor, member: CommitteeMember, reason: str) -> CommitteeM
     session = member.session
     authorize(actor, "evaluation.replace_member", session)
     reason = clean_text(reason, "reason", limit=300)
-    _lock_member(member)
+    lock_member(member)
     if session.status == SessionStatus.CONCLUDED:
         raise StateConflict(_("The report is final: the committee can no longer change."), code="concluded")
     if member.status != MemberStatus.ACTIVE:
@@ -338,17 +330,18 @@ def member_replace(*, actor, member: CommitteeMember, reason: str) -> CommitteeM
         actor=actor,
         action="evaluation.member_replaced",
         obj=member,
-        data={**_base(session), "seat": member.seat, "expert_hash": member.expert_hash, "reason": reason,
+        data={**session_data(session), "seat": member.seat, "expert_hash": member.expert_hash, "reason": reason,
               "voided": count, "source": MEMBER_REPLACEMENT},
     )
     _reopen_if_signing(session, now, "a member was replaced")
     return member
 
 
-# --- marks, scores, submission -----------------------------------------------------------------------
+# --- the member's seat and sheet of the round ------------------------------------------------------
 
 
-def _own_active(actor, member: CommitteeMember) -> None:
+def require_own_active_seat(actor, member: CommitteeMember) -> None:
+    """Refuse unless `member` is the actor's own seat and still active."""
     if member.user_id != getattr(actor, "pk", None):
         raise NotPermitted(_("This is not your seat."), code="not_your_seat")
     if member.status != MemberStatus.ACTIVE:
@@ -356,207 +349,5 @@ def _own_active(actor, member: CommitteeMember) -> None:
 
 
 def submitted(member: CommitteeMember) -> SheetSubmission | None:
+    """The member's submitted sheet for the session's current round, if any."""
     return member.submissions.filter(round=member.session.round).first()
-
-
-def _editable(actor, member: CommitteeMember) -> None:
-    _lock_member(member)
-    _own_active(actor, member)
-    session = member.session
-    if session.status != SessionStatus.OPEN:
-        raise StateConflict(_("The sheets of this round are closed."), code="not_open")
-    if member.declared_at is None:
-        raise StateConflict(
-            _("Declare that you have no conflict of interest before evaluating (%(src)s).")
-            % {"src": INTEREST_DECLARATION},
-            code="declaration_required",
-        )
-    if submitted(member) is not None:
-        raise StateConflict(_("You have submitted your sheet for this round: it is final."), code="submitted")
-
-
-def _bid(session: EvaluationSession, bid_id) -> EvaluationBid:
-    try:
-        return session.bids.get(pk=int(bid_id))
-    except (EvaluationBid.DoesNotExist, TypeError, ValueError):
-        raise NotFoundError(_("No such bid in this evaluation."), fields={"bid": ["unknown"]}) from None
-
-
-def _draft_event(actor, member: CommitteeMember, kind: str, count: int) -> None:
-    audit_record(
-        actor=actor,
-        action="evaluation.sheet_saved",
-        obj=member,
-        data={**_base(member.session), "seat": member.seat, "round": member.session.round, "part": kind,
-              "entries": count, "draft_sha256": sha256_json(sheet_content(member))},
-    )
-
-
-@transaction.atomic
-def marks_save(*, actor, member: CommitteeMember, marks: list[dict]) -> list[QualificationMark]:
-    """Save qualification marks (pass/fail; a failure needs its reason, 实施条例 Art 51)."""
-    _editable(actor, member)
-    now = clock.now()
-    saved = []
-    for i, item in enumerate(marks):
-        bid = _bid(member.session, item.get("bid"))
-        passed = bool(item.get("passed"))
-        reason = (item.get("reason") or "").strip()
-        if not passed and not reason:
-            raise DomainError(
-                _("A failed bid needs the reason of its rejection (%(src)s).") % {"src": REJECTION},
-                fields={"marks": {str(i): ["reason required"]}},
-            )
-        mark, _created = QualificationMark.objects.update_or_create(
-            member=member, bid=bid, defaults={"passed": passed, "reason": reason[:2000], "updated_at": now}
-        )
-        saved.append(mark)
-    _draft_event(actor, member, "qualification", len(saved))
-    return saved
-
-
-def _points(value, criterion: Criterion, index: int) -> Decimal:
-    try:
-        points = Decimal(str(value))
-    except (InvalidOperation, TypeError, ValueError):
-        points = None
-    if (
-        points is None
-        or not points.is_finite()
-        or points < 0
-        or points > criterion.max_points
-        or points != points.quantize(Decimal("0.01"))
-    ):
-        raise DomainError(
-            _("Points for %(name)s: from 0 to %(max)s, at most 2 decimals.")
-            % {"name": criterion.name, "max": criterion.max_points},
-            fields={"scores": {str(index): [f"0..{criterion.max_points}"]}},
-        )
-    return points
-
-
-@transaction.atomic
-def scores_save(*, actor, member: CommitteeMember, scores: list[dict]) -> list[Score]:
-    """Save points per (bid, scored criterion) — comprehensive scoring only."""
-    _editable(actor, member)
-    session = member.session
-    if session.method != COMPREHENSIVE_SCORING:
-        raise StateConflict(_("The lowest evaluated price method has no scores."), code="no_scores")
-    criteria = {c.pk: c for c in Criterion.objects.filter(tender_id=session.tender_id, kind=CriterionKind.SCORED)}
-    now = clock.now()
-    saved = []
-    for i, item in enumerate(scores):
-        bid = _bid(session, item.get("bid"))
-        try:
-            criterion = criteria[int(item.get("criterion"))]
-        except (KeyError, TypeError, ValueError):
-            raise DomainError(
-                _("Unknown criterion, or a price criterion (computed, not scored)."),
-                fields={"scores": {str(i): ["criterion"]}},
-            ) from None
-        points = _points(item.get("points"), criterion, i)
-        score, _created = Score.objects.update_or_create(
-            member=member,
-            bid=bid,
-            criterion=criterion,
-            defaults={"points": points, "comment": (item.get("comment") or "").strip()[:2000], "updated_at": now},
-        )
-        saved.append(score)
-    _draft_event(actor, member, "scores", len(saved))
-    return saved
-
-
-def sheet_content(member: CommitteeMember) -> dict:
-    """The member's sheet as canonical data (what is hashed and signed)."""
-    session = member.session
-    return {
-        "tender": session.tender_id,
-        "lot": session.lot_id,
-        "session": session.pk,
-        "round": session.round,
-        "method": session.method,
-        "seat": member.seat,
-        "expert_hash": member.expert_hash,
-        "bids_sha256": session.bids_sha256,
-        "marks": [
-            {"bid": m.bid_id, "passed": m.passed, "reason": m.reason}
-            for m in member.marks.order_by("bid_id")
-        ],
-        "scores": [
-            {"bid": s.bid_id, "criterion": s.criterion_id, "points": s.points, "comment": s.comment}
-            for s in member.scores.order_by("bid_id", "criterion_id")
-        ],
-    }
-
-
-def sheet_problems(member: CommitteeMember) -> list[str]:
-    """What is missing before the sheet can be submitted."""
-    session = member.session
-    bids = list(session.bids.select_related("bidder").order_by("received_at", "pk"))
-    marked = set(member.marks.values_list("bid_id", flat=True))
-    problems = [
-        _("qualification of %(bidder)s (bid %(bid)s)") % {"bidder": b.bidder.name, "bid": b.pk}
-        for b in bids
-        if b.pk not in marked
-    ]
-    if session.method == COMPREHENSIVE_SCORING:
-        criteria = list(
-            Criterion.objects.filter(tender_id=session.tender_id, kind=CriterionKind.SCORED).values_list("pk", "name")
-        )
-        have = set(member.scores.values_list("bid_id", "criterion_id"))
-        # Every bid is scored, even one the member fails: the sheet is complete whatever the majority decides.
-        problems += [
-            _("score of %(bidder)s on %(criterion)s") % {"bidder": b.bidder.name, "criterion": name}
-            for b in bids
-            for c, name in criteria
-            if (b.pk, c) not in have
-        ]
-    return problems
-
-
-@transaction.atomic
-def sheet_submit(*, actor, member: CommitteeMember) -> SheetSubmission:
-    """Submit the sheet: final for the round; the platform signs a receipt over its SHA-256.
-    The last submission of the committee generates the report for signature."""
-    _editable(actor, member)
-    session = member.session
-    if panel_sync(session) and not CommitteeMember.objects.filter(pk=member.pk, status=MemberStatus.ACTIVE).exists():
-        raise StateConflict(_("You are no longer a member of this committee."), code="not_active")
-    problems = sheet_problems(member)
-    if problems:
-        raise DomainError(
-            _("The sheet is incomplete: %(p)s.") % {"p": "; ".join(problems[:10])},
-            code="sheet_incomplete",
-            fields={"sheet": problems},
-        )
-    now = clock.now()
-    content = sheet_content(member)
-    digest = sha256_json(content)
-    receipt = sign_receipt(
-        {
-            "kind": "evaluation_sheet",
-            **_base(session),
-            "round": session.round,
-            "seat": member.seat,
-            "expert_hash": member.expert_hash,
-            "sheet_sha256": digest,
-            "submitted_at": now,
-        }
-    )
-    from audit.canonical import normalize
-
-    submission = SheetSubmission.objects.create(
-        member=member, round=session.round, content=normalize(content), sha256=digest, receipt=receipt,
-        submitted_at=now,
-    )
-    audit_record(
-        actor=actor,
-        action="evaluation.sheet_submitted",
-        obj=member,
-        data={**_base(session), "round": session.round, "seat": member.seat, "expert_hash": member.expert_hash,
-              "sheet_sha256": digest, "receipt_key_id": receipt["key_id"]},
-    )
-    from trading.evaluation.services.reports import report_generate_if_complete
-
-    report_generate_if_complete(session=session)
-    return submission

@@ -22,6 +22,12 @@ from trading.evaluation import sources
 
 
 @pytest.fixture(autouse=True)
+def _opening_detached():
+    """Keep the opening starter attached (overrides tests/trading/conftest.py): the integration tests
+    and the API flow run the real opening."""
+
+
+@pytest.fixture(autouse=True)
 def _english():
     with translation.override("en"):
         yield

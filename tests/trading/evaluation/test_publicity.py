@@ -9,7 +9,7 @@ import pytest
 
 from audit.models import AuditEvent
 from config.errors import NotPermitted, RuleViolation, StateConflict
-from tests.evaluation.helpers import concluded, sheet, sign_all
+from tests.trading.evaluation.helpers import concluded, sheet, sign_all
 from trading.evaluation.models import ComplaintStatus, ReportStatus, SessionStatus
 from trading.evaluation.rules import evaluation_rules
 from trading.evaluation.services import award as award_services
@@ -189,8 +189,8 @@ def test_government_procurement_replies_in_working_days(make_world, fake, clock)
 
 def test_report_signing_is_for_members_only(make_world, fake, clock):
     w = make_world()
-    from tests.evaluation.conftest import readout
-    from tests.evaluation.helpers import join, open_session, seat_panel
+    from tests.trading.evaluation.conftest import readout
+    from tests.trading.evaluation.helpers import join, open_session, seat_panel
 
     fake.rows[w.lot.pk] = readout(w, ["1.00", "2.00", "3.00"])
     seat_panel(fake, w)

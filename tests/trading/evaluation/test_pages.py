@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from tests.evaluation.conftest import readout
-from tests.evaluation.helpers import concluded, seat_panel
+from tests.trading.evaluation.conftest import readout
+from tests.trading.evaluation.helpers import concluded, seat_panel
 from trading.evaluation.models import Complaint, PublicityObjection, SessionStatus
 from trading.evaluation.services import publicity as pub
 from trading.services.scheduling import steps_run_due

@@ -24,11 +24,11 @@ from rest_framework.test import APIClient
 import sbe1
 from accounts.tokens import token_issue
 from audit.selectors import chain_verify
-from tests.evaluation.real import expert_pool
-from tests.ocds.validation import require_standard_zip
 from tests.trading.custodians import make_custodians
 from tests.trading.deposits.conftest import signed_post
+from tests.trading.evaluation.real import expert_pool
 from tests.trading.helpers import pdf
+from tests.trading.ocds.validation import require_standard_zip
 from tests.trading.sealed import SealedBidder, dek_of, seal, upload
 from trading import clock as trading_clock
 from trading.deposits import bankmsg

@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 
 from audit.models import AuditEvent
-from tests.evaluation.helpers import sheet
-from tests.evaluation.real import accept_calls, draw_panel, expert_pool, panel_users, pay_deposits, run_opening
+from tests.trading.evaluation.helpers import sheet
+from tests.trading.evaluation.real import accept_calls, draw_panel, expert_pool, panel_users, pay_deposits, run_opening
 from tests.trading.sealed import bidder_with_key, submit
 from trading.evaluation.models import MemberStatus, SessionStatus
 from trading.evaluation.services import award as award_services
@@ -115,7 +115,7 @@ def test_real_opening_panel_and_deposits_from_bids_to_contract(cast, published, 
     assert accounts.count() == 3
     assert {(a.refund_trigger, a.refund_deadline) for a in accounts} == {("contract", signed_at + timedelta(days=5))}
     requested = AuditEvent.objects.get(action="deposit_refunds.requested", data__tender=tender.pk)
-    assert requested.data["handled_by"] == "trading.deposits.services.deposit_refunds_schedule_after_contract"
+    assert requested.data["handled_by"] == "trading.deposits.services.refunds.deposit_refunds_schedule_after_contract"
 
 
 def test_a_winner_refusing_to_sign_forfeits_its_real_deposit(cast, published, clock, api, make_user):

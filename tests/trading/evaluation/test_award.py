@@ -11,7 +11,7 @@ import pytest
 from audit.models import AuditEvent
 from audit.signing import verify_receipt
 from config.errors import DomainError, NotPermitted, RuleViolation, StateConflict
-from tests.evaluation.helpers import concluded
+from tests.trading.evaluation.helpers import concluded
 from trading.evaluation import sources
 from trading.evaluation.models import AwardStatus
 from trading.evaluation.services import award as award_services
@@ -35,7 +35,9 @@ def deposits(monkeypatch):
         fn.__module__ = "fake_deposits"
         return fn
 
-    monkeypatch.setattr(sources, "deposit_entry_point", entry)
+    for name in ("deposit_refunds_schedule_after_award", "deposit_refunds_schedule_after_contract",
+                 "deposit_forfeit"):
+        monkeypatch.setattr(sources, name, entry(name))
     return calls
 
 
@@ -89,7 +91,8 @@ def test_government_procurement_refunds_losers_after_the_award_notice(make_world
     _after_publicity(w, fake, clock)
     [award] = award_services.award_publish(actor=w.agent, tender=w.tender)
     assert deposits == [("deposit_refunds_schedule_after_award",
-                         {"tender": w.tender, "award_notice_at": award.awarded_at})]
+                         {"tender": w.tender, "award_notice_at": award.awarded_at,
+                          "winners": {award.bid.bidder_id}})]
     award_services.contract_record(actor=w.agent, award=award, signed_at=clock.now())
     assert [name for name, _ in deposits] == ["deposit_refunds_schedule_after_award",
                                               "deposit_refunds_schedule_after_contract"]
@@ -149,15 +152,6 @@ def test_forfeit_goes_to_the_deposits_module_with_the_registration(make_world, f
     assert deposits == [("deposit_forfeit", {"registration": registration, "reason": "winner_refused_contract",
                                              "source": "招标投标法实施条例 Art 74",
                                              "note": "Refused the contract terms."})]
-
-
-def test_without_a_deposits_module_the_contract_still_records_and_says_so(make_world, fake, clock, monkeypatch):
-    monkeypatch.setattr(sources, "DEPOSIT_MODULES", ("no_such_deposits_module",))
-    w = make_world()
-    _after_publicity(w, fake, clock)
-    [award] = award_services.award_publish(actor=w.agent, tender=w.tender)
-    award_services.contract_record(actor=w.agent, award=award, signed_at=clock.now())
-    assert AuditEvent.objects.get(action="deposit_refunds.requested").data["handled_by"] is None
 
 
 def test_no_award_before_the_publicity_or_without_candidates(make_world, fake, clock):

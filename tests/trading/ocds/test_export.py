@@ -11,8 +11,8 @@ from datetime import timedelta
 import pytest
 from django.test import override_settings
 
-from tests.evaluation.helpers import concluded
-from tests.ocds.validation import require_standard_zip
+from tests.trading.evaluation.helpers import concluded
+from tests.trading.ocds.validation import require_standard_zip
 from trading.evaluation.services import award as award_services
 from trading.evaluation.services import publicity as pub
 from trading.models import Notice, NoticeKind, TenderDocument

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from trading.evaluation.models import CommitteeMember, EvaluationBid
-from trading.evaluation.services import reports, sessions
+from trading.evaluation.services import reports, sessions, sheets
 
 
 def seat_panel(fake, world, count: int = 5) -> list:
@@ -36,16 +36,16 @@ def sheet(world, session, member, *, fail=None, scores=None, submit=True):
         if bid is None:
             continue
         marks.append({"bid": bid.pk, "passed": i not in fail, "reason": fail.get(i, "")})
-    sessions.marks_save(actor=member.user, member=member, marks=marks)
+    sheets.marks_save(actor=member.user, member=member, marks=marks)
     if scores:
         rows = [
             {"bid": bids[world.bidders[i].organisation_id].pk, "criterion": c, "points": p}
             for i, per in scores.items()
             for c, p in per.items()
         ]
-        sessions.scores_save(actor=member.user, member=member, scores=rows)
+        sheets.scores_save(actor=member.user, member=member, scores=rows)
     if submit:
-        return sessions.sheet_submit(actor=member.user, member=member)
+        return sheets.sheet_submit(actor=member.user, member=member)
     return None
 
 
@@ -61,7 +61,7 @@ def sign_all(session, members, *, dissent: dict | None = None):
 
 def concluded(world, fake, prices=("300.00", "200.00", "100.00", "400.00"), *, fail=None):
     """A lot evaluated by five members (lowest price) with its report final; returns (session, report)."""
-    from tests.evaluation.conftest import readout
+    from tests.trading.evaluation.conftest import readout
 
     fake.rows[world.lot.pk] = readout(world, list(prices))
     seat_panel(fake, world)

@@ -12,11 +12,11 @@ from django.db import transaction
 from audit.models import AuditEvent
 from audit.signing import verify_receipt
 from config.errors import DomainError, NotPermitted, RuleViolation, StateConflict
-from tests.evaluation.conftest import readout
-from tests.evaluation.helpers import bids_by_bidder, join, open_session, seat_panel, sheet, sign_all
+from tests.trading.evaluation.conftest import readout
+from tests.trading.evaluation.helpers import bids_by_bidder, join, open_session, seat_panel, sheet, sign_all
 from trading.evaluation import sources
 from trading.evaluation.models import MemberStatus, ReportStatus, SessionStatus
-from trading.evaluation.services import reports, sessions
+from trading.evaluation.services import reports, sessions, sheets
 from trading.evaluation.services.common import sha256_json
 from trading.evaluation.services.criteria import criteria_set
 
@@ -97,7 +97,7 @@ def test_comprehensive_scoring_through_the_services(make_world, fake, clock):
     for m in members:
         sheet(w, session, m, scores={i: {tech: t, comm: c} for i, (t, c) in table[m.seat].items()})
     content = reports.current_report(session).content
-    # Same numbers as tests/evaluation/test_ranking.py: Y (B) 88.00, Z (C) 84.94, X (A) 84.67.
+    # Same numbers as tests/trading/evaluation/test_ranking.py: Y (B) 88.00, Z (C) 84.94, X (A) 84.67.
     got = [(r["bidder_name"], r["price_score"], r["scored_mean"], r["score"]) for r in content["ranking"]]
     assert got == [("Bidder B Ltd", "25.00", "63.00", "88.00"), ("Bidder C Ltd", "27.27", "57.67", "84.94"),
                    ("Bidder A Ltd", "30.00", "54.67", "84.67")]
@@ -134,22 +134,22 @@ def test_sheets_need_the_declaration_are_complete_and_final_once_submitted(make_
     member = sessions.member_sign_in(actor=w.experts[0], session=session).member
     bid = session.bids.first()
     with pytest.raises(StateConflict) as undeclared:
-        sessions.marks_save(actor=w.experts[0], member=member, marks=[{"bid": bid.pk, "passed": True}])
+        sheets.marks_save(actor=w.experts[0], member=member, marks=[{"bid": bid.pk, "passed": True}])
     assert undeclared.value.code == "declaration_required"
     sessions.member_declare(actor=w.experts[0], member=member, no_conflict=True)
     with pytest.raises(DomainError):  # a failure needs its reason (实施条例 Art 51)
-        sessions.marks_save(actor=w.experts[0], member=member, marks=[{"bid": bid.pk, "passed": False}])
+        sheets.marks_save(actor=w.experts[0], member=member, marks=[{"bid": bid.pk, "passed": False}])
     with pytest.raises(NotPermitted):  # nobody writes on another member's sheet
-        sessions.marks_save(actor=w.experts[1], member=member, marks=[{"bid": bid.pk, "passed": True}])
-    sessions.marks_save(actor=w.experts[0], member=member, marks=[{"bid": bid.pk, "passed": True}])
+        sheets.marks_save(actor=w.experts[1], member=member, marks=[{"bid": bid.pk, "passed": True}])
+    sheets.marks_save(actor=w.experts[0], member=member, marks=[{"bid": bid.pk, "passed": True}])
     with pytest.raises(DomainError) as incomplete:
-        sessions.sheet_submit(actor=w.experts[0], member=member)
+        sheets.sheet_submit(actor=w.experts[0], member=member)
     assert incomplete.value.code == "sheet_incomplete"
     sub = sheet(w, session, member)
     assert verify_receipt(sub.receipt) and sub.receipt["receipt"]["sheet_sha256"] == sub.sha256 == sha256_json(
         sub.content)
     with pytest.raises(StateConflict) as final:
-        sessions.marks_save(actor=w.experts[0], member=member, marks=[{"bid": bid.pk, "passed": False,
+        sheets.marks_save(actor=w.experts[0], member=member, marks=[{"bid": bid.pk, "passed": False,
                                                                       "reason": "changed my mind"}])
     assert final.value.code == "submitted"
 
