@@ -20,11 +20,10 @@ from bidding_ui.consumers.supervision import SupervisionConsumer
 from realtime.models import StreamEvent
 from supervision import live as supervision
 from supervision.live import RED, YELLOW, due_level, step_level, supervision_refresh, supervision_warnings
-from tests.trading.evaluation.conftest import fake, make_world  # noqa: F401
 from tests.experts.conftest import make_expert  # noqa: F401
 from tests.trading.conftest import _english, _media_root, cast, clock, make_draft, published  # noqa: F401
 from tests.trading.deposits.conftest import _bank_settings, make_transfer, notify, registered  # noqa: F401
-from tests.trading.evaluation.conftest import fake, make_world  # noqa: F401
+from tests.trading.evaluation.conftest import fake, make_world  # noqa: F401  # noqa: F401
 from trading.models import ScheduledStep
 from trading.services.objections import objection_raise, objection_reply
 from trading.services.scheduling import step_run_one, step_schedule

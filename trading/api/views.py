@@ -13,10 +13,10 @@ from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticate
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.clientip import client_ip as resolve
 from accounts.policy import authorize, can
 from accounts.tokens import token_user
 from config.api import ERRORS, error_body, validated
+from config.clientip import client_ip as resolve
 from config.errors import DomainError, NotPermitted
 from config.parsers import StrictFormParser, StrictMultiPartParser
 from trading import selectors, visibility
