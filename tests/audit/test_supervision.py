@@ -1,7 +1,7 @@
 """Live supervision: red/yellow warnings from due times, opening rooms, publishing changes to the
 "supervision" stream, the dashboard consumer, page and API (supervisors only)."""
 
-# Fixtures are imported from tests/trading/conftest.py (a tender's cast, clock, drafts):
+# The cast, tenders and clock are shared fixtures (tests/fixtures/); English and media root as in tests/trading:
 # ruff: noqa: F811
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from bidding_ui.consumers.supervision import SupervisionConsumer
 from bidding_ui.models import StreamEvent
 from tests.evaluation.conftest import fake, make_world  # noqa: F401
 from tests.experts.conftest import make_expert  # noqa: F401
-from tests.trading.conftest import _english, _media_root, cast, clock, make_draft, published  # noqa: F401
+from tests.fixtures.directory import _english, _media_root  # noqa: F401
 from tests.trading.deposits.conftest import _bank_settings, make_transfer, notify, registered  # noqa: F401
 from trading.models import ScheduledStep
 from trading.services.objections import objection_raise, objection_reply

@@ -18,8 +18,7 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 
 from bidding_ui.routing import websocket_urlpatterns
-from tests.trading.sealed import FakeClock, dek_of, pass_deadline, scenario, submit
-from trading import clock as trading_clock
+from tests.trading.sealed import dek_of, pass_deadline, scenario, submit
 from trading.models import Opening
 from trading.opening.room import apply_event, room_state
 
@@ -84,10 +83,8 @@ async def pump_all(clients, quiet: float = 0.3):
     await asyncio.gather(*(c.pump(quiet) for c in clients))
 
 
-async def test_full_opening_over_websockets_with_a_late_joiner(make_org, make_user, settings, tmp_path, monkeypatch):
+async def test_full_opening_over_websockets_with_a_late_joiner(make_org, make_user, settings, tmp_path, clock):
     settings.MEDIA_ROOT = tmp_path
-    fake = FakeClock()
-    monkeypatch.setattr(trading_clock, "now", fake.now)
     s = await database_sync_to_async(scenario)(make_org, make_user)
     tender = s.tender
     prices = ["3000000.00", "2500000.00", "2750000.00"]
@@ -101,7 +98,7 @@ async def test_full_opening_over_websockets_with_a_late_joiner(make_org, make_us
     early = [host, *bidders, supervisor, public, custodian]
     assert host.state["state"] == "waiting" and "bids" not in host.state  # nothing about bids before the deadline
 
-    await database_sync_to_async(pass_deadline)(fake, tender)
+    await database_sync_to_async(pass_deadline)(clock, tender)
     await pump_all(early)
     assert host.state["state"] == "signing_in" and len(host.state["bids"]) == 3
     assert public.state["state"] == "signing_in" and "bids" not in public.state and public.redacted > 0
@@ -133,7 +130,7 @@ async def test_full_opening_over_websockets_with_a_late_joiner(make_org, make_us
     objection = ack["result"]["objection"]
     for client in bidders[:2]:
         assert (await client.command(type="confirm"))["type"] == "ack"
-    await database_sync_to_async(_end_phase)(fake, tender)  # bidder 3 absent: deemed to accept
+    await database_sync_to_async(_end_phase)(clock, tender)  # bidder 3 absent: deemed to accept
     await pump_all(early)
     assert host.state["state"] == "objections"
     assert host.state["confirmations"][str(s.bidders[2].org_id)]["kind"] == "deemed"
@@ -179,10 +176,10 @@ def _state(tender, user):
     return room_state(tender=tender, user=user)
 
 
-def _end_phase(fake, tender):
+def _end_phase(clock, tender):
     from tests.trading.sealed import end_phase
 
-    end_phase(fake, tender)
+    end_phase(clock, tender)
 
 
 async def test_shared_tail_delivers_events_the_layer_never_carried(make_org, make_user, monkeypatch):

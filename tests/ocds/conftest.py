@@ -1,3 +1,3 @@
-"""The OCDS tests reuse the evaluation fixtures (tender in evaluation, scripted sources, movable clock)."""
+"""The OCDS tests reuse the evaluation fixtures (tender in evaluation, scripted sources)."""
 
-from tests.evaluation.conftest import _english, _media_root, clock, fake, make_world, no_network  # noqa: F401
+from tests.evaluation.conftest import _english, _media_root, fake, make_world, no_network  # noqa: F401
