@@ -18,9 +18,10 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 
 from bidding_ui.routing import websocket_urlpatterns
+from bidding_ui.streams import stream_last_id
 from tests.trading.sealed import dek_of, pass_deadline, scenario, submit
 from trading.models import Opening
-from trading.opening.room import apply_event, room_state
+from trading.opening.room import apply_event, room_key, room_state
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 application = URLRouter(websocket_urlpatterns)
@@ -61,6 +62,13 @@ class RoomClient:
         elif kind == "snapshot":
             self.state, self.last_id = message["state"], message["last_id"]
 
+    async def pump_to(self, target: int, quiet: float) -> None:
+        """Apply events until `target` (the stream's last id when asked), then whatever else is waiting.
+        Waiting for the id, not for a quiet spell, keeps a slow machine from ending the pump early."""
+        while self.last_id < target:
+            self._handle(await self.ws.receive_json_from(timeout=60))
+        await self.pump(quiet)
+
     async def pump(self, quiet: float = 0.3) -> None:
         """Apply everything that arrives until the socket is quiet for `quiet` seconds."""
         # receive_nothing does not cancel the application on timeout (receive_json_from would).
@@ -79,8 +87,10 @@ class RoomClient:
         await self.ws.disconnect()
 
 
-async def pump_all(clients, quiet: float = 0.3):
-    await asyncio.gather(*(c.pump(quiet) for c in clients))
+async def pump_all(clients, quiet: float = 0.05):
+    """Every client applies the room's events up to the last one published."""
+    target = await database_sync_to_async(stream_last_id)(room_key(clients[0].tender_id))
+    await asyncio.gather(*(c.pump_to(target, quiet) for c in clients))
 
 
 async def test_full_opening_over_websockets_with_a_late_joiner(make_org, make_user, settings, tmp_path, clock):
@@ -120,7 +130,7 @@ async def test_full_opening_over_websockets_with_a_late_joiner(make_org, make_us
         dek = await sync_to_async(dek_of)(b, b.envelopes[bid["id"]])
         ack = await client.command(type="release_dek", bid=bid["id"], dek=dek)
         assert ack["type"] == "ack" and ack["result"]["status"] == "decrypted", ack
-        await pump_all(early, quiet=0.2)
+        await pump_all(early)
         assert host.state["readout"][str(bid["id"])]["items"]["price"] == prices[bids.index(bid)]
     await pump_all(early)
     assert host.state["state"] == "confirming"
@@ -164,7 +174,7 @@ async def test_full_opening_over_websockets_with_a_late_joiner(make_org, make_us
     replay = await RoomClient("replayer", s.supervisor, tender.pk).connect()
     replay.state, replay.last_id = {"tender": supervisor.state["tender"]}, 0
     await replay.ws.send_json_to({"type": "resync", "since": 0})
-    await replay.pump(0.5)
+    await replay.pump_to(supervisor.last_id, 0.05)
     assert replay.last_id == supervisor.last_id and replay.state == supervisor.state
     for client in [*early, *late.values(), replay]:
         assert not [e for e in client.errors if e.get("command") is None], client.errors
@@ -191,7 +201,6 @@ async def test_shared_tail_delivers_events_the_layer_never_carried(make_org, mak
 
     from bidding_ui import streams
     from bidding_ui.consumers.opening import OpeningRoomConsumer
-    from trading.opening.room import room_key
 
     monkeypatch.setattr(OpeningRoomConsumer, "tail_seconds", 0.2)
     s = await database_sync_to_async(scenario)(make_org, make_user, bidders=0)
