@@ -341,13 +341,13 @@ async def test_dashboard_receives_a_live_update(published, cast, clock):
     clock.move_to(objection.reply_due_at - DAY)
     communicator, connected, _ = await _connect(cast.supervisor)
     assert connected
-    snapshot = await communicator.receive_json_from(timeout=5)
+    snapshot = await communicator.receive_json_from(timeout=30)
     assert snapshot["type"] == "snapshot"
     assert [w["level"] for w in snapshot["state"]["warnings"]] == [YELLOW]
     last_id = snapshot["last_id"]
     clock.move_to(objection.reply_due_at + SECOND)
     await database_sync_to_async(supervision_refresh)()
-    message = await communicator.receive_json_from(timeout=5)
+    message = await communicator.receive_json_from(timeout=30)
     assert message["type"] == "event" and message["kind"] == "warnings" and message["id"] == last_id + 1
     assert message["payload"]["items"][0]["key"] == f"objection:{objection.pk}"
     assert message["payload"]["items"][0]["level"] == RED and message["payload"]["counts"]["red"] == 1

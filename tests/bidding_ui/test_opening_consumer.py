@@ -41,7 +41,7 @@ class RoomClient:
         self.ws.scope["user"] = self.user
         connected, _ = await self.ws.connect()
         assert connected, self.name
-        snapshot = await self.ws.receive_json_from(timeout=5)
+        snapshot = await self.ws.receive_json_from(timeout=30)
         assert snapshot["type"] == "snapshot"
         self.state, self.last_id = snapshot["state"], snapshot["last_id"]
         return self
@@ -73,7 +73,7 @@ class RoomClient:
         """Apply everything that arrives until the socket is quiet for `quiet` seconds."""
         # receive_nothing does not cancel the application on timeout (receive_json_from would).
         while not await self.ws.receive_nothing(timeout=quiet, interval=0.02):
-            self._handle(await self.ws.receive_json_from(timeout=5))
+            self._handle(await self.ws.receive_json_from(timeout=30))
 
     async def command(self, **content) -> dict:
         await self.ws.send_json_to(content)
