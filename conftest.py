@@ -10,6 +10,10 @@ from rest_framework.test import APIClient
 
 from accounts.uscc import make_uscc
 
+# The suite's shared fixtures (docs/testing.md): the controllable clock, thread/worker isolation,
+# the tender cast and states.
+pytest_plugins = ["tests.fixtures.clock", "tests.fixtures.isolation", "tests.fixtures.tenders"]
+
 _counter = itertools.count(1)
 
 

@@ -1,7 +1,7 @@
 """Supervisor replay: the tender rebuilt from its audit events, per-event verification, filters,
 the page and the API (supervisors only)."""
 
-# Fixtures are imported from tests/trading/conftest.py (a tender's cast, clock, drafts):
+# The cast, tenders and clock are shared fixtures (tests/fixtures/); English and media root as in tests/trading:
 # ruff: noqa: F811
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from audit.replay import tender_replay
 from audit.replay_reducers import fold, interpreted, summary
 from audit.trust import trust_from_text
 from tests.audit.tamper import guard_off, rewrite
+from tests.fixtures.directory import _english, _media_root  # noqa: F401
 from tests.supervision.test_collusion import opened  # noqa: F401
-from tests.trading.conftest import _english, _media_root, cast, clock, make_draft, published  # noqa: F401
 from tests.trading.evaluation.conftest import fake, make_world  # noqa: F401
 from trading.models import TenderStatus
 from trading.services.objections import objection_raise, objection_reply

@@ -2,7 +2,7 @@
 deadline cannot link any event to an organisation nor count registrations; after the deadline
 event the commitments verify with nothing but the bundle and the standard library."""
 
-# Fixtures are imported from tests/trading/conftest.py and tests/trading/bids/conftest.py:
+# The cast, tenders, bidding and clock are shared fixtures (tests/fixtures/); English, media root as in tests/trading:
 # ruff: noqa: F811
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ import pytest
 
 from audit.export import bundle_write
 from audit.replay import tender_replay
-from tests.trading.bids.conftest import bidding  # noqa: F401
-from tests.trading.conftest import _english, _media_root, cast, clock, make_draft, published  # noqa: F401
+from tests.fixtures.directory import _english, _media_root  # noqa: F401
 from tests.trading.sealed import bidder_with_key, pass_deadline, submit
 from trading.models import RegisteredKey
 from trading.services.objections import objection_raise, objection_reply

@@ -1,3 +1,2 @@
-"""The UI shell's tests use the trading cast and tenders (tests/trading/conftest.py)."""
-
-from tests.trading.conftest import _media_root, cast, clock, make_draft, published  # noqa: F401
+"""The UI shell's tests use the shared cast, tenders and clock (tests/fixtures/), each with its own media root."""
+from tests.fixtures.directory import _media_root  # noqa: F401

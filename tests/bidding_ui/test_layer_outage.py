@@ -91,25 +91,25 @@ async def push_only(layer, key: str, event_id: int, n: int) -> None:
         "id": event_id, "kind": "added", "payload": {"n": n}, "audience": streams.PUBLIC, "at": None}})
 
 
-async def eventually_pushed(layer, ws, key: str, event_id: int, timeout: float = 5.0) -> dict:
+async def eventually_pushed(layer, ws, key: str, event_id: int, timeout: float = 30.0) -> dict:
     """Push `event_id` until it arrives (the consumer re-joins its group shortly after recovery)."""
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout
     while loop.time() < end:
         await push_only(layer, key, event_id, 99)
         if not await ws.receive_nothing(timeout=0.2, interval=0.02):
-            return await ws.receive_json_from()
+            return await ws.receive_json_from(timeout=30)
     raise AssertionError("push delivery did not resume")
 
 
 async def test_a_stream_socket_stays_open_through_an_outage_and_push_resumes(outage_layer):
     ws = WebsocketCommunicator(counter_app, "/ws/test/outage/")
     assert (await ws.connect())[0]
-    assert (await ws.receive_json_from())["type"] == "snapshot"
+    assert (await ws.receive_json_from(timeout=30))["type"] == "snapshot"
     outage_layer.go_down()
     await asyncio.sleep(0.3)
     await persist("test:outage", 1)  # published during the outage: arrives from the database tail
-    message = await ws.receive_json_from(timeout=3)
+    message = await ws.receive_json_from(timeout=30)
     assert message["type"] == "event" and message["id"] == 1
     outage_layer.come_back()
     pushed = await eventually_pushed(outage_layer, ws, "test:outage", 2)
@@ -122,9 +122,9 @@ async def test_a_socket_can_connect_while_the_layer_is_down(outage_layer):
     ws = WebsocketCommunicator(counter_app, "/ws/test/during/")
     connected, _ = await ws.connect()
     assert connected
-    assert (await ws.receive_json_from())["type"] == "snapshot"
+    assert (await ws.receive_json_from(timeout=30))["type"] == "snapshot"
     await persist("test:during", 5)
-    assert (await ws.receive_json_from(timeout=3))["id"] == 1
+    assert (await ws.receive_json_from(timeout=30))["id"] == 1
     outage_layer.come_back()
     assert (await eventually_pushed(outage_layer, ws, "test:during", 2))["id"] == 2
     await ws.disconnect()
@@ -140,18 +140,18 @@ async def test_the_room_hub_falls_back_to_the_database_and_rejoins(outage_layer,
         ws = WebsocketCommunicator(room_app, f"/ws/opening/{s.tender.pk}/")
         ws.scope["user"] = s.supervisor
         assert (await ws.connect())[0]
-        snapshot = await ws.receive_json_from(timeout=5)
+        snapshot = await ws.receive_json_from(timeout=30)
         sockets.append(ws)
     last = snapshot["last_id"]
     outage_layer.go_down()
     await asyncio.sleep(0.3)
     await persist(key, 1)
     for ws in sockets:  # both sockets open, the event arrives from the database within the fallback poll
-        message = await ws.receive_json_from(timeout=3)
+        message = await ws.receive_json_from(timeout=30)
         assert message["type"] == "event" and message["id"] == last + 1
     outage_layer.come_back()
     first = await eventually_pushed(outage_layer, sockets[0], key, last + 2)
     assert first["id"] == last + 2
-    assert (await sockets[1].receive_json_from(timeout=3))["id"] == last + 2  # the hub fans out again
+    assert (await sockets[1].receive_json_from(timeout=30))["id"] == last + 2  # the hub fans out again
     for ws in sockets:
         await ws.disconnect()

@@ -18,10 +18,11 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 
 from bidding_ui.routing import websocket_urlpatterns
-from tests.trading.sealed import FakeClock, dek_of, pass_deadline, scenario, submit
-from trading import clock as trading_clock
+from realtime import streams
+from realtime.streams import stream_last_id
+from tests.trading.sealed import dek_of, pass_deadline, scenario, submit
 from trading.models import Opening
-from trading.opening.room import apply_event, room_state
+from trading.opening.room import apply_event, room_key, room_state
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 application = URLRouter(websocket_urlpatterns)
@@ -41,7 +42,7 @@ class RoomClient:
         self.ws.scope["user"] = self.user
         connected, _ = await self.ws.connect()
         assert connected, self.name
-        snapshot = await self.ws.receive_json_from(timeout=5)
+        snapshot = await self.ws.receive_json_from(timeout=30)
         assert snapshot["type"] == "snapshot"
         self.state, self.last_id = snapshot["state"], snapshot["last_id"]
         return self
@@ -62,11 +63,18 @@ class RoomClient:
         elif kind == "snapshot":
             self.state, self.last_id = message["state"], message["last_id"]
 
+    async def pump_to(self, target: int, quiet: float) -> None:
+        """Apply events until `target` (the stream's last id when asked), then whatever else is waiting.
+        Waiting for the id, not for a quiet spell, keeps a slow machine from ending the pump early."""
+        while self.last_id < target:
+            self._handle(await self.ws.receive_json_from(timeout=60))
+        await self.pump(quiet)
+
     async def pump(self, quiet: float = 0.3) -> None:
         """Apply everything that arrives until the socket is quiet for `quiet` seconds."""
         # receive_nothing does not cancel the application on timeout (receive_json_from would).
         while not await self.ws.receive_nothing(timeout=quiet, interval=0.02):
-            self._handle(await self.ws.receive_json_from(timeout=5))
+            self._handle(await self.ws.receive_json_from(timeout=30))
 
     async def command(self, **content) -> dict:
         await self.ws.send_json_to(content)
@@ -80,14 +88,14 @@ class RoomClient:
         await self.ws.disconnect()
 
 
-async def pump_all(clients, quiet: float = 0.3):
-    await asyncio.gather(*(c.pump(quiet) for c in clients))
+async def pump_all(clients, quiet: float = 0.05):
+    """Every client applies the room's events up to the last one published."""
+    target = await database_sync_to_async(stream_last_id)(room_key(clients[0].tender_id))
+    await asyncio.gather(*(c.pump_to(target, quiet) for c in clients))
 
 
-async def test_full_opening_over_websockets_with_a_late_joiner(make_org, make_user, settings, tmp_path, monkeypatch):
+async def test_full_opening_over_websockets_with_a_late_joiner(make_org, make_user, settings, tmp_path, clock):
     settings.MEDIA_ROOT = tmp_path
-    fake = FakeClock()
-    monkeypatch.setattr(trading_clock, "now", fake.now)
     s = await database_sync_to_async(scenario)(make_org, make_user)
     tender = s.tender
     prices = ["3000000.00", "2500000.00", "2750000.00"]
@@ -101,7 +109,7 @@ async def test_full_opening_over_websockets_with_a_late_joiner(make_org, make_us
     early = [host, *bidders, supervisor, public, custodian]
     assert host.state["state"] == "waiting" and "bids" not in host.state  # nothing about bids before the deadline
 
-    await database_sync_to_async(pass_deadline)(fake, tender)
+    await database_sync_to_async(pass_deadline)(clock, tender)
     await pump_all(early)
     assert host.state["state"] == "signing_in" and len(host.state["bids"]) == 3
     assert public.state["state"] == "signing_in" and "bids" not in public.state and public.redacted > 0
@@ -123,7 +131,7 @@ async def test_full_opening_over_websockets_with_a_late_joiner(make_org, make_us
         dek = await sync_to_async(dek_of)(b, b.envelopes[bid["id"]])
         ack = await client.command(type="release_dek", bid=bid["id"], dek=dek)
         assert ack["type"] == "ack" and ack["result"]["status"] == "decrypted", ack
-        await pump_all(early, quiet=0.2)
+        await pump_all(early)
         assert host.state["readout"][str(bid["id"])]["items"]["price"] == prices[bids.index(bid)]
     await pump_all(early)
     assert host.state["state"] == "confirming"
@@ -133,7 +141,7 @@ async def test_full_opening_over_websockets_with_a_late_joiner(make_org, make_us
     objection = ack["result"]["objection"]
     for client in bidders[:2]:
         assert (await client.command(type="confirm"))["type"] == "ack"
-    await database_sync_to_async(_end_phase)(fake, tender)  # bidder 3 absent: deemed to accept
+    await database_sync_to_async(_end_phase)(clock, tender)  # bidder 3 absent: deemed to accept
     await pump_all(early)
     assert host.state["state"] == "objections"
     assert host.state["confirmations"][str(s.bidders[2].org_id)]["kind"] == "deemed"
@@ -167,7 +175,7 @@ async def test_full_opening_over_websockets_with_a_late_joiner(make_org, make_us
     replay = await RoomClient("replayer", s.supervisor, tender.pk).connect()
     replay.state, replay.last_id = {"tender": supervisor.state["tender"]}, 0
     await replay.ws.send_json_to({"type": "resync", "since": 0})
-    await replay.pump(0.5)
+    await replay.pump_to(supervisor.last_id, 0.05)
     assert replay.last_id == supervisor.last_id and replay.state == supervisor.state
     for client in [*early, *late.values(), replay]:
         assert not [e for e in client.errors if e.get("command") is None], client.errors
@@ -179,10 +187,10 @@ def _state(tender, user):
     return room_state(tender=tender, user=user)
 
 
-def _end_phase(fake, tender):
+def _end_phase(clock, tender):
     from tests.trading.sealed import end_phase
 
-    end_phase(fake, tender)
+    end_phase(clock, tender)
 
 
 async def test_shared_tail_delivers_events_the_layer_never_carried(make_org, make_user, monkeypatch):
@@ -193,8 +201,6 @@ async def test_shared_tail_delivers_events_the_layer_never_carried(make_org, mak
     from django.db import transaction
 
     from bidding_ui.consumers.opening import OpeningRoomConsumer
-    from realtime import streams
-    from trading.opening.room import room_key
 
     monkeypatch.setattr(OpeningRoomConsumer, "tail_seconds", 0.2)
     s = await database_sync_to_async(scenario)(make_org, make_user, bidders=0)

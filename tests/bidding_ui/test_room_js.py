@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.trading.sealed import FakeClock, dek_of, end_phase, pass_deadline, scenario, submit
-from trading import clock as trading_clock
+from tests.trading.sealed import dek_of, end_phase, pass_deadline, scenario, submit
 from trading.opening import selectors
 from trading.opening import services as sv
 from trading.opening.room import apply_event, room_state
@@ -33,23 +32,21 @@ def node():
     return path
 
 
-def test_browser_client_state_equals_the_snapshot(node, make_org, make_user, settings, tmp_path, monkeypatch):
+def test_browser_client_state_equals_the_snapshot(node, make_org, make_user, settings, tmp_path, clock):
     settings.MEDIA_ROOT = tmp_path
-    fake = FakeClock()
-    monkeypatch.setattr(trading_clock, "now", fake.now)
     s = scenario(make_org, make_user)
     bids = [submit(s.lot, b, price=p) for b, p in zip(s.bidders, ["10.00", "20.00", "30.00"], strict=True)]
     viewer = s.bidders[0].user
     start_id, start_state = selectors.room_snapshot(user=viewer, tender=s.tender)
-    pass_deadline(fake, s.tender)
+    pass_deadline(clock, s.tender)
     for b in s.bidders:
         sv.opening_sign_in(actor=b.user, tender=s.tender)
-    end_phase(fake, s.tender)
+    end_phase(clock, s.tender)
     for b, bid in zip(s.bidders, bids, strict=True):
         sv.bid_dek_release(actor=b.user, tender=s.tender, bid_id=bid["id"], dek=dek_of(b, b.envelopes[bid["id"]]))
     sv.opening_objection_raise(actor=s.bidders[2].user, tender=s.tender, text="objection")
     for _ in range(2):
-        end_phase(fake, s.tender)
+        end_phase(clock, s.tender)
     s.tender.refresh_from_db()
     events = selectors.room_events(user=viewer, tender=s.tender, since=start_id)
     expected = room_state(tender=s.tender, user=viewer)

@@ -45,3 +45,12 @@ async def get(app, path: str, *, query: str = "", headers: list | None = None) -
 
     await app(scope, receive, send)
     return Reply(status, out_headers, b"".join(body))
+
+
+async def slots_taken(shedder, n: int, timeout: float = 30) -> None:
+    """Wait until `n` requests hold a slot (by the shedder's count, not by a guess at the machine's speed)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while shedder.inflight < n:
+        assert loop.time() < end, f"{shedder.inflight} of {n} slots taken"
+        await asyncio.sleep(0.005)

@@ -12,7 +12,7 @@ from django.middleware.csrf import _unmask_cipher_token
 
 from bidding_ui.page_cache import PublicPageASGI
 from config.shedding import LoadShedder
-from tests.capacity.asgi_client import get
+from tests.capacity.asgi_client import get, slots_taken
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -71,7 +71,7 @@ def test_cached_pages_are_served_while_django_is_saturated(stack):
     async def run():
         await get(app, "/notices/", headers=EN)  # stored
         slow = asyncio.create_task(get(app, "/capacity-test/slow", query="s=1"))
-        await asyncio.sleep(0.3)  # the only slot is taken
+        await slots_taken(shedder, 1)  # the only slot is taken
         cached, uncached = await asyncio.gather(get(app, "/notices/", headers=EN), get(app, "/results/", headers=EN))
         return cached, uncached, await slow
 

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from config.shedding import LoadShedder
-from tests.capacity.asgi_client import get
+from tests.capacity.asgi_client import get, slots_taken
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -26,7 +26,7 @@ def app(settings):
 def test_saturation_is_answered_503_with_retry_after_and_recovers(app):
     async def run():
         slow = [asyncio.create_task(get(app, "/api/v1/capacity-test/slow", query="s=1.5")) for _ in range(2)]
-        await asyncio.sleep(0.3)  # both slots taken
+        await slots_taken(app, 2)
         api, page = await asyncio.gather(get(app, "/api/v1/me"), get(app, "/notices/"))
         held = await asyncio.gather(*slow)
         after = await get(app, "/api/v1/capacity-test/slow", query="s=0")
@@ -46,7 +46,7 @@ def test_saturation_is_answered_503_with_retry_after_and_recovers(app):
 def test_a_full_queue_is_refused_immediately_and_a_short_wait_is_served(app):
     async def run():
         slow = [asyncio.create_task(get(app, "/capacity-test/slow", query="s=0.15")) for _ in range(2)]
-        await asyncio.sleep(0.05)
+        await slots_taken(app, 2)
         # Two may wait (max_queue=2) and get served when a slot frees within 0.2 s; the rest are refused at once.
         waiting = [asyncio.create_task(get(app, "/capacity-test/slow", query="s=0")) for _ in range(4)]
         return await asyncio.gather(*slow), await asyncio.gather(*waiting)

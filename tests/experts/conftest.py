@@ -13,17 +13,9 @@ from accounts.roles import Role
 from experts.identity import id_number_with_check
 from experts.models import Specialty
 from experts.specialties import specialties_load
+from tests.fixtures.directory import _english  # noqa: F401  (messages are asserted in English)
 
 _ids = itertools.count(1)
-
-
-@pytest.fixture(autouse=True)
-def _english():
-    # Messages are asserted in English; the platform's default language is Chinese (catalogs in locale/).
-    from django.utils import translation
-
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture(autouse=True)

@@ -30,7 +30,7 @@ from experts.services.draws import (
     panel_reveal,
 )
 from experts.services.pool import expert_leave_add, expert_set_status
-from trading import clock
+from trading import clock as trading_clock
 from trading.services.scheduling import steps_run_due
 
 pytestmark = pytest.mark.django_db
@@ -108,13 +108,12 @@ def test_decline_without_reserves_redraws_from_the_stream(world, pool, draw_now)
     _replay_ok(draw)
 
 
-def test_timeout_by_the_scheduled_step(world, pool, draw_now, monkeypatch):
+def test_timeout_by_the_scheduled_step(world, pool, draw_now, clock):
     draw = draw_now(lines=[{"specialty": "A0201", "count": 3, "reserves": 0}, {"specialty": "D01", "count": 2}])
     silent = _notified(draw)
     for a in silent[1:]:
         assignment_respond(actor="system", assignment=a, accept=True, via="test")
-    later = silent[0].respond_by + timedelta(seconds=1)
-    monkeypatch.setattr(clock, "now", lambda: later)
+    later = clock.move_to(silent[0].respond_by + timedelta(seconds=1))
     with pytest.raises(StateConflict, match="time limit"):
         assignment_respond(actor="system", assignment=silent[0], accept=True, via="test")
     ran = steps_run_due()
@@ -270,7 +269,7 @@ def test_reveal_rechecks_avoidance_and_refills(world, pool, draw_now, make_user)
         org = make_user("bidder").organisation
         Expert.objects.filter(pk=member.expert_id).update(employer=org)
         late_bidder = org.users.first()
-    now = clock.now()
+    now = trading_clock.now()
     Registration.objects.create(lot=world.lot, tender=world.tender, bidder=late_bidder.organisation,
                                 registered_by=late_bidder, created_at=now, updated_at=now)
     outcome = panel_reveal(actor="system", draw=draw)
@@ -314,11 +313,10 @@ def test_cancel_releases_everyone(world, pool, draw_now, make_world):
     assert again.status == DrawStatus.CONFIRMING
 
 
-def test_committed_draw_is_finished_by_the_safety_net_step(world, pool, monkeypatch):
+def test_committed_draw_is_finished_by_the_safety_net_step(world, pool, clock):
     draw = draw_request(actor=world.agent, lot=world.lot, **world.request())
     assert draw.status == DrawStatus.COMMITTED and not draw.assignments.exists()
-    later = clock.now() + timedelta(minutes=3)
-    monkeypatch.setattr(clock, "now", lambda: later)
+    clock.advance(minutes=3)
     steps_run_due()
     draw.refresh_from_db()
     assert draw.status == DrawStatus.CONFIRMING

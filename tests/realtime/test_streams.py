@@ -52,52 +52,52 @@ async def connect(name: str = "room", user=None) -> WebsocketCommunicator:
 
 async def test_events_arrive_in_order_and_late_joiner_gets_same_state():
     early = await connect()
-    assert (await early.receive_json_from())["last_id"] == 0
+    assert (await early.receive_json_from(timeout=30))["last_id"] == 0
     for n in (1, 2, 3):
         await publish(n)
-    received = [await early.receive_json_from() for _ in range(3)]
+    received = [await early.receive_json_from(timeout=30) for _ in range(3)]
     assert [m["id"] for m in received] == [1, 2, 3]
     assert sum(m["payload"]["n"] for m in received) == 6
 
     late = await connect()
-    snapshot = await late.receive_json_from()
+    snapshot = await late.receive_json_from(timeout=30)
     assert snapshot == {"type": "snapshot", "last_id": 3, "state": {"total": 6}}
     await publish(4)
-    assert (await late.receive_json_from())["id"] == 4
-    assert (await early.receive_json_from())["id"] == 4
+    assert (await late.receive_json_from(timeout=30))["id"] == 4
+    assert (await early.receive_json_from(timeout=30))["id"] == 4
     await early.disconnect()
     await late.disconnect()
 
 
 async def test_dropped_push_is_filled_from_the_database():
     client = await connect()
-    await client.receive_json_from()
+    await client.receive_json_from(timeout=30)
     await publish(10, push=False)  # the layer lost this one
     await publish(20)
-    first, second = await client.receive_json_from(), await client.receive_json_from()
+    first, second = await client.receive_json_from(timeout=30), await client.receive_json_from(timeout=30)
     assert [first["id"], second["id"]] == [1, 2] and first["payload"] == {"n": 10}
     await client.disconnect()
 
 
 async def test_event_published_without_any_push_arrives_by_the_tail():
     client = await connect()
-    await client.receive_json_from()
+    await client.receive_json_from(timeout=30)
     await publish(5, push=False)  # e.g. published by a worker process on the in-memory layer
-    message = await client.receive_json_from(timeout=2)
+    message = await client.receive_json_from(timeout=30)
     assert message["id"] == 1 and message["payload"] == {"n": 5}
     await client.disconnect()
 
 
 async def test_resync_resends_after_given_id_without_duplicates():
     client = await connect()
-    await client.receive_json_from()
+    await client.receive_json_from(timeout=30)
     for n in (1, 2):
         await publish(n)
-    assert [(await client.receive_json_from())["id"] for _ in range(2)] == [1, 2]
+    assert [(await client.receive_json_from(timeout=30))["id"] for _ in range(2)] == [1, 2]
     await client.send_json_to({"type": "resync", "since": 0})
-    assert [(await client.receive_json_from())["id"] for _ in range(2)] == [1, 2]
+    assert [(await client.receive_json_from(timeout=30))["id"] for _ in range(2)] == [1, 2]
     await client.send_json_to({"type": "resync", "since": "x"})
-    assert (await client.receive_json_from())["type"] == "error"
+    assert (await client.receive_json_from(timeout=30))["type"] == "error"
     assert await client.receive_nothing(timeout=0.5)
     await client.disconnect()
 
@@ -106,10 +106,10 @@ async def test_audience_filtering_keeps_ids_gapless(make_user):
     bidder = await database_sync_to_async(make_user)("bidder")
     other = await database_sync_to_async(make_user)("bidder")
     client = await connect(user=bidder)
-    await client.receive_json_from()
+    await client.receive_json_from(timeout=30)
     await publish(1, audience={"orgs": [other.organisation_id]})
     await publish(2, audience={"orgs": [bidder.organisation_id]})
-    hidden, shown = await client.receive_json_from(), await client.receive_json_from()
+    hidden, shown = await client.receive_json_from(timeout=30), await client.receive_json_from(timeout=30)
     assert hidden == {"type": "redacted", "id": 1}
     assert shown["type"] == "event" and shown["id"] == 2
     await client.disconnect()

@@ -1,7 +1,7 @@
 """Collusion signals (围标串标): each rule positive and negative, the service after a real sealed-bid
 opening, the scheduled step, the audit event, the page and the API (supervisors only)."""
 
-# Fixtures are imported from tests/trading/conftest.py (a tender's cast, clock, drafts):
+# The cast, tenders and clock are shared fixtures (tests/fixtures/); English and media root as in tests/trading:
 # ruff: noqa: F811
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from supervision.collusion import (
     shared_payer_accounts,
 )
 from supervision.models import CollusionRun
-from tests.trading.conftest import _english, _media_root, cast, clock, make_draft, published  # noqa: F401
+from tests.fixtures.directory import _english, _media_root  # noqa: F401
 from tests.trading.deposits.conftest import _bank_settings, make_transfer, notify, registered  # noqa: F401
 
 SHA = {name: hashlib.sha256(name.encode()).hexdigest() for name in ("a", "b", "c", "d", "doc")}

@@ -1,7 +1,7 @@
 """Live supervision: red/yellow warnings from due times, opening rooms, publishing changes to the
 "supervision" stream, the dashboard consumer, page and API (supervisors only)."""
 
-# Fixtures are imported from tests/trading/conftest.py (a tender's cast, clock, drafts):
+# The cast, tenders and clock are shared fixtures (tests/fixtures/); English and media root as in tests/trading:
 # ruff: noqa: F811
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from realtime.models import StreamEvent
 from supervision import live as supervision
 from supervision.live import RED, YELLOW, due_level, step_level, supervision_refresh, supervision_warnings
 from tests.experts.conftest import make_expert  # noqa: F401
-from tests.trading.conftest import _english, _media_root, cast, clock, make_draft, published  # noqa: F401
+from tests.fixtures.directory import _english, _media_root  # noqa: F401
 from tests.trading.deposits.conftest import _bank_settings, make_transfer, notify, registered  # noqa: F401
 from tests.trading.evaluation.conftest import fake, make_world  # noqa: F401  # noqa: F401
 from trading.models import ScheduledStep
@@ -341,13 +341,13 @@ async def test_dashboard_receives_a_live_update(published, cast, clock):
     clock.move_to(objection.reply_due_at - DAY)
     communicator, connected, _ = await _connect(cast.supervisor)
     assert connected
-    snapshot = await communicator.receive_json_from(timeout=5)
+    snapshot = await communicator.receive_json_from(timeout=30)
     assert snapshot["type"] == "snapshot"
     assert [w["level"] for w in snapshot["state"]["warnings"]] == [YELLOW]
     last_id = snapshot["last_id"]
     clock.move_to(objection.reply_due_at + SECOND)
     await database_sync_to_async(supervision_refresh)()
-    message = await communicator.receive_json_from(timeout=5)
+    message = await communicator.receive_json_from(timeout=30)
     assert message["type"] == "event" and message["kind"] == "warnings" and message["id"] == last_id + 1
     assert message["payload"]["items"][0]["key"] == f"objection:{objection.pk}"
     assert message["payload"]["items"][0]["level"] == RED and message["payload"]["counts"]["red"] == 1

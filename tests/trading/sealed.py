@@ -98,23 +98,6 @@ def end_phase(clock, tender) -> None:
     run_steps()
 
 
-class FakeClock:
-    """trading.clock.now replacement: real time plus an offset the test moves."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def now(self):
-        from django.utils import timezone
-
-        return timezone.now() + self.offset
-
-    def move_to(self, moment) -> None:
-        from django.utils import timezone
-
-        self.offset = moment - timezone.now()
-
-
 @dataclass
 class Scenario:
     tender: object

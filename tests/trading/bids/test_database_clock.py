@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from tests.trading.sealed import seal, upload
-from trading import clock
+from trading import clock as trading_clock
 from trading.models import Tender
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -31,8 +31,8 @@ def _set_deadline(tender, moment) -> None:
 def test_deadline_now_reads_the_database_clock(monkeypatch):
     true_now = timezone.now()
     _skew_host_clock(monkeypatch, timedelta(hours=-3))
-    assert abs(clock.now() - (true_now - timedelta(hours=3))) < timedelta(seconds=5)
-    assert abs(clock.deadline_now() - true_now) < timedelta(seconds=5)
+    assert abs(trading_clock.now() - (true_now - timedelta(hours=3))) < timedelta(seconds=5)
+    assert abs(trading_clock.deadline_now() - true_now) < timedelta(seconds=5)
 
 
 def test_a_host_whose_clock_is_behind_refuses_a_bid_after_the_deadline(bidding, monkeypatch):
@@ -58,10 +58,10 @@ def test_a_host_whose_clock_is_ahead_accepts_a_bid_before_the_deadline(bidding, 
     assert bid.received_at < bidding.tender.bid_deadline
 
 
-def test_the_controllable_clock_still_decides_when_installed(bidding, monkeypatch):
+def test_the_controllable_clock_still_decides_when_installed(bidding, clock):
     """Tests and the accelerated sandbox replace `clock.now`; deadlines follow it on every database."""
     bidder = bidding.bidders[0]
     envelope = seal(bidding.lot, bidder)
-    monkeypatch.setattr(clock, "now", lambda: bidding.tender.bid_deadline + timedelta(seconds=1))
+    clock.move_to(bidding.tender.bid_deadline + timedelta(seconds=1))
     response = upload(bidding.lot, bidder, envelope)
     assert response.json()["error"]["code"] == "deadline_passed"

@@ -196,20 +196,18 @@ def test_session_upload_needs_the_csrf_token(bidding):
     assert response.status_code == 201, response.content
 
 
-def test_one_millisecond_after_the_deadline_is_refused(bidding, monkeypatch):
-    from trading import clock as trading_clock
-
+def test_one_millisecond_after_the_deadline_is_refused(bidding, clock):
     bidder, lot, deadline = bidding.bidders[0], bidding.lot, bidding.tender.bid_deadline
     envelope = seal(lot, bidder)
-    monkeypatch.setattr(trading_clock, "now", lambda: deadline - timedelta(milliseconds=1))
+    clock.move_to(deadline - timedelta(milliseconds=1))
     response = upload(lot, bidder, envelope)
     assert response.status_code == 201
     assert Bid.objects.get().received_at == deadline - timedelta(milliseconds=1)
-    monkeypatch.setattr(trading_clock, "now", lambda: deadline + timedelta(milliseconds=1))
+    clock.move_to(deadline + timedelta(milliseconds=1))
     response = upload(lot, bidding.bidders[1], seal(lot, bidding.bidders[1]))
     assert response.status_code == 400 and _error(response) == "deadline_passed"
     assert "招标投标法 Art 28" in response.json()["error"]["message"]
-    monkeypatch.setattr(trading_clock, "now", lambda: deadline)  # at the deadline exactly: refused too
+    clock.move_to(deadline)  # at the deadline exactly: refused too
     assert _error(upload(lot, bidding.bidders[2], seal(lot, bidding.bidders[2]))) == "deadline_passed"
     assert Bid.objects.count() == 1
 

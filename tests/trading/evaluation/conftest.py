@@ -1,4 +1,5 @@
-"""Evaluation fixtures: a tender in evaluation, a movable clock, and a scripted panel and read-out.
+"""Evaluation fixtures: a tender in evaluation and a scripted panel and read-out (the clock, cast and
+real tenders are shared fixtures, tests/fixtures/).
 
 Most service tests run against `FakeSources`, which replaces the functions of
 trading/evaluation/sources.py (the one seam to the opening and the expert drawing) with a
@@ -14,10 +15,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone, translation
+from django.utils import timezone
 
-from tests.trading.conftest import cast, make_draft, published  # noqa: F401  (fixtures of the real tenders)
-from trading import clock as trading_clock
+from tests.fixtures.directory import _english, _media_root  # noqa: F401
 from trading.evaluation import sources
 
 
@@ -25,38 +25,6 @@ from trading.evaluation import sources
 def _opening_detached():
     """Keep the opening starter attached (overrides tests/trading/conftest.py): the integration tests
     and the API flow run the real opening."""
-
-
-@pytest.fixture(autouse=True)
-def _english():
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def _media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-class MovableClock:
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def now(self):
-        return timezone.now() + self.offset
-
-    def advance(self, **kwargs) -> None:
-        self.offset += timedelta(**kwargs)
-
-    def move_to(self, moment) -> None:
-        self.offset = moment - timezone.now()
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    c = MovableClock()
-    monkeypatch.setattr(trading_clock, "now", c.now)
-    return c
 
 
 @dataclass

@@ -1,5 +1,6 @@
-"""One tender from notice to contract through the API, with sandbox time acceleration (a legal day lasts
-0.1 s) and a controlled clock (trading.clock.now): notice → registration → deposits (signed bank
+"""One tender from notice to contract through the API, on the test's clock (the `clock` fixture: it moves
+only when the test moves it), with sandbox acceleration shortening the legal periods (a legal day is
+0.1 s of that clock): notice → registration → deposits (signed bank
 notifications) → keys and sealed bids → opening → expert draw and confirmations → evaluation
 (comprehensive scoring, sealing checked on the way) → report signatures → candidate publicity with an
 objection → award → contract → deposit refunds armed → OCDS export valid with zero errors →
@@ -30,7 +31,6 @@ from tests.trading.evaluation.real import expert_pool
 from tests.trading.helpers import pdf
 from tests.trading.ocds.validation import require_standard_zip
 from tests.trading.sealed import SealedBidder, dek_of, seal, upload
-from trading import clock as trading_clock
 from trading.deposits import bankmsg
 from trading.ocds.validation import validate_package
 from trading.services.scheduling import steps_run_due
@@ -38,19 +38,6 @@ from trading.services.scheduling import steps_run_due
 ACCELERATION = 864_000  # one legal day = 0.1 s
 PREFIX = "ocds-q7x2kd"
 _txn = itertools.count(1)
-
-
-class ControlledClock:
-    """trading.clock.now: a fixed instant that moves only when the test says so."""
-
-    def __init__(self):
-        self.at = timezone.now().replace(microsecond=0)
-
-    def now(self):
-        return self.at
-
-    def advance(self, **kwargs):
-        self.at += timedelta(**kwargs)
 
 
 def legal(days: float) -> timedelta:
@@ -73,12 +60,10 @@ def refused(response, status, code):
 @override_settings(SANDBOX_TIME_ACCELERATION=ACCELERATION, OCDS_OCID_PREFIX=PREFIX,
                    BANK_WEBHOOK_SECRET="test-bank-secret", DEPOSIT_INTEREST_RATE=Decimal("0.0035"),
                    DEPOSIT_DAY_COUNT_BASIS=360)
-def test_a_tender_from_notice_to_contract_through_the_api(monkeypatch, make_org, make_user, no_network, tmp_path,
+def test_a_tender_from_notice_to_contract_through_the_api(clock, make_org, make_user, no_network, tmp_path,
                                                           settings):
     require_standard_zip()
     settings.MEDIA_ROOT = tmp_path / "media"
-    clock = ControlledClock()
-    monkeypatch.setattr(trading_clock, "now", clock.now)
 
     def client(user=None):
         c = APIClient()
@@ -166,7 +151,7 @@ def test_a_tender_from_notice_to_contract_through_the_api(monkeypatch, make_org,
     assert ok(agent.get(f"/api/v1/draws/{draw['id']}"))["status"] == "complete"
 
     # 4. The deadline (the beat task's sweep) and the opening, through the room's commands.
-    clock.at = deadline + timedelta(seconds=1)
+    clock.move_to(deadline + timedelta(seconds=1))
     steps_run_due()
     room = f"/api/v1/tenders/{tid}/opening/commands"
     for c in bidders:
@@ -229,21 +214,21 @@ def test_a_tender_from_notice_to_contract_through_the_api(monkeypatch, make_org,
     assert all("member_totals" not in r for r in summary["content"]["ranking"])
 
     # 6. Candidate publicity (3 days = 0.3 s) with an objection answered within 3 days; then the award.
-    clock.at += legal(1)
+    clock.advance(legal(1))
     publicity = ok(agent.post(f"/api/v1/tenders/{tid}/candidate-publicity", {}, format="json"), 201)
     assert [c["bidder"] for c in publicity["content"]["lots"][0]["candidates"]] == [orgs[1], orgs[2], orgs[0]]
     public_report = ok(public.get(f"/api/v1/evaluation/reports/{report_id}"))
     assert public_report["level"] == "public" and "ranking" not in public_report["content"]
-    clock.at += legal(1)
+    clock.advance(legal(1))
     objection = ok(bidders[0].post(f"/api/v1/tenders/{tid}/publicity-objections",
                                    {"text": "Our technical proposal was under-scored."}, format="json"), 201)
     assert ok(public.get(f"/api/v1/tenders/{tid}"))["status"] == "suspended"
     refused(agent.post(f"/api/v1/tenders/{tid}/award", {}, format="json"), 400, "objection_pending")
-    clock.at += legal(1)
+    clock.advance(legal(1))
     ok(tenderer.post(f"/api/v1/publicity-objections/{objection['id']}/reply",
                      {"reply": "The scores follow the published criteria.", "upheld": False}, format="json"))
     refused(agent.post(f"/api/v1/tenders/{tid}/award", {}, format="json"), 400, "publicity_running")
-    clock.at = timezone.datetime.fromisoformat(publicity["ends_at"]) + timedelta(seconds=1)
+    clock.move_to(timezone.datetime.fromisoformat(publicity["ends_at"]) + timedelta(seconds=1))
     steps_run_due()
     awards = ok(agent.post(f"/api/v1/tenders/{tid}/award", {}, format="json"), 201)
     assert awards[0]["winner"] == orgs[1] and awards[0]["price"] == "1200000.00"
@@ -251,7 +236,7 @@ def test_a_tender_from_notice_to_contract_through_the_api(monkeypatch, make_org,
     assert letter["letter"]["receipt"]["winner"] == orgs[1]
 
     # 7. The contract within 30 days; its date arms the deposit refunds (5 days, 实施条例 Art 57).
-    clock.at += legal(10)
+    clock.advance(legal(10))
     signed_at = clock.now() - legal(1)
     refused(tenderer.post(f"/api/v1/awards/{awards[0]['id']}/contract",
                           {"signed_at": signed_at.isoformat(), "amount": "1100000.00"}, format="json"),

@@ -1,11 +1,4 @@
-"""The OCDS tests reuse the evaluation fixtures (tender in evaluation, scripted sources, movable clock)."""
+"""The OCDS tests reuse the evaluation fixtures (tender in evaluation, scripted sources)."""
 
-from tests.trading.evaluation.conftest import (  # noqa: F401
-    _english,
-    _media_root,
-    _opening_detached,
-    clock,
-    fake,
-    make_world,
-    no_network,
-)
+from tests.fixtures.directory import _english, _media_root  # noqa: F401
+from tests.trading.evaluation.conftest import _opening_detached, fake, make_world, no_network  # noqa: F401
