@@ -65,7 +65,10 @@ if PRODUCTION and (_why := weak_secret(SECRET_KEY)):
     raise RuntimeError(f"DJANGO_SECRET_KEY is refused in production: {_why}")
 
 ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
-_ORIGINS = os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000")
+# The local server's port (bin/entrypoint local and web serve on $PORT); the default trusted
+# origins follow it so that a `make run` on another port accepts its own forms.
+PORT = os.environ.get("PORT") or "8000"
+_ORIGINS = os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS") or f"http://127.0.0.1:{PORT},http://localhost:{PORT}"
 CSRF_TRUSTED_ORIGINS = [o for o in _ORIGINS.split(",") if o]
 
 INSTALLED_APPS = [
@@ -89,6 +92,7 @@ INSTALLED_APPS = [
     "trading.evaluation",
     "experts",
     "bidding_ui",
+    "demo",  # seed_demo, demo_tender (sandbox only; refused in production)
 ]
 
 MIDDLEWARE = [
@@ -308,6 +312,30 @@ WORKER_HEARTBEAT_SECONDS = float(os.environ.get("PTRADE_WORKER_HEARTBEAT_SECONDS
 WORKER_STALE_SECONDS = float(os.environ.get("PTRADE_WORKER_STALE_SECONDS", "60"))
 # Files a fault left without their committed row are swept once older than this (trading/bids/sweeper.py).
 ORPHAN_GRACE_SECONDS = float(os.environ.get("PTRADE_ORPHAN_GRACE_SECONDS", "3600"))
+
+# --- Email (expert calls, docs/configuration.md "Email") ------------------------------------
+# SMTP only when EMAIL_HOST is set; otherwise every message is written to a file under
+# var/mail/ (EMAIL_BACKEND=console prints them instead), so a laptop never tries port 25.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH") or str(VAR_DIR / "mail")
+_EMAIL_BACKENDS = {
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+}
+_email_choice = os.environ.get("EMAIL_BACKEND", "").strip().lower() or ("smtp" if EMAIL_HOST else "file")
+if _email_choice not in _EMAIL_BACKENDS:
+    raise RuntimeError(f"EMAIL_BACKEND must be one of {', '.join(_EMAIL_BACKENDS)}, not {_email_choice!r}")
+EMAIL_BACKEND = _EMAIL_BACKENDS[_email_choice]
+if EMAIL_HOST:
+    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", EMAIL_PORT == 587)
+    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", EMAIL_PORT == 465)
+    EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
+_MAIL_DOMAIN = os.environ.get("PTRADE_PLATFORM_NAME", "ptrade.example.gov.cn")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL") or f"noreply@{_MAIL_DOMAIN}"
 
 # --- DRF / OpenAPI ----------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -16,12 +16,13 @@ idempotent handlers), so it works with or without a Celery worker, and both may 
 from __future__ import annotations
 
 import io
+import os
 import random
 import secrets
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -33,10 +34,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.demo import DEMO_PASSWORD
 from accounts.models import User
+from demo import actors
+from demo.accounts import DEMO_PASSWORD
 from trading import clock
-from trading import demo_actors as actors
 
 if TYPE_CHECKING:
     from trading.evaluation.models import Contract
@@ -52,6 +53,12 @@ BIDDING_DAYS = 20  # works: 20 days from the documents to the deadline (招标�
 # index i; the expert draw follows the last bid. Everything before the deadline keeps to this timeline.
 TIMELINE = {"register": (0.5, 0.6), "deposit": (1.5, 1.2), "key": (7.0, 0.3), "bid": (10.0, 1.4)}
 DRAW_DAY = 16.5
+DEFAULT_PACE = 2.5  # real seconds between the simulated people's actions in the room and the evaluation
+
+
+def default_base_url() -> str:
+    """Where `make run` serves: http://127.0.0.1:$PORT (8000 when PORT is unset), like bin/entrypoint local."""
+    return f"http://127.0.0.1:{os.environ.get('PORT') or '8000'}"
 
 
 class DemoRefused(Exception):
@@ -63,8 +70,8 @@ class DemoOptions:
     acceleration: float = DEFAULT_ACCELERATION
     room_acceleration: float = DEFAULT_ROOM_ACCELERATION
     bidders: int = 4
-    pace: float = 2.5  # real seconds between the simulated people's actions in the room and the evaluation
-    base_url: str = "http://127.0.0.1:8000"
+    pace: float = DEFAULT_PACE
+    base_url: str = field(default_factory=default_base_url)
     seed: int | None = None
     keys_dir: Path | None = None  # custodian key files (default var/demo_tender/keys)
     timeout: float = 900.0  # give up waiting for a state after this many real seconds
