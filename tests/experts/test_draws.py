@@ -2,6 +2,7 @@
 
 import hashlib
 import io
+import json
 from datetime import timedelta
 
 import pytest
@@ -221,6 +222,18 @@ def test_replay_detects_tampering_and_the_command_exit_code(world, pool, draw_no
     with pytest.raises(SystemExit) as exit_info:
         call_command("experts", "replay-draw", str(draw.pk), stdout=io.StringIO(), stderr=io.StringIO())
     assert exit_info.value.code == 1
+    out = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command("experts", "replay-draw", str(draw.pk), "--json", stdout=out, stderr=io.StringIO())
+    assert json.loads(out.getvalue())["ok"] is False
+
+
+def test_replay_draw_json_prints_only_json(world, pool, draw_now):
+    draw = draw_now()
+    out = io.StringIO()
+    call_command("experts", "replay-draw", str(draw.pk), "--json", stdout=out)
+    document = json.loads(out.getvalue())  # the whole output is one JSON document, nothing after it
+    assert document["ok"] is True and document["draw"] == draw.pk and document["rows"]
 
 
 def test_replay_detects_a_changed_pool(world, pool, draw_now):
