@@ -22,8 +22,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow  # `make test-slow` (CI): about three minutes
+
 ROUNDS = 10
-START_TIMEOUT = 120.0
+FIRST_START_TIMEOUT = 600.0  # a fresh SQLite database: every migration, then seed_demo
+START_TIMEOUT = 180.0
 STOP_TIMEOUT = 40.0
 # Lines that are warnings whatever their source (Python warnings, logging WARNING, uvicorn's notes).
 WARNING = re.compile(r"warning|SecurityWarning|No hostname was supplied|lifespan|superuser", re.IGNORECASE)
@@ -54,6 +57,7 @@ def _wait_for(predicate, timeout: float, what: str, proc: subprocess.Popen, outp
 
 
 def _round(tmp_path: Path, index: int, sig: int, env: dict) -> str:
+    start_timeout = FIRST_START_TIMEOUT if index == 0 else START_TIMEOUT
     output = tmp_path / f"run-{index}.out"
     celery_log = Path(env["PTRADE_VAR_DIR"]) / "log" / "celery.log"
     ready_before = celery_log.read_text().count(" ready.") if celery_log.exists() else 0
@@ -61,7 +65,7 @@ def _round(tmp_path: Path, index: int, sig: int, env: dict) -> str:
         proc = subprocess.Popen([str(ROOT / "bin" / "entrypoint"), "local"], cwd=ROOT, env=env, stdout=sink,  # noqa: S603
                                 stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        _wait_for(lambda: "Uvicorn running on" in output.read_text(), START_TIMEOUT, "uvicorn", proc, output)
+        _wait_for(lambda: "Uvicorn running on" in output.read_text(), start_timeout, "uvicorn", proc, output)
         _wait_for(lambda: celery_log.exists() and celery_log.read_text().count(" ready.") > ready_before,
                   START_TIMEOUT, "the Celery worker", proc, output)
         os.killpg(proc.pid, sig)

@@ -263,6 +263,9 @@ FREE_DOWNLOAD = "电子招标投标办法 Art 20"
 OBJECTION_SUSPENDS = "招标投标法实施条例 Art 22"
 AWARD_AFTER_PUBLICITY = "招标投标法实施条例 Art 54"
 TERMINATION_NOTICE = "招标投标法实施条例 Art 31"
+# 招标投标法 Art 23: 招标人对已发出的招标文件进行必要的澄清或者修改的，应当在招标文件要求提交投标文件截止时间至少
+# 十五日前，以书面形式通知所有招标文件收受人。 A changed document after publication is such a modification.
+DOCUMENT_CHANGE_IS_AMENDMENT = "招标投标法 Art 23; 招标投标法实施条例 Art 21"
 
 
 # --- Deposit refunds and forfeits (appended by the Deposits issue; trading/deposits/) -----------

@@ -207,7 +207,9 @@ class DocumentListView(_List):
         tender = selectors.tender_get(user=request.user, pk=pk)
         data = _valid(s.DocumentUploadInput, request.data)
         doc = document_services.document_upload(
-            actor=request.user, tender=tender, file=data["file"], name=data["name"] or None
+            actor=request.user, tender=tender, file=data["file"], name=data["name"] or None,
+            amendment_title=data["amendment_title"], amendment_body=data["amendment_body"],
+            new_deadline=data["new_deadline"],
         )
         return Response(s.DocumentOutput(doc, context=_ctx(request)).data, status=status.HTTP_201_CREATED)
 
