@@ -393,11 +393,16 @@ AUDIT_WITNESS_TIMEOUT = float(os.environ.get("PTRADE_WITNESS_TIMEOUT", "10"))
 AUDIT_WITNESS_URL = os.environ.get("PTRADE_WITNESS_URL", "")
 AUDIT_WITNESS_VKEY_FILE = os.environ.get("PTRADE_WITNESS_VKEY_FILE", "")
 
-# Sandbox time acceleration (ProZorro-style): every legal period is divided by this
-# factor. Refused in production (see trading/rules.py).
+# Sandbox time (docs/configuration.md, "Sandbox clock"), all refused in production (trading/rules.py,
+# trading/sandbox.py): legal periods (days) are divided by SANDBOX_TIME_ACCELERATION, the minute-scale
+# windows of the live rooms (opening phases, expert calls) by SANDBOX_ROOM_ACCELERATION, and the
+# sandbox clock an operator advances (`manage.py sandbox advance 20d`) is on outside production.
 SANDBOX_TIME_ACCELERATION = float(os.environ.get("SANDBOX_TIME_ACCELERATION", "1"))
-if PRODUCTION and SANDBOX_TIME_ACCELERATION != 1:
-    raise RuntimeError("SANDBOX_TIME_ACCELERATION cannot be set in production")
+SANDBOX_ROOM_ACCELERATION = float(os.environ.get("SANDBOX_ROOM_ACCELERATION", "1"))
+SANDBOX_CLOCK = env_bool("SANDBOX_CLOCK", not PRODUCTION and not TESTING)
+if PRODUCTION and (SANDBOX_TIME_ACCELERATION != 1 or SANDBOX_ROOM_ACCELERATION != 1 or SANDBOX_CLOCK):
+    raise RuntimeError("SANDBOX_TIME_ACCELERATION, SANDBOX_ROOM_ACCELERATION and SANDBOX_CLOCK cannot be set "
+                       "in production")
 
 # --- Optional deployment settings, from the environment only when set ------------
 # Each app reads these at call time with its own default (docs/configuration.md lists

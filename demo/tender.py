@@ -1,12 +1,11 @@
 """`manage.py demo_tender`: one complete tender, notice to contract, on the real clock with sandbox time
 acceleration, played by simulated people through the platform's services (docs/demo_tender.md).
 
-Two speeds, both through `settings.SANDBOX_TIME_ACCELERATION` (set in this process only, refused in
-production): legal periods counted in days run at `acceleration` (default: a legal day lasts 4 s, the
-20-day bidding period 80 s); the opening room and the experts' calls, whose platform timings are counted
-in minutes, run at `room_acceleration` (default: a minute lasts 1 s) so that people can watch them.
-Every period is computed by the services when it starts and stored, so switching speed between the
-acts changes nothing already scheduled.
+Two speeds (set in this process only, refused in production): legal periods counted in days run at
+`acceleration` (`settings.SANDBOX_TIME_ACCELERATION`; default: a legal day lasts 4.5 s, the 20-day
+bidding period 90 s); the opening room and the experts' calls, whose platform timings are counted in
+minutes, run at `room_acceleration` (`settings.SANDBOX_ROOM_ACCELERATION`; default: a minute lasts 1 s)
+so that people can watch them. Every period is computed by the services when it starts and stored.
 
 Due steps (the bid deadline, the end of the publicity, ...) are run by this process with the real sweep,
 one step at a time and only for its own tender (`trading.services.scheduling.step_run_one`: row locks,
@@ -95,14 +94,14 @@ def refuse_in_production() -> None:
 
 
 @contextmanager
-def speed(factor: float) -> Iterator[None]:
-    """Run a block at the sandbox acceleration `factor` (this process only)."""
-    previous = getattr(settings, "SANDBOX_TIME_ACCELERATION", 1)
-    settings.SANDBOX_TIME_ACCELERATION = factor
+def speed(legal: float, room: float) -> Iterator[None]:
+    """Run a block at the sandbox factors `legal` (days) and `room` (the rooms' minutes), this process only."""
+    previous = (getattr(settings, "SANDBOX_TIME_ACCELERATION", 1), getattr(settings, "SANDBOX_ROOM_ACCELERATION", 1))
+    settings.SANDBOX_TIME_ACCELERATION, settings.SANDBOX_ROOM_ACCELERATION = legal, room
     try:
         yield
     finally:
-        settings.SANDBOX_TIME_ACCELERATION = previous
+        settings.SANDBOX_TIME_ACCELERATION, settings.SANDBOX_ROOM_ACCELERATION = previous
 
 
 class DemoTender:
@@ -209,15 +208,13 @@ class DemoTender:
     # --- the story ----------------------------------------------------------------------------------
 
     def run(self) -> DemoResult:
-        with speed(self.o.acceleration):
+        with speed(self.o.acceleration, self.o.room_acceleration):
             self.cast()
             self.notice()
             self.bidding()
-            with speed(self.o.room_acceleration):
-                self.expert_draw()
-            with speed(self.o.room_acceleration):
-                self.wait_until(self.tender.bid_deadline, "the bid deadline (= the opening)")
-                self.opening()
+            self.expert_draw()
+            self.wait_until(self.tender.bid_deadline, "the bid deadline (= the opening)")
+            self.opening()
             self.evaluation()
             self.publicity()
             contract = self.award_and_contract()

@@ -52,6 +52,19 @@ def acceleration() -> float:
     return factor
 
 
+def room_acceleration() -> float:
+    """The sandbox factor of the live rooms' minute-scale windows (opening phases, expert calls); 1 in production.
+
+    Separate from `acceleration()` (legal days): at 28,800 (20 legal days in a minute) a 10-minute
+    sign-in would last 0.02 s, so the rooms keep their own, usually much smaller, factor."""
+    factor = float(getattr(settings, "SANDBOX_ROOM_ACCELERATION", 1) or 1)
+    if factor != 1 and getattr(settings, "PRODUCTION", False):
+        raise ImproperlyConfigured("SANDBOX_ROOM_ACCELERATION cannot be set in production")
+    if factor < 1:
+        raise ImproperlyConfigured("SANDBOX_ROOM_ACCELERATION must be 1 or more (it shortens windows)")
+    return factor
+
+
 def legal_period(days: int | float) -> timedelta:
     """A period of calendar days, shortened by the sandbox acceleration factor."""
     return timedelta(days=days) / acceleration()
@@ -87,21 +100,22 @@ class LegalNumber:
             return (add_working_days(start, int(self.value)) - _local(start)) / acceleration()
         raise ValueError(f"{self.unit} is not a period")
 
-    def span_before(self, end: datetime) -> timedelta:
-        """Length of this period when it ends at `end`, accelerated."""
+    def span_before(self, end: datetime, factor: float | None = None) -> timedelta:
+        """Length of this period when it ends at `end`, accelerated (by `factor`, else this process's factor)."""
+        factor = acceleration() if factor is None else factor
         if self.unit == DAYS:
-            return legal_period(self.value)
+            return timedelta(days=self.value) / factor
         if self.unit == WORKING_DAYS:
-            return (_local(end) - add_working_days(end, -int(self.value))) / acceleration()
+            return (_local(end) - add_working_days(end, -int(self.value))) / factor
         raise ValueError(f"{self.unit} is not a period")
 
     def after(self, start: datetime) -> datetime:
         """The end of this period when it starts at `start`."""
         return start + self.span_from(start)
 
-    def before(self, end: datetime) -> datetime:
-        """The start of this period when it must end at `end`."""
-        return end - self.span_before(end)
+    def before(self, end: datetime, factor: float | None = None) -> datetime:
+        """The start of this period when it must end at `end` (`factor`: a tender's pinned acceleration)."""
+        return end - self.span_before(end, factor)
 
     def describe(self) -> str:
         unit = {DAYS: "days", WORKING_DAYS: "working days", PERCENT: "%", CNY: "CNY", COUNT: ""}[self.unit]

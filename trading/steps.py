@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from audit.services import audit_record
 from trading import clock
 from trading.models import Objection, ObjectionStatus, ScheduledStep, Tender, TenderStatus
-from trading.rules import acceleration
+from trading.rules import room_acceleration
 
 StepHandler = Callable[[ScheduledStep], "str | Defer | None"]
 _HANDLERS: dict[str, StepHandler] = {}
@@ -60,7 +60,7 @@ def registered_kinds() -> list[str]:
 
 
 def _retry_soon() -> datetime:
-    return clock.now() + max(timedelta(seconds=60) / acceleration(), timedelta(seconds=1))
+    return clock.now() + max(timedelta(seconds=60) / room_acceleration(), timedelta(seconds=1))
 
 
 def _subject_tender(step: ScheduledStep) -> Tender:

@@ -33,7 +33,7 @@ from experts.models import (
 from experts.notify.base import Message, NotConfigured, backend_for, channels, public_base_url
 from experts.notify.links import response_url
 from trading import clock
-from trading.rules import acceleration
+from trading.rules import room_acceleration
 
 log = logging.getLogger(__name__)
 TIMEOUT_STEP = "expert_confirmation_timeout"
@@ -44,7 +44,7 @@ DECLINE_WORDS = {"2", "N", "NO", "DECLINE", "拒绝", "不参加", "否"}
 
 
 def confirmation_window() -> timedelta:
-    return timedelta(minutes=rules.confirmation_minutes()) / acceleration()
+    return timedelta(minutes=rules.confirmation_minutes()) / room_acceleration()
 
 
 def call_experts(rows: list[Assignment], *, now: datetime, draw: Draw) -> None:

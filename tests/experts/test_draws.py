@@ -131,7 +131,8 @@ def test_timeout_by_the_scheduled_step(world, pool, draw_now, monkeypatch):
 
 def test_confirmation_window_is_a_setting_and_accelerated(world, pool, draw_now, settings):
     settings.EXPERTS_CONFIRMATION_MINUTES = 10
-    settings.SANDBOX_TIME_ACCELERATION = 60
+    settings.SANDBOX_ROOM_ACCELERATION = 60  # the rooms' factor, not the legal days' (issue 16)
+    settings.SANDBOX_TIME_ACCELERATION = 1
     draw = draw_now()
     a = _notified(draw)[0]
     assert (a.respond_by - a.notified_at) == timedelta(seconds=10)

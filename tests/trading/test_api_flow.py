@@ -34,7 +34,7 @@ def ok(response, status=200):
 
 
 @pytest.mark.django_db(transaction=True)
-@override_settings(SANDBOX_TIME_ACCELERATION=ACCELERATION)
+@override_settings(SANDBOX_TIME_ACCELERATION=ACCELERATION, SANDBOX_ROOM_ACCELERATION=ACCELERATION)
 def test_draft_to_deadline_through_the_api(cast, api):
     from rest_framework.test import APIClient
 
