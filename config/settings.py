@@ -400,9 +400,11 @@ AUDIT_WITNESS_VKEY_FILE = os.environ.get("PTRADE_WITNESS_VKEY_FILE", "")
 SANDBOX_TIME_ACCELERATION = float(os.environ.get("SANDBOX_TIME_ACCELERATION", "1"))
 SANDBOX_ROOM_ACCELERATION = float(os.environ.get("SANDBOX_ROOM_ACCELERATION", "1"))
 SANDBOX_CLOCK = env_bool("SANDBOX_CLOCK", not PRODUCTION and not TESTING)
-if PRODUCTION and (SANDBOX_TIME_ACCELERATION != 1 or SANDBOX_ROOM_ACCELERATION != 1 or SANDBOX_CLOCK):
-    raise RuntimeError("SANDBOX_TIME_ACCELERATION, SANDBOX_ROOM_ACCELERATION and SANDBOX_CLOCK cannot be set "
-                       "in production")
+if PRODUCTION:
+    for _name, _on in (("SANDBOX_TIME_ACCELERATION", SANDBOX_TIME_ACCELERATION != 1),
+                       ("SANDBOX_ROOM_ACCELERATION", SANDBOX_ROOM_ACCELERATION != 1), ("SANDBOX_CLOCK", SANDBOX_CLOCK)):
+        if _on:
+            raise RuntimeError(f"{_name} cannot be set in production")
 
 # --- Optional deployment settings, from the environment only when set ------------
 # Each app reads these at call time with its own default (docs/configuration.md lists

@@ -16,3 +16,8 @@ class TradingConfig(AppConfig):
         # Bid deposits (trading/deposits/): policy rules, step handlers, refund triggers.
         for module in ("policies", "steps", "receivers"):
             __import__(f"trading.deposits.{module}")
+
+        # Record retention (政府采购法 Art 42): no record of a published tender deleted inside its period.
+        from trading.retention import retention_connect
+
+        retention_connect()

@@ -40,6 +40,7 @@ WORKING_DAYS = "working_days"
 PERCENT = "percent"
 CNY = "CNY"
 COUNT = "count"
+YEARS = "years"
 
 
 def acceleration() -> float:
@@ -118,7 +119,8 @@ class LegalNumber:
         return end - self.span_before(end, factor)
 
     def describe(self) -> str:
-        unit = {DAYS: "days", WORKING_DAYS: "working days", PERCENT: "%", CNY: "CNY", COUNT: ""}[self.unit]
+        unit = {DAYS: "days", WORKING_DAYS: "working days", PERCENT: "%", CNY: "CNY", COUNT: "", YEARS: "years"}[
+            self.unit]
         return f"{self.value} {unit}".strip() if self.unit != PERCENT else f"{self.value} %"
 
 
