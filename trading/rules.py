@@ -365,3 +365,82 @@ DEPOSIT_FORFEIT_REVOKED = "招标投标法实施条例 Art 35"
 DEPOSIT_FORFEIT_REFUSED_CONTRACT = "招标投标法实施条例 Art 74"
 # A deposit's validity equals the bid validity period (guarantee letters must cover it).
 DEPOSIT_VALIDITY = "招标投标法实施条例 Art 26"
+
+
+# --- The registry of every legal number and source (`manage.py rules`) ---------------------------------
+# The numbers stay where their code uses them; each module is registered here and `rules_registry()`
+# lists what it holds: LegalNumber and DrawRule-like constants (value + source), the per-procedure
+# tables (ProcedureRules, EvaluationRules, DepositRefundRules), and the source-only rules (a constant
+# string citing an article). trading registers its own modules; other apps register theirs from their
+# AppConfig.ready (experts: experts.rules), so this module imports none of them.
+
+
+@dataclass(frozen=True)
+class RuleEntry:
+    key: str  # "works.documents_to_deadline", "trading.evaluation.rules.MAX_CANDIDATES", …
+    value: str  # "20 days", "2 %", "" for a rule without a number
+    source: str
+    comment: str
+    module: str
+
+
+RULE_MODULES: list[str] = ["trading.rules", "trading.opening.rules", "trading.evaluation.rules", "trading.retention"]
+
+
+def rules_module_register(module: str) -> None:
+    """Add a module of legal numbers to the registry (idempotent)."""
+    if module not in RULE_MODULES:
+        RULE_MODULES.append(module)
+
+
+def _describe(rule) -> str:
+    if isinstance(rule, LegalNumber):
+        return rule.describe()
+    return str(rule.value)
+
+
+def _is_numbered(value) -> bool:
+    """A LegalNumber, or a rule object of the same shape (experts.rules.DrawRule: value, source, comment)."""
+    return isinstance(value, LegalNumber) or (
+        hasattr(type(value), "__dataclass_fields__") and {"value", "source"} <= set(type(value).__dataclass_fields__)
+    )
+
+
+def _is_table(value) -> bool:
+    """A per-procedure table: a dataclass with a `procedure` field and rule fields."""
+    return hasattr(type(value), "__dataclass_fields__") and "procedure" in type(value).__dataclass_fields__
+
+
+def rules_registry() -> list[RuleEntry]:
+    """Every legal number and source of the registered modules, in module order, without duplicates."""
+    import importlib
+
+    entries: list[RuleEntry] = []
+    seen_tables: set[tuple[str, str, str | None]] = set()
+    for module_name in RULE_MODULES:
+        module = importlib.import_module(module_name)
+        for name, value in vars(module).items():
+            if name.startswith("_") or not name.isupper():
+                continue
+            if _is_numbered(value):
+                entries.append(RuleEntry(f"{module_name}.{name}", _describe(value), value.source,
+                                         value.comment, module_name))
+            elif isinstance(value, tuple) and value and all(_is_numbered(v) for v in value):
+                for index, item in enumerate(value):
+                    entries.append(RuleEntry(f"{module_name}.{name}[{index}]", _describe(item), item.source,
+                                             item.comment, module_name))
+            elif isinstance(value, str) and " Art " in value:
+                entries.append(RuleEntry(f"{module_name}.{name}", "", value, "", module_name))
+            else:
+                tables = value.values() if isinstance(value, dict) else [value]
+                for table in tables:
+                    key = (module_name, type(table).__name__, getattr(table, "procedure", None))
+                    if not _is_table(table) or key in seen_tables:
+                        continue
+                    seen_tables.add(key)
+                    for field_name in type(table).__dataclass_fields__:
+                        rule = getattr(table, field_name)
+                        if _is_numbered(rule):
+                            entries.append(RuleEntry(f"{table.procedure}.{field_name}", _describe(rule), rule.source,
+                                                     rule.comment, f"{module_name}.{type(table).__name__}"))
+    return entries
