@@ -108,12 +108,12 @@ def retention_assert_deletable(tender) -> None:
     until = retained_until(tender)
     if until is None:
         raise RetentionRefused(
-            _("Tender %(code)s has not ended: its records are kept at least %(n)s from its end (%(src)s).")
-            % {"code": tender.code, "n": RETENTION.describe(), "src": RETENTION.source})
+            _("Tender %(code)s has not ended: its records are kept at least %(years)s years from its end (%(src)s).")
+            % {"code": tender.code, "years": RETENTION.value, "src": RETENTION.source})
     if timezone.now() < until:
         raise RetentionRefused(
-            _("The records of tender %(code)s are kept until %(t)s (%(n)s from its end, %(src)s).")
-            % {"code": tender.code, "t": f"{timezone.localtime(until):%Y-%m-%d}", "n": RETENTION.describe(),
+            _("The records of tender %(code)s are kept until %(t)s (%(years)s years from its end, %(src)s).")
+            % {"code": tender.code, "t": f"{timezone.localtime(until):%Y-%m-%d}", "years": RETENTION.value,
                "src": RETENTION.source})
 
 
