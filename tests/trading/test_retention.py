@@ -116,3 +116,21 @@ def test_policy_lists_every_record_kind():
     for kind in retention.RECORD_KINDS:
         assert kind.key in text
     assert "15 years" in text and "never deleted" in text
+
+
+def test_archive_through_the_api_for_the_agent_and_supervisors(published, cast, api):
+    url = f"/api/v1/tenders/{published.pk}/archive"
+    api.force_authenticate(cast.agent)
+    response = api.get(url)
+    assert response.status_code == 409 and response.json()["error"]["code"] == "not_finished"
+    tender = _terminate(published, cast)
+    response = api.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as archive:
+        assert json.loads(archive.read("manifest.json"))["code"] == tender.code
+    api.force_authenticate(cast.supervisor)
+    assert api.get(url).status_code == 200
+    api.force_authenticate(cast.bidders[0])
+    assert api.get(url).status_code == 403
+    api.force_authenticate(None)
+    assert api.get(url).status_code in (401, 403)

@@ -544,3 +544,30 @@ def document_body_gate(request, tender_id: int):
     except DomainError as exc:
         return JsonResponse(error_body(exc.code, exc.message, exc.fields), status=exc.status)
     return document_services.max_document_bytes() + 1024 * 1024
+
+
+@extend_schema(tags=["tenders"])
+class TenderArchiveView(APIView):
+    """The archive of a finished tender (docs/tendering.md, "Record retention and the archive"): a zip of
+    manifest.json, records/, documents/ and the tender's audit bundle. Its agent and supervisors only."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY, **ERRORS},
+                   summary="Archive of a finished tender (zip)")
+    def get(self, request, pk: int):
+        import tempfile
+
+        from trading.retention import archive_write
+
+        tender = selectors.tender_get(user=request.user, pk=pk)
+        authorize(request.user, "tender.archive", tender)
+        stream = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the FileResponse
+        try:
+            archive_write(tender=tender, out=stream)
+        except BaseException:
+            stream.close()
+            raise
+        stream.seek(0)
+        return FileResponse(stream, as_attachment=True, filename=f"{tender.code}-archive.zip",
+                            content_type="application/zip")
