@@ -104,7 +104,7 @@ def test_make_run_starts_quietly_and_stops_cleanly_ten_times(tmp_path):
     # a clean start says nothing alarming: neither on the terminal nor in the worker's log
     noise = [line for line in first.splitlines() if WARNING.search(line)]
     assert not noise, noise
-    celery = (var / "log" / "celery.log").read_text()
+    celery = (var / "log" / "celery.log").read_text() + (var / "log" / "beat.log").read_text()
     noise = [line for line in celery.splitlines() if WARNING.search(line) and "published ['warnings']" not in line
              and "Task audit.supervision_refresh" not in line]
     assert not noise, noise[:10]
