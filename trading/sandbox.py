@@ -53,8 +53,9 @@ def parse_duration(text: str) -> timedelta:
 def _stored_seconds() -> float:
     from trading.models import SandboxClock
 
-    row = SandboxClock.objects.filter(pk=1).first()
-    return row.offset_seconds if row else 0.0
+    with transaction.atomic():  # a savepoint: a failed read (no table before migrate) spoils nothing
+        row = SandboxClock.objects.filter(pk=1).first()
+    return float(row.offset_seconds) if row else 0.0
 
 
 def offset() -> timedelta:
