@@ -4,7 +4,8 @@ The entrypoint runs on its embedded defaults (SQLite, file-system broker, in-mem
 in a fresh PTRADE_VAR_DIR, with free ports for the web server and the local witness. Each round
 starts it in its own session, waits until uvicorn serves and the Celery worker is ready, sends
 SIGINT to the whole process group (what Ctrl-C in a terminal does) and requires: exit status 0,
-no process of the group left, no forced KILL. Ten rounds in a row, then one with SIGTERM.
+no process of the run left (found by its PTRADE_VAR_DIR in /proc/*/environ: the worker and beat
+run in sessions of their own), no forced KILL. Ten rounds in a row, then one with SIGTERM.
 The first round migrates and seeds; the later ones skip the seed (PTRADE_SEED_DEMO=0).
 """
 
@@ -38,11 +39,24 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _group_alive(pgid: int) -> list[str]:
-    out = subprocess.run(["ps", "-o", "pid=,stat=,args=", "-g", str(pgid)], capture_output=True, text=True,  # noqa: S603,S607
-                         check=False).stdout
-    # zombies are already dead (their parent, outside the group, reaps them)
-    return [line for line in out.splitlines() if line.split()[1:2] and not line.split()[1].startswith("Z")]
+def _alive(var: Path) -> list[str]:
+    """Every live process started for this run, in any session (the worker and beat have their own):
+    those whose environment holds this run's PTRADE_VAR_DIR. Zombies are dead already."""
+    marker = f"PTRADE_VAR_DIR={var}".encode()
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if marker not in (proc / "environ").read_bytes().split(b"\0"):
+                continue
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            if state != "Z":
+                command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                found.append(f"{proc.name} {command[:100]}")
+        except OSError:
+            continue
+    return found
 
 
 def _wait_for(predicate, timeout: float, what: str, proc: subprocess.Popen, output: Path) -> None:
@@ -59,7 +73,8 @@ def _wait_for(predicate, timeout: float, what: str, proc: subprocess.Popen, outp
 def _round(tmp_path: Path, index: int, sig: int, env: dict) -> str:
     start_timeout = FIRST_START_TIMEOUT if index == 0 else START_TIMEOUT
     output = tmp_path / f"run-{index}.out"
-    celery_log = Path(env["PTRADE_VAR_DIR"]) / "log" / "celery.log"
+    var = Path(env["PTRADE_VAR_DIR"])
+    celery_log = var / "log" / "celery.log"
     ready_before = celery_log.read_text().count(" ready.") if celery_log.exists() else 0
     with output.open("wb") as sink:
         proc = subprocess.Popen([str(ROOT / "bin" / "entrypoint"), "local"], cwd=ROOT, env=env, stdout=sink,  # noqa: S603
@@ -73,19 +88,21 @@ def _round(tmp_path: Path, index: int, sig: int, env: dict) -> str:
             status = proc.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
             pytest.fail(f"round {index}: still running {STOP_TIMEOUT} s after the signal:\n"
-                        f"{output.read_text()[-3000:]}\n{_group_alive(proc.pid)}")
+                        f"{output.read_text()[-3000:]}\n{_alive(var)}")
         text = output.read_text()
-        assert status == 0, f"round {index}: exit status {status}\n{text[-3000:]}"
-        assert "Stopped." in text and "killed" not in text, text[-3000:]
+        logs = "".join(f"\n--- {log.name} ---\n" + log.read_text()[-4000:]
+                       for log in sorted((Path(env["PTRADE_VAR_DIR"]) / "log").glob("*.log")))
+        assert status == 0, f"round {index}: exit status {status}\n{text[-3000:]}{logs}"
+        assert "Stopped." in text and "killed" not in text, f"round {index}:\n{text[-3000:]}{logs}"
         deadline = time.monotonic() + 5
-        while _group_alive(proc.pid) and time.monotonic() < deadline:
+        while _alive(var) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert not _group_alive(proc.pid), f"round {index}: left running: {_group_alive(proc.pid)}"
+        assert not _alive(var), f"round {index}: left running: {_alive(var)}"
         return text
     finally:
-        if proc.poll() is None or _group_alive(proc.pid):
+        for line in _alive(var):
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
+                os.kill(int(line.split()[0]), signal.SIGKILL)
 
 
 def test_make_run_starts_quietly_and_stops_cleanly_ten_times(tmp_path):
