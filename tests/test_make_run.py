@@ -30,7 +30,7 @@ FIRST_START_TIMEOUT = 600.0  # a fresh SQLite database: every migration, then se
 START_TIMEOUT = 180.0
 STOP_TIMEOUT = 40.0
 # Lines that are warnings whatever their source (Python warnings, logging WARNING, uvicorn's notes).
-WARNING = re.compile(r"warning|SecurityWarning|No hostname was supplied|lifespan|superuser", re.IGNORECASE)
+WARNING = re.compile(r"warning|No hostname was supplied|lifespan|superuser privileges", re.IGNORECASE)
 
 
 def _free_port() -> int:
