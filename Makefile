@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 
-.PHONY: install run test test-random test-e2e test-faults test-fast lint bench messages clean
+.PHONY: install run test test-random test-slow test-e2e test-faults test-fast lint bench messages clean
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
@@ -27,6 +27,11 @@ test: install
 SEED ?= 1
 test-random: install
 	$(PY) -m pytest -p randomly --randomly-seed=$(SEED)
+
+# Slow tests (marker slow): `make run` started and stopped by Ctrl-C ten times and by TERM once,
+# with no warning line on a clean start (tests/test_make_run.py); a few minutes. .ci/run runs it.
+test-slow: install
+	$(PY) -m pytest -m slow tests -rs
 
 # Browser end-to-end tests (docs/ui.md): Playwright for Python driving Debian's Chromium
 # (never `playwright install`; tests/e2e/conftest.py installs chromium with apt when root),

@@ -41,7 +41,7 @@ def seed(tenders: int) -> list[int]:
     from django.utils import timezone
 
     from accounts.models import User
-    from trading import demo_actors as actors
+    from demo import actors
     from trading.services.documents import document_upload
     from trading.services.tenders import lot_create, tender_create, tender_publish
 

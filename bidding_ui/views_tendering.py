@@ -351,6 +351,9 @@ def agent_document_upload(request, pk: int):
                 tender=tender,
                 file=form.cleaned_data["file"],
                 name=form.cleaned_data["name"] or None,
+                amendment_title=form.cleaned_data["amendment_title"],
+                amendment_body=form.cleaned_data["amendment_body"],
+                new_deadline=form.cleaned_data["new_deadline"],
             ),
             _("Document uploaded."),
         ):

@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
 ST = str(Path(PY).parent / "st")
 USERS = {"bidder": "bidder1", "agent": "agent1", "supervisor": "supervisor1"}
-DEMO_PASSWORD = "ptrade-demo-2026"  # noqa: S105 - accounts/demo.py, the published demo password
+DEMO_PASSWORD = "ptrade-demo-2026"  # noqa: S105 - demo/accounts.py, the published demo password
 CHECKS = "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance"
 
 

@@ -65,7 +65,10 @@ if PRODUCTION and (_why := weak_secret(SECRET_KEY)):
     raise RuntimeError(f"DJANGO_SECRET_KEY is refused in production: {_why}")
 
 ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
-_ORIGINS = os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000")
+# The local server's port (bin/entrypoint local and web serve on $PORT); the default trusted
+# origins follow it so that a `make run` on another port accepts its own forms.
+PORT = os.environ.get("PORT") or "8000"
+_ORIGINS = os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS") or f"http://127.0.0.1:{PORT},http://localhost:{PORT}"
 CSRF_TRUSTED_ORIGINS = [o for o in _ORIGINS.split(",") if o]
 
 INSTALLED_APPS = [
@@ -91,6 +94,7 @@ INSTALLED_APPS = [
     "experts",
     "supervision",
     "bidding_ui",
+    "demo",  # seed_demo, demo_tender (sandbox only; refused in production)
 ]
 
 MIDDLEWARE = [
@@ -282,7 +286,8 @@ if REDIS_URL:
 else:
     _broker_dir = VAR_DIR / "celery-broker"
     (_broker_dir / "processed").mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://"
+    # A hostname, although the file-system transport ignores it: kombu warns on every start without one.
+    CELERY_BROKER_URL = "filesystem://localhost/"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
@@ -310,6 +315,30 @@ WORKER_HEARTBEAT_SECONDS = float(os.environ.get("PTRADE_WORKER_HEARTBEAT_SECONDS
 WORKER_STALE_SECONDS = float(os.environ.get("PTRADE_WORKER_STALE_SECONDS", "60"))
 # Files a fault left without their committed row are swept once older than this (trading/bids/sweeper.py).
 ORPHAN_GRACE_SECONDS = float(os.environ.get("PTRADE_ORPHAN_GRACE_SECONDS", "3600"))
+
+# --- Email (expert calls, docs/configuration.md "Email") ------------------------------------
+# SMTP only when EMAIL_HOST is set; otherwise every message is written to a file under
+# var/mail/ (EMAIL_BACKEND=console prints them instead), so a laptop never tries port 25.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH") or str(VAR_DIR / "mail")
+_EMAIL_BACKENDS = {
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+}
+_email_choice = os.environ.get("EMAIL_BACKEND", "").strip().lower() or ("smtp" if EMAIL_HOST else "file")
+if _email_choice not in _EMAIL_BACKENDS:
+    raise RuntimeError(f"EMAIL_BACKEND must be one of {', '.join(_EMAIL_BACKENDS)}, not {_email_choice!r}")
+EMAIL_BACKEND = _EMAIL_BACKENDS[_email_choice]
+if EMAIL_HOST:
+    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", EMAIL_PORT == 587)
+    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", EMAIL_PORT == 465)
+    EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
+_MAIL_DOMAIN = os.environ.get("PTRADE_PLATFORM_NAME", "ptrade.example.gov.cn")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL") or f"noreply@{_MAIL_DOMAIN}"
 
 # --- DRF / OpenAPI ----------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -366,11 +395,18 @@ AUDIT_WITNESS_TIMEOUT = float(os.environ.get("PTRADE_WITNESS_TIMEOUT", "10"))
 AUDIT_WITNESS_URL = os.environ.get("PTRADE_WITNESS_URL", "")
 AUDIT_WITNESS_VKEY_FILE = os.environ.get("PTRADE_WITNESS_VKEY_FILE", "")
 
-# Sandbox time acceleration (ProZorro-style): every legal period is divided by this
-# factor. Refused in production (see trading/rules.py).
+# Sandbox time (docs/configuration.md, "Sandbox clock"), all refused in production (trading/rules.py,
+# trading/sandbox.py): legal periods (days) are divided by SANDBOX_TIME_ACCELERATION, the minute-scale
+# windows of the live rooms (opening phases, expert calls) by SANDBOX_ROOM_ACCELERATION, and the
+# sandbox clock an operator advances (`manage.py sandbox advance 20d`) is on outside production.
 SANDBOX_TIME_ACCELERATION = float(os.environ.get("SANDBOX_TIME_ACCELERATION", "1"))
-if PRODUCTION and SANDBOX_TIME_ACCELERATION != 1:
-    raise RuntimeError("SANDBOX_TIME_ACCELERATION cannot be set in production")
+SANDBOX_ROOM_ACCELERATION = float(os.environ.get("SANDBOX_ROOM_ACCELERATION", "1"))
+SANDBOX_CLOCK = env_bool("SANDBOX_CLOCK", not PRODUCTION and not TESTING)
+if PRODUCTION:
+    for _name, _on in (("SANDBOX_TIME_ACCELERATION", SANDBOX_TIME_ACCELERATION != 1),
+                       ("SANDBOX_ROOM_ACCELERATION", SANDBOX_ROOM_ACCELERATION != 1), ("SANDBOX_CLOCK", SANDBOX_CLOCK)):
+        if _on:
+            raise RuntimeError(f"{_name} cannot be set in production")
 
 # --- Optional deployment settings, from the environment only when set ------------
 # Each app reads these at call time with its own default (docs/configuration.md lists

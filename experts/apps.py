@@ -8,3 +8,6 @@ class ExpertsConfig(AppConfig):
 
     def ready(self) -> None:
         from experts import policies, steps  # noqa: F401  (register policy rules and step handlers)
+        from trading.rules import rules_module_register
+
+        rules_module_register("experts.rules")  # listed by `manage.py rules`

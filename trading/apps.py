@@ -17,3 +17,8 @@ class TradingConfig(AppConfig):
         # Sealed bids and the opening: policy rules, step handlers, the deadline hook.
         from trading.opening import policies as opening_policies  # noqa: F401
         from trading.opening import steps as opening_steps  # noqa: F401
+
+        # Record retention (政府采购法 Art 42): no record of a published tender deleted inside its period.
+        from trading.retention import retention_connect
+
+        retention_connect()

@@ -23,9 +23,11 @@ from datetime import datetime
 from django.db import connection
 from django.utils import timezone
 
+from trading import sandbox
+
 
 def now() -> datetime:
-    return timezone.now()
+    return timezone.now() + sandbox.offset()
 
 
 _SERVER_NOW = now
@@ -34,10 +36,10 @@ _SERVER_NOW = now
 def database_now() -> datetime:
     """The database server's clock: `statement_timestamp()` on PostgreSQL, this host's clock on SQLite."""
     if connection.vendor != "postgresql":
-        return timezone.now()
+        return timezone.now() + sandbox.offset()
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement_timestamp()")
-        return cursor.fetchone()[0]
+        return cursor.fetchone()[0] + sandbox.offset()
 
 
 def deadline_now() -> datetime:

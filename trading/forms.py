@@ -81,6 +81,13 @@ class DocumentForm(forms.Form):
     name = forms.CharField(
         label=_("Name (optional; the same name makes a new version)"), max_length=200, required=False
     )
+    # After publication a document change is an amendment (招标投标法 Art 23): these are then required.
+    amendment_title = forms.CharField(label=_("Amendment title (after publication)"), max_length=300, required=False)
+    amendment_body = forms.CharField(
+        label=_("What changes and why (after publication)"), max_length=50000, required=False, widget=forms.Textarea
+    )
+    new_deadline = forms.DateTimeField(label=_("New bid deadline (if fewer than 15 days would remain)"),
+                                       required=False)
 
 
 class PublishForm(forms.Form):

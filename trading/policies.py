@@ -68,6 +68,12 @@ def tender_supervise(user, _tender=None) -> bool:
     return is_supervisor(user)
 
 
+@rule("tender.archive")
+def tender_archive(user, tender) -> bool:
+    """The archive of a finished tender (trading/retention.py): its agent and the supervisors."""
+    return is_agent_of(user, tender) or is_supervisor(user)
+
+
 @rule("tender.view_registrations")
 def tender_view_registrations(user, tender) -> bool:
     # Sealed until the deadline (电子招标投标办法 Art 21); supervisors watch live.

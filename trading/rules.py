@@ -40,6 +40,7 @@ WORKING_DAYS = "working_days"
 PERCENT = "percent"
 CNY = "CNY"
 COUNT = "count"
+YEARS = "years"
 
 
 def acceleration() -> float:
@@ -49,6 +50,19 @@ def acceleration() -> float:
         raise ImproperlyConfigured("SANDBOX_TIME_ACCELERATION cannot be set in production")
     if factor < 1:
         raise ImproperlyConfigured("SANDBOX_TIME_ACCELERATION must be 1 or more (it shortens periods)")
+    return factor
+
+
+def room_acceleration() -> float:
+    """The sandbox factor of the live rooms' minute-scale windows (opening phases, expert calls); 1 in production.
+
+    Separate from `acceleration()` (legal days): at 28,800 (20 legal days in a minute) a 10-minute
+    sign-in would last 0.02 s, so the rooms keep their own, usually much smaller, factor."""
+    factor = float(getattr(settings, "SANDBOX_ROOM_ACCELERATION", 1) or 1)
+    if factor != 1 and getattr(settings, "PRODUCTION", False):
+        raise ImproperlyConfigured("SANDBOX_ROOM_ACCELERATION cannot be set in production")
+    if factor < 1:
+        raise ImproperlyConfigured("SANDBOX_ROOM_ACCELERATION must be 1 or more (it shortens windows)")
     return factor
 
 
@@ -87,24 +101,26 @@ class LegalNumber:
             return (add_working_days(start, int(self.value)) - _local(start)) / acceleration()
         raise ValueError(f"{self.unit} is not a period")
 
-    def span_before(self, end: datetime) -> timedelta:
-        """Length of this period when it ends at `end`, accelerated."""
+    def span_before(self, end: datetime, factor: float | None = None) -> timedelta:
+        """Length of this period when it ends at `end`, accelerated (by `factor`, else this process's factor)."""
+        factor = acceleration() if factor is None else factor
         if self.unit == DAYS:
-            return legal_period(self.value)
+            return timedelta(days=self.value) / factor
         if self.unit == WORKING_DAYS:
-            return (_local(end) - add_working_days(end, -int(self.value))) / acceleration()
+            return (_local(end) - add_working_days(end, -int(self.value))) / factor
         raise ValueError(f"{self.unit} is not a period")
 
     def after(self, start: datetime) -> datetime:
         """The end of this period when it starts at `start`."""
         return start + self.span_from(start)
 
-    def before(self, end: datetime) -> datetime:
-        """The start of this period when it must end at `end`."""
-        return end - self.span_before(end)
+    def before(self, end: datetime, factor: float | None = None) -> datetime:
+        """The start of this period when it must end at `end` (`factor`: a tender's pinned acceleration)."""
+        return end - self.span_before(end, factor)
 
     def describe(self) -> str:
-        unit = {DAYS: "days", WORKING_DAYS: "working days", PERCENT: "%", CNY: "CNY", COUNT: ""}[self.unit]
+        unit = {DAYS: "days", WORKING_DAYS: "working days", PERCENT: "%", CNY: "CNY", COUNT: "", YEARS: "years"}[
+            self.unit]
         return f"{self.value} {unit}".strip() if self.unit != PERCENT else f"{self.value} %"
 
 
@@ -263,6 +279,9 @@ FREE_DOWNLOAD = "电子招标投标办法 Art 20"
 OBJECTION_SUSPENDS = "招标投标法实施条例 Art 22"
 AWARD_AFTER_PUBLICITY = "招标投标法实施条例 Art 54"
 TERMINATION_NOTICE = "招标投标法实施条例 Art 31"
+# 招标投标法 Art 23: 招标人对已发出的招标文件进行必要的澄清或者修改的，应当在招标文件要求提交投标文件截止时间至少
+# 十五日前，以书面形式通知所有招标文件收受人。 A changed document after publication is such a modification.
+DOCUMENT_CHANGE_IS_AMENDMENT = "招标投标法 Art 23; 招标投标法实施条例 Art 21"
 
 
 # --- Deposit refunds and forfeits (trading/deposits/) ----------------------------------------------
@@ -346,3 +365,82 @@ DEPOSIT_FORFEIT_REVOKED = "招标投标法实施条例 Art 35"
 DEPOSIT_FORFEIT_REFUSED_CONTRACT = "招标投标法实施条例 Art 74"
 # A deposit's validity equals the bid validity period (guarantee letters must cover it).
 DEPOSIT_VALIDITY = "招标投标法实施条例 Art 26"
+
+
+# --- The registry of every legal number and source (`manage.py rules`) ---------------------------------
+# The numbers stay where their code uses them; each module is registered here and `rules_registry()`
+# lists what it holds: LegalNumber and DrawRule-like constants (value + source), the per-procedure
+# tables (ProcedureRules, EvaluationRules, DepositRefundRules), and the source-only rules (a constant
+# string citing an article). trading registers its own modules; other apps register theirs from their
+# AppConfig.ready (experts: experts.rules), so this module imports none of them.
+
+
+@dataclass(frozen=True)
+class RuleEntry:
+    key: str  # "works.documents_to_deadline", "trading.evaluation.rules.MAX_CANDIDATES", …
+    value: str  # "20 days", "2 %", "" for a rule without a number
+    source: str
+    comment: str
+    module: str
+
+
+RULE_MODULES: list[str] = ["trading.rules", "trading.opening.rules", "trading.evaluation.rules", "trading.retention"]
+
+
+def rules_module_register(module: str) -> None:
+    """Add a module of legal numbers to the registry (idempotent)."""
+    if module not in RULE_MODULES:
+        RULE_MODULES.append(module)
+
+
+def _describe(rule) -> str:
+    if isinstance(rule, LegalNumber):
+        return rule.describe()
+    return str(rule.value)
+
+
+def _is_numbered(value) -> bool:
+    """A LegalNumber, or a rule object of the same shape (experts.rules.DrawRule: value, source, comment)."""
+    return isinstance(value, LegalNumber) or (
+        hasattr(type(value), "__dataclass_fields__") and {"value", "source"} <= set(type(value).__dataclass_fields__)
+    )
+
+
+def _is_table(value) -> bool:
+    """A per-procedure table: a dataclass with a `procedure` field and rule fields."""
+    return hasattr(type(value), "__dataclass_fields__") and "procedure" in type(value).__dataclass_fields__
+
+
+def rules_registry() -> list[RuleEntry]:
+    """Every legal number and source of the registered modules, in module order, without duplicates."""
+    import importlib
+
+    entries: list[RuleEntry] = []
+    seen_tables: set[tuple[str, str, str | None]] = set()
+    for module_name in RULE_MODULES:
+        module = importlib.import_module(module_name)
+        for name, value in vars(module).items():
+            if name.startswith("_") or not name.isupper():
+                continue
+            if _is_numbered(value):
+                entries.append(RuleEntry(f"{module_name}.{name}", _describe(value), value.source,
+                                         value.comment, module_name))
+            elif isinstance(value, tuple) and value and all(_is_numbered(v) for v in value):
+                for index, item in enumerate(value):
+                    entries.append(RuleEntry(f"{module_name}.{name}[{index}]", _describe(item), item.source,
+                                             item.comment, module_name))
+            elif isinstance(value, str) and " Art " in value:
+                entries.append(RuleEntry(f"{module_name}.{name}", "", value, "", module_name))
+            else:
+                tables = value.values() if isinstance(value, dict) else [value]
+                for table in tables:
+                    key = (module_name, type(table).__name__, getattr(table, "procedure", None))
+                    if not _is_table(table) or key in seen_tables:
+                        continue
+                    seen_tables.add(key)
+                    for field_name in type(table).__dataclass_fields__:
+                        rule = getattr(table, field_name)
+                        if _is_numbered(rule):
+                            entries.append(RuleEntry(f"{table.procedure}.{field_name}", _describe(rule), rule.source,
+                                                     rule.comment, f"{module_name}.{type(table).__name__}"))
+    return entries

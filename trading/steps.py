@@ -32,7 +32,7 @@ from trading.models import (
     Tender,
     TenderStatus,
 )
-from trading.rules import acceleration
+from trading.rules import room_acceleration
 from trading.services.opening_hook import opening_start
 from trading.services.tender_status import lock_tender, tender_transition
 
@@ -70,7 +70,7 @@ def registered_kinds() -> list[str]:
 
 
 def _retry_soon() -> datetime:
-    return clock.now() + max(timedelta(seconds=60) / acceleration(), timedelta(seconds=1))
+    return clock.now() + max(timedelta(seconds=60) / room_acceleration(), timedelta(seconds=1))
 
 
 def _subject_tender(step: ScheduledStep) -> Tender:

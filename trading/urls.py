@@ -11,6 +11,7 @@ urlpatterns = [
     path("tenders/<int:pk>/publish", v.TenderPublishView.as_view(), name="api-tender-publish"),
     path("tenders/<int:pk>/lots", v.LotListView.as_view(), name="api-tender-lots"),
     path("tenders/<int:pk>/documents", v.DocumentListView.as_view(), name="api-tender-documents"),
+    path("tenders/<int:pk>/archive", v.TenderArchiveView.as_view(), name="api-tender-archive"),
     path("tenders/<int:pk>/downloads", v.DownloadListView.as_view(), name="api-tender-downloads"),
     path("tenders/<int:pk>/notices", v.TenderNoticeView.as_view(), name="api-tender-notices"),
     path("tenders/<int:pk>/amendments", v.AmendmentView.as_view(), name="api-tender-amendments"),

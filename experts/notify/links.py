@@ -14,14 +14,14 @@ from config.errors import DomainError, NotFoundError
 from experts import rules
 from experts.models import Assignment
 from experts.notify.base import public_base_url
-from trading.rules import acceleration
+from trading.rules import room_acceleration
 
 SALT = "experts.assignment-response"
 DECISIONS = ("accept", "decline")
 
 
 def max_age() -> float:
-    return rules.confirmation_minutes() * 60 / acceleration() + 600
+    return rules.confirmation_minutes() * 60 / room_acceleration() + 600
 
 
 def response_token(assignment, decision: str) -> str:

@@ -31,7 +31,7 @@ from experts.notify.base import Message, NotConfigured, backend_for, channels, p
 from experts.notify.links import response_url
 from experts.tasks import notifications_send
 from trading import clock
-from trading.rules import acceleration
+from trading.rules import room_acceleration
 from trading.services.scheduling import step_schedule
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ TIMEOUT_STEP = "expert_confirmation_timeout"
 MAX_ATTEMPTS = 3
 
 def confirmation_window() -> timedelta:
-    return timedelta(minutes=rules.confirmation_minutes()) / acceleration()
+    return timedelta(minutes=rules.confirmation_minutes()) / room_acceleration()
 
 
 def call_experts(rows: list[Assignment], *, now: datetime, draw: Draw) -> None:

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from accounts.demo import DEMO_PASSWORD
+from demo.accounts import DEMO_PASSWORD
 
 DEFAULT_LOCALE = "zh-CN"  # the platform's language; pass locale="en" for English pages
 TIMEZONE = "Asia/Shanghai"

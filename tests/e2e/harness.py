@@ -8,7 +8,8 @@
   a new database `<name>_e2e_<pid>` created for the session and dropped afterwards;
 - migrated, seeded with `seed_demo`, then `tests/e2e/server_setup.py` (custodian keys);
 - SANDBOX_TIME_ACCELERATION (default 28800: a legal day lasts 3 s, the 20-day bidding
-  period 60 s) so that later flows can reach deadlines within the run;
+  period 60 s) so that later flows can reach deadlines within the run, and the same
+  SANDBOX_ROOM_ACCELERATION for the opening room's and the expert calls' minutes;
 - on Redis when REDIS_URL is set (channel layer, cache and Celery broker), in a database
   of its own — REDIS_URL's server, database 14, or E2E_REDIS_URL — flushed at the end so
   that no e2e task outlives the run; otherwise the embedded in-memory layer.
@@ -162,6 +163,7 @@ class E2EServer:
             PTRADE_VAR_DIR=str(self.var_dir),
             PTRADE_MEDIA_ROOT=str(self.var_dir / "media"),
             SANDBOX_TIME_ACCELERATION=ACCELERATION,
+            SANDBOX_ROOM_ACCELERATION=ACCELERATION,
             DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
             DJANGO_CSRF_TRUSTED_ORIGINS=self.url,
             LOG_LEVEL=os.environ.get("E2E_LOG_LEVEL", "WARNING"),

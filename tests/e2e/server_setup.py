@@ -21,8 +21,8 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup()
 
-from accounts.demo import DEMO_PASSWORD  # noqa: E402
 from accounts.models import User  # noqa: E402
+from demo.accounts import DEMO_PASSWORD  # noqa: E402
 
 CUSTODIANS = ("agent1", "supervisor1", "platform1")
 

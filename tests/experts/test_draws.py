@@ -2,6 +2,7 @@
 
 import hashlib
 import io
+import json
 from datetime import timedelta
 
 import pytest
@@ -129,7 +130,8 @@ def test_timeout_by_the_scheduled_step(world, pool, draw_now, clock):
 
 def test_confirmation_window_is_a_setting_and_accelerated(world, pool, draw_now, settings):
     settings.EXPERTS_CONFIRMATION_MINUTES = 10
-    settings.SANDBOX_TIME_ACCELERATION = 60
+    settings.SANDBOX_ROOM_ACCELERATION = 60  # the rooms' factor, not the legal days' (issue 16)
+    settings.SANDBOX_TIME_ACCELERATION = 1
     draw = draw_now()
     a = _notified(draw)[0]
     assert (a.respond_by - a.notified_at) == timedelta(seconds=10)
@@ -220,6 +222,18 @@ def test_replay_detects_tampering_and_the_command_exit_code(world, pool, draw_no
     with pytest.raises(SystemExit) as exit_info:
         call_command("experts", "replay-draw", str(draw.pk), stdout=io.StringIO(), stderr=io.StringIO())
     assert exit_info.value.code == 1
+    out = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command("experts", "replay-draw", str(draw.pk), "--json", stdout=out, stderr=io.StringIO())
+    assert json.loads(out.getvalue())["ok"] is False
+
+
+def test_replay_draw_json_prints_only_json(world, pool, draw_now):
+    draw = draw_now()
+    out = io.StringIO()
+    call_command("experts", "replay-draw", str(draw.pk), "--json", stdout=out)
+    document = json.loads(out.getvalue())  # the whole output is one JSON document, nothing after it
+    assert document["ok"] is True and document["draw"] == draw.pk and document["rows"]
 
 
 def test_replay_detects_a_changed_pool(world, pool, draw_now):

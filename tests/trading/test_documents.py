@@ -40,11 +40,61 @@ def test_upload_refusals(make_draft, cast, settings):
     assert not tender.documents.exists()
 
 
+AMEND = {"amendment_title": "Amendment 1: revised drawings", "amendment_body": "Drawing D-3 is replaced."}
+
+
 def test_upload_after_deadline_refused(published, cast, clock):
-    document_upload(actor=cast.agent, tender=published, file=pdf("addendum.pdf"))
+    document_upload(actor=cast.agent, tender=published, file=pdf("addendum.pdf"), **AMEND)
     clock.move_to(published.bid_deadline)
     with pytest.raises(RuleViolation):
-        document_upload(actor=cast.agent, tender=published, file=pdf("late.pdf"))
+        document_upload(actor=cast.agent, tender=published, file=pdf("late.pdf"), **AMEND)
+
+
+def test_document_change_after_publication_is_an_amendment(published, cast):
+    """Issue 16: a replaced document after publication was accepted silently; now it needs an amendment."""
+    from trading.models import Notice, NoticeKind
+
+    original = published.documents.get()
+    with pytest.raises(RuleViolation) as refused:
+        document_upload(actor=cast.agent, tender=published, file=pdf(original.name, b"%PDF-1.4 changed"))
+    assert refused.value.code == "amendment_required" and "招标投标法 Art 23" in refused.value.message
+    original.refresh_from_db()
+    assert not original.superseded and published.documents.count() == 1
+    assert not Notice.objects.filter(tender=published, kind=NoticeKind.AMENDMENT).exists()
+    # 30 days left: the amendment is published and the deadline stays
+    deadline = published.bid_deadline
+    doc = document_upload(actor=cast.agent, tender=published, file=pdf(original.name, b"%PDF-1.4 changed"), **AMEND)
+    published.refresh_from_db()
+    notice = Notice.objects.get(tender=published, kind=NoticeKind.AMENDMENT)
+    assert doc.amendment == notice and doc.version == 2 and notice.title == AMEND["amendment_title"]
+    assert published.bid_deadline == deadline
+    event = AuditEvent.objects.filter(action="document.uploaded").latest("seq")
+    assert event.data["amendment"] == notice.pk
+
+
+def test_document_change_with_less_than_15_days_left_must_move_the_deadline(published, cast, clock):
+    """11.9 legal days before the deadline: refused with a proposed deadline, accepted when it moves."""
+    from trading.models import Notice, NoticeKind
+
+    clock.move_to(published.bid_deadline - timedelta(days=11.9))
+    with pytest.raises(RuleViolation) as refused:
+        document_upload(actor=cast.agent, tender=published, file=pdf("spec.pdf", b"%PDF-1.4 v2"), **AMEND)
+    assert refused.value.code == "deadline_extension_required"
+    assert published.documents.count() == 1 and not Notice.objects.filter(kind=NoticeKind.AMENDMENT).exists()
+    new_deadline = clock.now() + timedelta(days=16)
+    doc = document_upload(actor=cast.agent, tender=published, file=pdf("spec.pdf", b"%PDF-1.4 v2"),
+                          new_deadline=new_deadline, **AMEND)
+    published.refresh_from_db()
+    assert published.bid_deadline == new_deadline and doc.amendment.new_deadline == new_deadline
+
+
+def test_document_change_through_the_api_needs_the_amendment(published, cast, api):
+    api.force_authenticate(cast.agent)
+    url = f"/api/v1/tenders/{published.pk}/documents"
+    response = api.post(url, {"file": pdf("extra.pdf")}, format="multipart")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "amendment_required"
+    response = api.post(url, {"file": pdf("extra.pdf"), **AMEND}, format="multipart")
+    assert response.status_code == 201, response.content
 
 
 def test_withdraw_only_in_draft(make_draft, published, cast):

@@ -87,6 +87,18 @@ class DocumentUploadInput(serializers.Serializer):
         default="",
         help_text="Defaults to the file's name; the same name makes a new version.",
     )
+    amendment_title = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, default="",
+        help_text="Required once the tender is published: a document change is an amendment (招标投标法 Art 23).",
+    )
+    amendment_body = serializers.CharField(
+        max_length=50000, required=False, allow_blank=True, default="",
+        help_text="What changes and why; published in the amendment notice.",
+    )
+    new_deadline = serializers.DateTimeField(
+        required=False, allow_null=True, default=None,
+        help_text="A later bid deadline; required when fewer than 15 days would remain (the refusal proposes one).",
+    )
 
 
 class AmendmentInput(serializers.Serializer):

@@ -196,7 +196,9 @@ class DocumentListView(_List):
         tender = selectors.tender_get(user=request.user, pk=pk)
         data = validated(s.DocumentUploadInput, request.data)
         doc = document_services.document_upload(
-            actor=request.user, tender=tender, file=data["file"], name=data["name"] or None
+            actor=request.user, tender=tender, file=data["file"], name=data["name"] or None,
+            amendment_title=data["amendment_title"], amendment_body=data["amendment_body"],
+            new_deadline=data["new_deadline"],
         )
         return Response(s.DocumentOutput(doc, context=_ctx(request)).data, status=status.HTTP_201_CREATED)
 
@@ -525,3 +527,30 @@ def document_body_gate(request, tender_id: int):
     except DomainError as exc:
         return JsonResponse(error_body(exc.code, exc.message, exc.fields), status=exc.status)
     return document_services.max_document_bytes() + 1024 * 1024
+
+
+@extend_schema(tags=["tenders"])
+class TenderArchiveView(APIView):
+    """The archive of a finished tender (docs/tendering.md, "Record retention and the archive"): a zip of
+    manifest.json, records/, documents/ and the tender's audit bundle. Its agent and supervisors only."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY, **ERRORS},
+                   summary="Archive of a finished tender (zip)")
+    def get(self, request, pk: int):
+        import tempfile
+
+        from trading.retention import archive_write
+
+        tender = selectors.tender_get(user=request.user, pk=pk)
+        authorize(request.user, "tender.archive", tender)
+        stream = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the FileResponse
+        try:
+            archive_write(tender=tender, out=stream)
+        except BaseException:
+            stream.close()
+            raise
+        stream.seek(0)
+        return FileResponse(stream, as_attachment=True, filename=f"{tender.code}-archive.zip",
+                            content_type="application/zip")

@@ -92,3 +92,8 @@ __all__ += [
     "BankMessage", "BankTransaction", "DepositAccount", "DepositEntry", "DepositStatus", "DepositWarning",
     "GuaranteeIssuer", "GuaranteeLetter", "RefundInstruction", "RefundItem", "StatementImport", "StatementLine",
 ]
+
+# The sandbox clock's offset (trading/sandbox.py).
+from trading.models.sandbox import SandboxClock  # noqa: E402
+
+__all__ += ["SandboxClock"]

@@ -26,6 +26,10 @@ class TenderDocument(models.Model):
     uploaded_at = models.DateTimeField()
     uploaded_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
     superseded = models.BooleanField(default=False)
+    # The amendment notice that published this version (every change after publication has one).
+    amendment = models.ForeignKey(
+        "trading.Notice", null=True, blank=True, on_delete=models.PROTECT, related_name="documents"
+    )
 
     class Meta:
         ordering = ["tender_id", "name", "-version"]

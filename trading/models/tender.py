@@ -106,6 +106,9 @@ class Tender(models.Model):
     # Salt for the identity hashes written to audit events while lists are sealed;
     # revealed in the tender.bidding_closed event so that auditors can link them.
     seal_salt = models.CharField(max_length=64, default=new_seal_salt, editable=False)
+    # The sandbox legal-time factor at publication (trading.rules.acceleration; always 1 in production):
+    # periods derived later from stored instants (the objection cutoff) use it, whichever process asks.
+    time_acceleration = models.FloatField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -141,7 +144,10 @@ class Tender(models.Model):
         return [str(READOUT_ITEMS.get(item, item)) for item in self.readout_items]
 
     def objection_cutoff(self):
-        return self.rules.objection_before_deadline.before(self.bid_deadline)
+        """The last moment for objections to the documents, at the tender's own sandbox factor: a tender
+        published at 19,200 keeps its 10 legal days = 45 s wherever its page is shown (issue 16: a server
+        at factor 1 showed a cutoff 10 real days before the deadline, before the publication)."""
+        return self.rules.objection_before_deadline.before(self.bid_deadline, self.time_acceleration)
 
 
 class Lot(models.Model):

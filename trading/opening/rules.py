@@ -1,14 +1,14 @@
 """Legal sources and platform timings of the opening (numbers of the law live in trading/rules.py).
 
 Periods are platform choices, not statutory numbers; like legal periods they are
-shortened by the sandbox acceleration factor (trading.rules.acceleration).
+shortened by the sandbox room factor (trading.rules.room_acceleration, SANDBOX_ROOM_ACCELERATION).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from trading.rules import acceleration
+from trading.rules import room_acceleration
 
 OPENING_AT_DEADLINE = "招标投标法 Art 34"
 MIN_BIDS_FALLBACK_SOURCE = "招标投标法 Art 28; 招标投标法实施条例 Art 44"
@@ -26,4 +26,4 @@ OBJECTIONS_MINUTES = 15
 
 
 def minutes(n: int | float) -> timedelta:
-    return max(timedelta(minutes=n) / acceleration(), timedelta(seconds=1))
+    return max(timedelta(minutes=n) / room_acceleration(), timedelta(seconds=1))

@@ -1,5 +1,11 @@
 """Tender documents: versioned uploads with SHA-256 and size; free download, recorded but sealed.
 
+After publication a document changes only through an amendment (招标投标法 Art 23; 实施条例 Art 21):
+`document_upload` on a published tender needs the amendment's title and rationale, publishes the
+amendment notice (`amendment_publish`, which applies the 15-day rule: less than 15 days left and the
+deadline must move, or the change is refused with the proposed deadline) and links the new version
+to it (`TenderDocument.amendment`), all in one transaction.
+
 Downloads need no registration and no login (电子招标投标办法 Art 20). Each one is
 stored as a `DocumentDownload` row; who downloaded and how many is shown only
 through trading/visibility.py (sealed until the deadline, Art 21). Downloads are
@@ -12,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import os
+from datetime import datetime
 
 from django.conf import settings
 from django.core.files.base import File
@@ -22,11 +29,11 @@ from django.utils.translation import gettext as _
 
 from accounts.policy import authorize, can
 from audit.services import audit_record
-from config.errors import DomainError, StateConflict
+from config.errors import DomainError, RuleViolation, StateConflict
 from trading import clock
 from trading.models import DocumentDownload, Tender, TenderDocument, TenderStatus
 from trading.policies import is_party, is_supervisor
-from trading.rules import FREE_DOWNLOAD
+from trading.rules import DOCUMENT_CHANGE_IS_AMENDMENT, FREE_DOWNLOAD
 from trading.services.deadlines import assert_before_deadline
 from trading.services.tender_status import lock_tender
 
@@ -58,9 +65,23 @@ def _hash_file(f) -> tuple[str, int]:
 
 @transaction.atomic
 def document_upload(
-    *, actor, tender: Tender, file, name: str | None = None, content_type: str | None = None
+    *,
+    actor,
+    tender: Tender,
+    file,
+    name: str | None = None,
+    content_type: str | None = None,
+    amendment_title: str = "",
+    amendment_body: str = "",
+    new_deadline: datetime | None = None,
 ) -> TenderDocument:
-    """Store a new document, or a new version of the document with the same name."""
+    """Store a new document, or a new version of the document with the same name.
+
+    On a published tender this is an amendment: `amendment_title` and `amendment_body` (what changes
+    and why) are required, the amendment notice is published first (15-day rule, `new_deadline` when
+    it must move) and the new version is linked to it."""
+    from trading.services.notices import amendment_publish
+
     authorize(actor, "tender.manage", tender)
     lock_tender(tender)
     if tender.status not in UPLOAD_STATES:
@@ -69,9 +90,32 @@ def document_upload(
             % {"code": tender.code, "status": tender.get_status_display()},
             code="not_open",
         )
+    name = clean_document_name(name or getattr(file, "name", ""))
+    amendment = None
     if tender.status != TenderStatus.DRAFT:
         assert_before_deadline(tender, what=_("Changing the tender documents"))
-    name = clean_document_name(name or getattr(file, "name", ""))
+        if not (amendment_title or "").strip() or not (amendment_body or "").strip():
+            msg = _(
+                "The tender is published: a document change is an amendment (%(src)s). Give the amendment "
+                "notice's title and what changes; the platform publishes it and applies the 15-day rule to "
+                "the bid deadline."
+            ) % {"src": DOCUMENT_CHANGE_IS_AMENDMENT}
+            raise RuleViolation(
+                msg, code="amendment_required", fields={"amendment_title": [msg], "amendment_body": [msg]}
+            )
+        amendment = amendment_publish(
+            actor=actor,
+            tender=tender,
+            title=amendment_title,
+            body=amendment_body,
+            affects_preparation=True,
+            new_deadline=new_deadline,
+        )
+    elif new_deadline is not None or (amendment_title or "").strip():
+        raise DomainError(
+            _("A draft's documents change without an amendment; set the deadline on the draft itself."),
+            fields={"new_deadline": ["only after publication"]},
+        )
     sha256, size = _hash_file(file)
     if size == 0:
         raise DomainError(_("The file is empty."), fields={"file": ["empty"]})
@@ -99,6 +143,7 @@ def document_upload(
         content_type=content_type,
         uploaded_at=clock.now(),
         uploaded_by=actor,
+        amendment=amendment,
     )
     doc.file.save(name, File(file), save=False)
     doc.save()
@@ -115,6 +160,7 @@ def document_upload(
             "size": size,
             "supersedes": previous.pk if previous else None,
             "tender_status": tender.status,
+            "amendment": amendment.pk if amendment else None,
         },
     )
     return doc

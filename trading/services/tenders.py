@@ -21,6 +21,7 @@ from trading import clock
 from trading.bids.ceremony import opening_keys_create
 from trading.models import READOUT_ITEMS, EvaluationMethod, Lot, NoticeKind, Tender, TenderDocument, TenderStatus
 from trading.models.tender import CODE_PREFIX
+from trading.rules import acceleration
 from trading.services.notices import notice_publish
 from trading.services.scheduling import step_schedule
 from trading.services.tender_status import illegal_transition, lock_tender, tender_transition
@@ -439,9 +440,10 @@ def tender_publish(*, actor, tender: Tender, notice_title: str = "", notice_body
     if problems:
         raise problems_error(problems)
     tender.documents_issued_at = now
+    tender.time_acceleration = acceleration()
     if tender.documents_available_until is None:
         tender.documents_available_until = tender.bid_deadline
-    tender.save(update_fields=["documents_issued_at", "documents_available_until", "updated_at"])
+    tender.save(update_fields=["documents_issued_at", "documents_available_until", "time_acceleration", "updated_at"])
     tender_transition(actor=actor, tender=tender, to=TenderStatus.PUBLISHED, reason="tender notice published")
     documents = [
         {"document": d.pk, "name": d.name, "version": d.version, "sha256": d.sha256, "size": d.size}

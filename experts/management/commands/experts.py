@@ -47,18 +47,21 @@ class Command(BaseCommand):
             raise CommandError(f"no draw {draw_id}")
         result = draw_replay(draw, require_revealed=require_revealed)
         if as_json:
+            # Only the JSON document on stdout (`ok` says whether the replay matched); exit 1 on a mismatch.
             self._print_json(result)
-        else:
-            self.stdout.write(f"draw {draw.pk}: tender {draw.tender.code} lot {draw.lot.number}, "
-                              f"{draw.algorithm}, seed {result.seed_source or '-'}")
-            self.stdout.write(f"  commit event #{draw.commit_seq}, entropy {draw.entropy}")
-            self.stdout.write(f"  pool sha256 {draw.pool_sha256} ({draw.pool_size} eligible)")
-            for row in result.rows:
-                mark = "=" if row.ok else "≠"
-                self.stdout.write(f"  #{row.seq:<3} line {row.line} step {row.position:<5} expert {row.stored:<8} "
-                                  f"{mark} {row.expected!s:<8} {row.status}"
-                                  f"{' (' + row.skip_reason + ')' if row.skip_reason else ''}"
-                                  f"{' seat ' + str(row.seat) if row.seat else ''}")
+            if not result.ok:
+                raise SystemExit(1)
+            return
+        self.stdout.write(f"draw {draw.pk}: tender {draw.tender.code} lot {draw.lot.number}, "
+                          f"{draw.algorithm}, seed {result.seed_source or '-'}")
+        self.stdout.write(f"  commit event #{draw.commit_seq}, entropy {draw.entropy}")
+        self.stdout.write(f"  pool sha256 {draw.pool_sha256} ({draw.pool_size} eligible)")
+        for row in result.rows:
+            mark = "=" if row.ok else "≠"
+            self.stdout.write(f"  #{row.seq:<3} line {row.line} step {row.position:<5} expert {row.stored:<8} "
+                              f"{mark} {row.expected!s:<8} {row.status}"
+                              f"{' (' + row.skip_reason + ')' if row.skip_reason else ''}"
+                              f"{' seat ' + str(row.seat) if row.seat else ''}")
         if not result.ok:
             for problem in result.problems:
                 self.stderr.write(f"MISMATCH: {problem}")

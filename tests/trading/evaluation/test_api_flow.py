@@ -57,7 +57,8 @@ def refused(response, status, code):
 
 
 @pytest.mark.django_db
-@override_settings(SANDBOX_TIME_ACCELERATION=ACCELERATION, OCDS_OCID_PREFIX=PREFIX,
+@override_settings(SANDBOX_TIME_ACCELERATION=ACCELERATION, SANDBOX_ROOM_ACCELERATION=ACCELERATION,
+                   OCDS_OCID_PREFIX=PREFIX,
                    BANK_WEBHOOK_SECRET="test-bank-secret", DEPOSIT_INTEREST_RATE=Decimal("0.0035"),
                    DEPOSIT_DAY_COUNT_BASIS=360)
 def test_a_tender_from_notice_to_contract_through_the_api(clock, make_org, make_user, no_network, tmp_path,

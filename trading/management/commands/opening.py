@@ -40,7 +40,7 @@ class Command(BaseCommand):
     def demo_keys(self, options):
         if settings.PRODUCTION:
             raise CommandError("demo-keys writes private keys on the server: refused in production")
-        from accounts.demo import DEMO_PASSWORD
+        from demo.accounts import DEMO_PASSWORD
 
         password = options["password"] or DEMO_PASSWORD
         out = Path(options["out"] or Path(settings.VAR_DIR) / "demo-keys")

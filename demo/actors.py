@@ -2,7 +2,7 @@
 the bidders and the experts. Each acts only through the platform's services, the same ones the API
 and the pages call; private keys live in this process's memory (custodian keys also in a key file).
 
-The orchestration (timeline, waits, output) is in trading/demo_tender.py.
+The orchestration (timeline, waits, output) is in demo/tender.py.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import sbe1
-from accounts.demo import DEMO_PASSWORD
 from accounts.models import User
+from demo.accounts import DEMO_PASSWORD
 
 CUSTODIANS = ("agent1", "supervisor1", "platform1")
 MONEY = Decimal("0.01")

@@ -1,4 +1,4 @@
-"""Demo expert pool built from the demo users expert01 … expert60 (accounts/demo.py). Idempotent.
+"""Demo expert pool built from the demo users expert01 … expert60 (demo/accounts.py). Idempotent.
 
 Called by `manage.py seed_demo`. Specialties cycle through road, bridge, building, cost, IT, law;
 a few experts get past employers among the demo bidders, declared relatives, leaves, one is
@@ -11,9 +11,9 @@ from datetime import date, timedelta
 
 from django.db import transaction
 
-from accounts.demo import EXPERT_COUNT, ORGS
 from accounts.models import Organisation, User
 from accounts.uscc import make_uscc
+from demo.accounts import EXPERT_COUNT, ORGS
 from experts.identity import id_number_with_check
 from experts.models import Expert, ExpertEmployment, ExpertLeave, ExpertRelative, ExpertStatus
 from experts.services.pool import (

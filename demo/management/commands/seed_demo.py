@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
-
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.demo import DEMO_PASSWORD, seed_accounts
+from demo import experts
+from demo.accounts import DEMO_PASSWORD, seed_accounts
 
-# Other apps add their demo data with a `seed()` in these modules, run in order.
-APP_SEEDS = ["experts.demo", "trading.demo"]
+# Demo data beyond the accounts: each a `seed()` returning the lines to print, run in this order.
+APP_SEEDS = [experts.seed]
 
 
 class Command(BaseCommand):
@@ -23,14 +22,8 @@ class Command(BaseCommand):
         if settings.PRODUCTION and not options["force"]:
             raise CommandError("seed_demo creates accounts with a published password; refused in production")
         accounts = seed_accounts()
-        for module_name in APP_SEEDS:
-            try:
-                module = importlib.import_module(module_name)
-            except ModuleNotFoundError as exc:
-                if exc.name != module_name:
-                    raise
-                continue
-            for line in module.seed() or []:
+        for seed in APP_SEEDS:
+            for line in seed() or []:
                 self.stdout.write(f"  {line}")
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (password for all: {DEMO_PASSWORD})"))
         for account in accounts:

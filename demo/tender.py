@@ -1,12 +1,11 @@
 """`manage.py demo_tender`: one complete tender, notice to contract, on the real clock with sandbox time
 acceleration, played by simulated people through the platform's services (docs/demo_tender.md).
 
-Two speeds, both through `settings.SANDBOX_TIME_ACCELERATION` (set in this process only, refused in
-production): legal periods counted in days run at `acceleration` (default: a legal day lasts 4 s, the
-20-day bidding period 80 s); the opening room and the experts' calls, whose platform timings are counted
-in minutes, run at `room_acceleration` (default: a minute lasts 1 s) so that people can watch them.
-Every period is computed by the services when it starts and stored, so switching speed between the
-acts changes nothing already scheduled.
+Two speeds (set in this process only, refused in production): legal periods counted in days run at
+`acceleration` (`settings.SANDBOX_TIME_ACCELERATION`; default: a legal day lasts 4.5 s, the 20-day
+bidding period 90 s); the opening room and the experts' calls, whose platform timings are counted in
+minutes, run at `room_acceleration` (`settings.SANDBOX_ROOM_ACCELERATION`; default: a minute lasts 1 s)
+so that people can watch them. Every period is computed by the services when it starts and stored.
 
 Due steps (the bid deadline, the end of the publicity, ...) are run by this process with the real sweep,
 one step at a time and only for its own tender (`trading.services.scheduling.step_run_one`: row locks,
@@ -16,12 +15,13 @@ idempotent handlers), so it works with or without a Celery worker, and both may 
 from __future__ import annotations
 
 import io
+import os
 import random
 import secrets
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -33,10 +33,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.demo import DEMO_PASSWORD
 from accounts.models import User
+from demo import actors
+from demo.accounts import DEMO_PASSWORD
 from trading import clock
-from trading import demo_actors as actors
 
 if TYPE_CHECKING:
     from trading.evaluation.models import Contract
@@ -52,6 +52,12 @@ BIDDING_DAYS = 20  # works: 20 days from the documents to the deadline (招标�
 # index i; the expert draw follows the last bid. Everything before the deadline keeps to this timeline.
 TIMELINE = {"register": (0.5, 0.6), "deposit": (1.5, 1.2), "key": (7.0, 0.3), "bid": (10.0, 1.4)}
 DRAW_DAY = 16.5
+DEFAULT_PACE = 2.5  # real seconds between the simulated people's actions in the room and the evaluation
+
+
+def default_base_url() -> str:
+    """Where `make run` serves: http://127.0.0.1:$PORT (8000 when PORT is unset), like bin/entrypoint local."""
+    return f"http://127.0.0.1:{os.environ.get('PORT') or '8000'}"
 
 
 class DemoRefused(Exception):
@@ -63,8 +69,8 @@ class DemoOptions:
     acceleration: float = DEFAULT_ACCELERATION
     room_acceleration: float = DEFAULT_ROOM_ACCELERATION
     bidders: int = 4
-    pace: float = 2.5  # real seconds between the simulated people's actions in the room and the evaluation
-    base_url: str = "http://127.0.0.1:8000"
+    pace: float = DEFAULT_PACE
+    base_url: str = field(default_factory=default_base_url)
     seed: int | None = None
     keys_dir: Path | None = None  # custodian key files (default var/demo_tender/keys)
     timeout: float = 900.0  # give up waiting for a state after this many real seconds
@@ -88,14 +94,14 @@ def refuse_in_production() -> None:
 
 
 @contextmanager
-def speed(factor: float) -> Iterator[None]:
-    """Run a block at the sandbox acceleration `factor` (this process only)."""
-    previous = getattr(settings, "SANDBOX_TIME_ACCELERATION", 1)
-    settings.SANDBOX_TIME_ACCELERATION = factor
+def speed(legal: float, room: float) -> Iterator[None]:
+    """Run a block at the sandbox factors `legal` (days) and `room` (the rooms' minutes), this process only."""
+    previous = (getattr(settings, "SANDBOX_TIME_ACCELERATION", 1), getattr(settings, "SANDBOX_ROOM_ACCELERATION", 1))
+    settings.SANDBOX_TIME_ACCELERATION, settings.SANDBOX_ROOM_ACCELERATION = legal, room
     try:
         yield
     finally:
-        settings.SANDBOX_TIME_ACCELERATION = previous
+        settings.SANDBOX_TIME_ACCELERATION, settings.SANDBOX_ROOM_ACCELERATION = previous
 
 
 class DemoTender:
@@ -202,15 +208,13 @@ class DemoTender:
     # --- the story ----------------------------------------------------------------------------------
 
     def run(self) -> DemoResult:
-        with speed(self.o.acceleration):
+        with speed(self.o.acceleration, self.o.room_acceleration):
             self.cast()
             self.notice()
             self.bidding()
-            with speed(self.o.room_acceleration):
-                self.expert_draw()
-            with speed(self.o.room_acceleration):
-                self.wait_until(self.tender.bid_deadline, "the bid deadline (= the opening)")
-                self.opening()
+            self.expert_draw()
+            self.wait_until(self.tender.bid_deadline, "the bid deadline (= the opening)")
+            self.opening()
             self.evaluation()
             self.publicity()
             contract = self.award_and_contract()

@@ -1,5 +1,5 @@
 """`manage.py demo_tender`: one realistic tender from notice to contract in a few minutes of accelerated
-sandbox time, played by simulated bidders and experts (trading/demo_tender.py, docs/demo_tender.md)."""
+sandbox time, played by simulated bidders and experts (demo/tender.py, docs/demo_tender.md)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from trading.demo_tender import (
+from demo.tender import (
     DEFAULT_ACCELERATION,
+    DEFAULT_PACE,
     DEFAULT_ROOM_ACCELERATION,
     FAST,
     DemoOptions,
     DemoRefused,
+    default_base_url,
     demo_tender_run,
     refuse_in_production,
 )
@@ -35,10 +37,13 @@ class Command(BaseCommand):
                             help="simulated bidders, 3 to 5 (bidder1 …); with 4 or more the last one's deposit "
                                  "arrives short (default 4)")
         parser.add_argument("--pace", type=float, default=None,
-                            help="real seconds between people's actions in the room and the evaluation (default 2)")
+                            help=f"real seconds between people's actions in the room and the evaluation "
+                                 f"(default {DEFAULT_PACE:g})")
         parser.add_argument("--fast", action="store_true",
                             help="maximal useful acceleration and no pauses (tests, smoke runs: ~15 s)")
-        parser.add_argument("--base-url", default="http://127.0.0.1:8000", help="where `make run` serves")
+        parser.add_argument("--base-url", default=None,
+                            help=f"host of the printed URLs, where `make run` serves (default "
+                                 f"http://127.0.0.1:$PORT, 8000 when PORT is unset: here {default_base_url()})")
         parser.add_argument("--seed", type=int, default=None, help="random seed for prices and scores")
         parser.add_argument("--keys-dir", type=Path, default=None,
                             help="where new custodian key files go (default var/demo_tender/keys)")
@@ -50,7 +55,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         try:
             refuse_in_production()
-            demo = DemoOptions(bidders=options["bidders"], base_url=options["base_url"], seed=options["seed"],
+            demo = DemoOptions(bidders=options["bidders"], base_url=options["base_url"] or default_base_url(),
+                               seed=options["seed"],
                                keys_dir=options["keys_dir"])
             if options["fast"]:
                 demo.acceleration = FAST["acceleration"]

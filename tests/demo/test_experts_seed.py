@@ -1,7 +1,7 @@
 import pytest
 from django.core.management import call_command
 
-from experts import demo
+from demo import experts as demo
 from experts.models import Expert, ExpertEmployment, ExpertLeave, ExpertRelative, ExpertStatus
 
 pytestmark = pytest.mark.django_db

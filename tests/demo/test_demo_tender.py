@@ -16,8 +16,8 @@ from audit.selectors import chain_verify
 
 
 @pytest.fixture(autouse=True)
-def _opening_detached():
-    """Keep the opening starter attached (overrides tests/trading/conftest.py)."""
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.mark.django_db
