@@ -11,3 +11,4 @@ class EvaluationConfig(AppConfig):
 
     def ready(self) -> None:
         from trading.evaluation import policies, steps  # noqa: F401  (register policy rules and step handlers)
+        from trading.evaluation.services import criteria  # noqa: F401  (registers its publish-time check)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -19,7 +20,7 @@ from audit.services import audit_record
 from config.errors import DomainError, RuleViolation, StateConflict
 from trading import clock
 from trading.bids.ceremony import opening_keys_create
-from trading.models import READOUT_ITEMS, EvaluationMethod, Lot, NoticeKind, Tender, TenderDocument, TenderStatus
+from trading.models import READOUT_ITEMS, Lot, NoticeKind, Tender, TenderDocument, TenderStatus
 from trading.models.tender import CODE_PREFIX
 from trading.rules import acceleration
 from trading.services.notices import notice_publish
@@ -366,24 +367,17 @@ def _deposit_problems(tender: Tender, lot) -> list[Problem]:
     return problems
 
 
-def _criteria_problems(tender: Tender) -> list[Problem]:
-    """Comprehensive scoring needs its weighted criteria in the tender documents."""
-    if tender.evaluation_method != EvaluationMethod.COMPREHENSIVE_SCORING:
-        return []
-    # Imported here: the evaluation sub-app builds on trading's models and services.
-    from trading.evaluation.rules import CRITERIA_FROM_DOCUMENTS
-    from trading.evaluation.services.criteria import criteria_problems
+PublishCheck = Callable[[Tender], list[Problem]]
+PUBLISH_CHECKS: list[PublishCheck] = []
 
-    return [
-        Problem(
-            "criteria_required",
-            "criteria",
-            _("Comprehensive scoring needs its weighted criteria in the tender documents: %(why)s (%(src)s).")
-            % {"why": message, "src": CRITERIA_FROM_DOCUMENTS},
-            CRITERIA_FROM_DOCUMENTS,
-        )
-        for message in criteria_problems(tender)
-    ]
+
+def publish_check(check: PublishCheck) -> PublishCheck:
+    """Register a rule that the layers above trading add to `publish_problems` (the evaluation app
+    registers the comprehensive-scoring criteria check from its AppConfig: trading core never
+    imports trading.evaluation; docs/architecture.md, "Layers")."""
+    if check not in PUBLISH_CHECKS:
+        PUBLISH_CHECKS.append(check)
+    return check
 
 
 def publish_problems(tender: Tender, *, at: datetime | None = None) -> list[Problem]:
@@ -393,7 +387,9 @@ def publish_problems(tender: Tender, *, at: datetime | None = None) -> list[Prob
     problems = _form_problems(tender, lots, at) + _period_problems(tender, at)
     for lot in lots:
         problems += _deposit_problems(tender, lot)
-    return problems + _criteria_problems(tender)
+    for check in PUBLISH_CHECKS:
+        problems += check(tender)
+    return problems
 
 
 def problems_error(problems: list[Problem]) -> RuleViolation:

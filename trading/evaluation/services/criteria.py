@@ -13,8 +13,9 @@ from config.errors import DomainError, StateConflict
 from trading.evaluation import ranking
 from trading.evaluation.models import Criterion, CriterionKind
 from trading.evaluation.rules import CRITERIA_FROM_DOCUMENTS
-from trading.models import Tender, TenderStatus
+from trading.models import EvaluationMethod, Tender, TenderStatus
 from trading.services.tender_status import lock_tender
+from trading.services.tenders import Problem, publish_check
 
 
 def criteria_of(tender: Tender) -> list[ranking.Criterion]:
@@ -99,3 +100,20 @@ def criteria_set(*, actor, tender: Tender, criteria: list[dict]) -> list[Criteri
         },
     )
     return saved
+
+
+@publish_check
+def criteria_publish_problems(tender: Tender) -> list[Problem]:
+    """Publish-time rule: comprehensive scoring needs its weighted criteria in the tender documents."""
+    if tender.evaluation_method != EvaluationMethod.COMPREHENSIVE_SCORING:
+        return []
+    return [
+        Problem(
+            "criteria_required",
+            "criteria",
+            _("Comprehensive scoring needs its weighted criteria in the tender documents: %(why)s (%(src)s).")
+            % {"why": message, "src": CRITERIA_FROM_DOCUMENTS},
+            CRITERIA_FROM_DOCUMENTS,
+        )
+        for message in criteria_problems(tender)
+    ]
