@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.slow  # `make test-slow` (CI): about three minutes
+pytestmark = pytest.mark.slow  # `make test-slow` (CI): 11 min on a busy 2-core machine, mostly the first migrate
 
 ROUNDS = 10
 FIRST_START_TIMEOUT = 600.0  # a fresh SQLite database: every migration, then seed_demo
