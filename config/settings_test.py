@@ -30,3 +30,7 @@ LANGUAGE_CODE = "en"
 # would otherwise be bumped by a concurrent run's tests.
 if "KEY_PREFIX" in CACHES["default"]:  # noqa: F405
     CACHES["default"]["KEY_PREFIX"] = f"{CACHES['default']['KEY_PREFIX']}-test-{os.getpid()}"  # noqa: F405
+# The channel layer's groups per test process as well: two runs on one Redis both have a tender 1,
+# and a socket of one run must not receive the other run's pushes (docs/testing.md).
+if "prefix" in CHANNEL_LAYERS["default"].get("CONFIG", {}):  # noqa: F405
+    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"{CHANNEL_LAYERS['default']['CONFIG']['prefix']}-test-{os.getpid()}"  # noqa: F405, E501

@@ -92,7 +92,9 @@ def running_witness(directory: Path, logs: list[tuple[str, str]], *, name: str =
     config_file.write_text(json.dumps({
         "name": name, "key_file": "key.pem", "database": "witness.sqlite3", "prefix": prefix,
         "logs": [{"origin": origin, "key": vkey} for origin, vkey in logs]}))
-    server = serve(Config.load(config_file), host="127.0.0.1", port=free_port())
+    # Port 0: the kernel picks a free port at bind time (a port picked earlier and bound later can be
+    # taken by a concurrent run in between: "Address already in use").
+    server = serve(Config.load(config_file), host="127.0.0.1", port=0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
