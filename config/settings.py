@@ -85,9 +85,11 @@ INSTALLED_APPS = [
     "channels",
     "audit",
     "accounts",
+    "credit",
     "trading",
     "trading.evaluation",
     "experts",
+    "smallworks",
     "bidding_ui",
 ]
 

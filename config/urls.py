@@ -13,6 +13,8 @@ api_v1 = [
     path("", include("trading.urls")),
     path("", include("experts.urls")),
     path("", include("trading.evaluation.urls")),
+    path("", include("credit.urls")),
+    path("", include("smallworks.urls")),
 ]
 
 urlpatterns = [
