@@ -1,0 +1,244 @@
+"""Fixed-price comparison API under /api/v1/fixed-price/ (docs/smallworks.md, "API")."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Organisation
+from accounts.policy import authorize, can
+from config.errors import DomainError, NotFoundError
+from smallworks import services
+from smallworks.models import Entry, Objection, Pick, Project, ProjectStatus, SupervisionWarning
+from smallworks.opendata import project_package
+from smallworks.publication import drawing_public_record
+from smallworks.serializers import (
+    DrawingRecordOutput,
+    EntryCreatedOutput,
+    EntryInput,
+    EntryOutput,
+    ExclusionOutput,
+    ObjectionInput,
+    ObjectionOutput,
+    ObjectionReplyInput,
+    PickOutput,
+    ProjectInput,
+    ProjectOutput,
+    ReviewInput,
+    WarningOutput,
+)
+
+PUBLIC_STATUSES = [s for s in ProjectStatus.values if s != ProjectStatus.DRAFT]
+
+
+def _valid(serializer_class, request) -> dict:
+    data = serializer_class(data=request.data)
+    data.is_valid(raise_exception=True)
+    return data.validated_data
+
+
+def _project(request, pk) -> Project:
+    project = Project.objects.filter(public_id=pk).select_related("tenderer", "agent", "contractor").first()
+    if project is None or (project.status == ProjectStatus.DRAFT and not can(request.user, "fixed_price.manage",
+                                                                              project)):
+        raise NotFoundError(_("No published fixed-price project with this id."))
+    return project
+
+
+class ProjectListView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=ProjectOutput(many=True), summary="Published fixed-price projects")
+    def get(self, request):
+        qs = Project.objects.filter(status__in=PUBLIC_STATUSES).select_related("tenderer", "agent", "contractor")
+        return Response(ProjectOutput(qs[:200], many=True).data)
+
+    @extend_schema(request=ProjectInput, responses={201: ProjectOutput})
+    def post(self, request):
+        authorize(request.user, "fixed_price.create")
+        data = _valid(ProjectInput, request)
+        tenderer = Organisation.objects.filter(pk=data.pop("tenderer")).first()
+        if tenderer is None:
+            raise DomainError(_("No such organisation."), fields={"tenderer": ["unknown"]})
+        project = services.project_create(actor=request.user, tenderer=tenderer, **data)
+        return Response(ProjectOutput(project).data, status=status.HTTP_201_CREATED)
+
+
+class ProjectDetailView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=ProjectOutput)
+    def get(self, request, pk):
+        return Response(ProjectOutput(_project(request, pk)).data)
+
+
+def _action(summary: str):
+    return extend_schema(request=None, responses=ProjectOutput, summary=summary)
+
+
+class ProjectPublishView(APIView):
+    @_action("Publish the notice")
+    def post(self, request, pk):
+        return Response(ProjectOutput(services.project_publish(actor=request.user, project=_project(request, pk))).data)
+
+
+class ReviewPublishView(APIView):
+    @_action("Publish the qualification result")
+    def post(self, request, pk):
+        return Response(ProjectOutput(services.review_publish(actor=request.user, project=_project(request, pk))).data)
+
+
+class ContractView(APIView):
+    @_action("Record the contract (after the result publicity); deposits are refunded")
+    def post(self, request, pk):
+        return Response(ProjectOutput(services.contract_record(actor=request.user, project=_project(request, pk))).data)
+
+
+class CompleteView(APIView):
+    @_action("The works are completed")
+    def post(self, request, pk):
+        return Response(ProjectOutput(services.project_complete(actor=request.user,
+                                                                project=_project(request, pk))).data)
+
+
+class EntryListView(APIView):
+    """Entries: the agent, the tenderer and supervisors at any time; everyone once the qualification
+    result is published (with the reasons). POST: an enterprise registers (multipart, `documents`)."""
+
+    permission_classes = [AllowAny]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(responses=EntryOutput(many=True))
+    def get(self, request, pk):
+        project = _project(request, pk)
+        if not (can(request.user, "fixed_price.view_entries", project) or project.reviewed_at is not None):
+            raise NotFoundError(_("The entries are published with the qualification result."))
+        qs = project.entries.filter(withdrawn_at__isnull=True).select_related("organisation", "project")
+        return Response(EntryOutput(qs, many=True).data)
+
+    @extend_schema(request={"multipart/form-data": EntryInput}, responses={201: EntryCreatedOutput})
+    def post(self, request, pk):
+        project = _project(request, pk)
+        authorize(request.user, "fixed_price.register", project)
+        data = EntryInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        entry, instructions = services.entry_register(actor=request.user, project=project, **data.validated_data)
+        return Response({"entry": EntryOutput(entry).data,
+                         "deposit_instructions": serializers.JSONField().to_representation(instructions)},
+                        status=status.HTTP_201_CREATED)
+
+
+class EntryReviewView(APIView):
+    @extend_schema(request=ReviewInput, responses=EntryOutput)
+    def post(self, request, pk: int):
+        entry = get_object_or_404(Entry.objects.select_related("project", "organisation"), pk=pk)
+        if not can(request.user, "fixed_price.view_entries", entry.project):
+            raise NotFoundError(_("No such entry."))
+        return Response(EntryOutput(services.entry_review(actor=request.user, entry=entry,
+                                                          **_valid(ReviewInput, request))).data)
+
+
+class ObjectionView(APIView):
+    @extend_schema(request=ObjectionInput, responses={201: ObjectionOutput})
+    def post(self, request, pk):
+        made = services.objection_raise(actor=request.user, project=_project(request, pk),
+                                        **_valid(ObjectionInput, request))
+        return Response(ObjectionOutput(made).data, status=status.HTTP_201_CREATED)
+
+
+class ObjectionReplyView(APIView):
+    @extend_schema(request=ObjectionReplyInput, responses=ObjectionOutput)
+    def post(self, request, pk: int):
+        objection = get_object_or_404(Objection.objects.select_related("project"), pk=pk)
+        if not can(request.user, "fixed_price.manage", objection.project):
+            raise NotFoundError(_("No such objection."))
+        return Response(ObjectionOutput(services.objection_reply(actor=request.user, objection=objection,
+                                                                 **_valid(ObjectionReplyInput, request))).data)
+
+
+class DrawingView(APIView):
+    """GET: the public drawing record (404 before the drawing). POST: the agent starts the drawing."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: DrawingRecordOutput, 404: OpenApiResponse(description="not drawn yet")},
+                   summary="Public drawing record (recompute the drawing)")
+    def get(self, request, pk):
+        project = _project(request, pk)
+        drawing = getattr(project, "drawing", None) if hasattr(project, "drawing") else None
+        if drawing is None or drawing.drawn_at is None:
+            raise NotFoundError(_("This project is not drawn yet."))
+        return Response(DrawingRecordOutput(drawing_public_record(drawing)).data)
+
+    @extend_schema(request=None, responses={201: PickOutput(many=True)}, summary="Start the drawing")
+    def post(self, request, pk):
+        drawing = services.drawing_start(actor=request.user, project=_project(request, pk))
+        return Response(PickOutput(drawing.picks.select_related("organisation"), many=True).data,
+                        status=status.HTTP_201_CREATED)
+
+
+class PickListView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=PickOutput(many=True))
+    def get(self, request, pk):
+        project = _project(request, pk)
+        qs = Pick.objects.filter(drawing__project=project, drawing__drawn_at__isnull=False).select_related(
+            "organisation")
+        return Response(PickOutput(qs, many=True).data)
+
+
+class ExclusionListView(APIView):
+    """The qualified enterprises excluded from the drawing, each with its reason: supervisors (and the agent)."""
+
+    @extend_schema(responses=ExclusionOutput(many=True))
+    def get(self, request, pk):
+        project = _project(request, pk)
+        if not (can(request.user, "fixed_price.supervise", project) or can(request.user, "fixed_price.manage",
+                                                                            project)):
+            raise NotFoundError(_("Exclusions are shown to supervisors."))
+        drawing = getattr(project, "drawing", None) if hasattr(project, "drawing") else None
+        return Response(ExclusionOutput(drawing.excluded if drawing else [], many=True).data)
+
+
+class PickConfirmView(APIView):
+    @extend_schema(request=None, responses=PickOutput, summary="The drawn enterprise confirms and signs")
+    def post(self, request, pk: int):
+        pick = get_object_or_404(Pick, pk=pk)
+        return Response(PickOutput(services.pick_confirm(actor=request.user, pick=pick)).data)
+
+
+class PickRefuseView(APIView):
+    @extend_schema(request=None, responses=PickOutput, summary="The drawn enterprise declines")
+    def post(self, request, pk: int):
+        pick = get_object_or_404(Pick, pk=pk)
+        return Response(PickOutput(services.pick_refuse(actor=request.user, pick=pick)).data)
+
+
+class WarningListView(APIView):
+    @extend_schema(responses=WarningOutput(many=True))
+    def get(self, request):
+        authorize(request.user, "fixed_price.supervise")
+        return Response(WarningOutput(SupervisionWarning.objects.select_related("project")[:500], many=True).data)
+
+
+class WarningAcknowledgeView(APIView):
+    @extend_schema(request=None, responses=WarningOutput)
+    def post(self, request, pk: int):
+        warning = get_object_or_404(SupervisionWarning.objects.select_related("project"), pk=pk)
+        return Response(WarningOutput(services.warning_acknowledge(actor=request.user, warning=warning)).data)
+
+
+class OpenDataView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: OpenApiResponse(description="OCDS 1.1 release package")},
+                   summary="Open data (OCDS release package) of the project")
+    def get(self, request, pk):
+        return Response(project_package(_project(request, pk)))
