@@ -38,6 +38,18 @@ def drawing_public_record(drawing: Drawing) -> dict[str, Any]:
     }
 
 
+def sequence_for(seed: bytes, entropy: bytes, pool: list[int], n: int) -> list[int]:
+    """The first `n` outputs of the drawing's stream over `pool` (ascending organisation ids)."""
+    shuffle = sampler.Shuffle(sampler.stream_key(seed, entropy), 0, pool)
+    out = []
+    for _ in range(n):
+        org = shuffle.next()
+        if org is None:
+            break
+        out.append(org)
+    return out
+
+
 class RecordMismatch(ValueError):
     pass
 
