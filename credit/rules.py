@@ -60,7 +60,7 @@ REPEAT_BAR_DAYS = 90
 # Appeal (申诉): within this many days of publication.
 APPEAL_DAYS = 30
 # Repair (信用修复): may be asked once this many days of the publication period have passed.
-REPAIR_AFTER_DAYS: dict[str, int] = {Severity.GENERAL: 90, Severity.SERIOUS: 180, Severity.GRAVE: 365}
+REPAIR_AFTER_DAYS: dict[str, int] = {Severity.GENERAL: 30, Severity.SERIOUS: 90, Severity.GRAVE: 180}
 # Expert ratings (专家动态考核): a score 1..5; <= POOR_SCORE is poor. One poor rating by a supervisor,
 # or POOR_REPEAT poor ratings within POOR_WINDOW_DAYS, suspends the expert for SUSPEND_DAYS.
 POOR_SCORE = 2

@@ -247,17 +247,23 @@ def request_decide(*, actor, request: CreditRequest, grant: bool, reason: str,
 # --- counting records and market access ---------------------------------------------------------------
 
 
+def _live_at(at: datetime) -> Q:
+    """Published by `at` and not ended by then: a repaired record counted until its repair; a revoked
+    (appeal granted) record never counted, it was wrong."""
+    return (Q(status__in=[RecordStatus.PUBLISHED, RecordStatus.REPAIRED], published_from__lte=at)
+            & (Q(ended_at__isnull=True) | Q(ended_at__gt=at)))
+
+
 def counting(qs: QuerySet[CreditRecord], at: datetime) -> QuerySet[CreditRecord]:
-    """Records that count at `at`: published, still in their publication period, not revoked or repaired."""
-    return qs.filter(status=RecordStatus.PUBLISHED, published_from__lte=at, published_until__gt=at)
+    """Records that count at `at`: published, in their publication period, not revoked, not yet repaired."""
+    return qs.filter(_live_at(at), published_until__gt=at)
 
 
 def bars_at(org_ids: Iterable[int], at: datetime | None = None) -> dict[int, CreditRecord]:
     """For each barred organisation among `org_ids`, the record that bars it longest (one query)."""
     now = _now(at)
     out: dict[int, CreditRecord] = {}
-    for record in (CreditRecord.objects.filter(status=RecordStatus.PUBLISHED, organisation_id__in=list(org_ids),
-                                               published_from__lte=now, bar_until__gt=now)
+    for record in (CreditRecord.objects.filter(_live_at(now), organisation_id__in=list(org_ids), bar_until__gt=now)
                    .order_by("organisation_id", "-bar_until", "pk")):
         out.setdefault(record.organisation_id, record)
     return out

@@ -13,6 +13,7 @@ from credit import rules
 from credit.models import CreditRecord, RecordStatus
 from credit.replay import credit_replay_check
 from credit.rules import RecordKind, Severity
+from credit.selectors import records_public
 from credit.services import (
     AccessBarred,
     access_check,
@@ -109,15 +110,17 @@ def test_repaired_record_stops_counting(cast, clock, api):
     clock.advance(days=rules.REPAIR_AFTER_DAYS[Severity.SERIOUS])
     request = request_submit(actor=cast.bidders[0], record=record, kind="repair", text="rectified, trained staff",
                              at=clock.now())
-    with pytest.raises(AccessBarred):  # still barred until decided (180 days = the bar: move 1 day less)
-        access_check(org, "tender_registration", at=clock.now() - timedelta(days=1))
+    with pytest.raises(AccessBarred):  # still barred until decided (the bar lasts 180 days)
+        access_check(org, "tender_registration", at=clock.now())
     request_decide(actor=cast.supervisor, request=request, grant=True, reason="commitment and proof received",
                    at=clock.now())
     record.refresh_from_db()
     assert record.status == RecordStatus.REPAIRED
-    access_check(org, "tender_registration", at=clock.now() - timedelta(days=1))  # no longer counts
+    access_check(org, "tender_registration", at=clock.now())  # no longer counts, the bar ends with it
+    with pytest.raises(AccessBarred):  # before the repair it did count (history is kept)
+        access_check(org, "tender_registration", at=clock.now() - timedelta(days=1))
     assert credit_score(org.pk, at=clock.now(), full_marks=5)["score"] == 5
-    assert api.get("/api/v1/credit/records", {"q": org.uscc}).json()["count"] == 0  # off the publication
+    assert not records_public(q=org.uscc, at=clock.now()).exists()  # off the publication
     assert credit_replay_check() == []
 
 

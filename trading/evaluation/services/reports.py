@@ -62,7 +62,8 @@ def report_content(session: EvaluationSession, *, version: int, members, submiss
     rules = evaluation_rules(tender.procedure_type)
     bids = list(session.bids.select_related("bidder").order_by("received_at", "pk"))
     by_id = {b.pk: b for b in bids}
-    facts = [ranking.BidFacts(b.pk, b.price, b.received_at, b.envelope_sha256, b.bidder.name) for b in bids]
+    facts = [ranking.BidFacts(b.pk, b.price, b.received_at, b.envelope_sha256, b.bidder.name,
+                              Decimal(b.credit["score"]) if b.credit else None) for b in bids]
     criteria = list(Criterion.objects.filter(tender=tender).order_by("number"))
     outcome = ranking.evaluate(
         method=session.method,
@@ -86,6 +87,8 @@ def report_content(session: EvaluationSession, *, version: int, members, submiss
                 member_totals=[{"seat": seat, "total": total} for seat, total in r.member_totals],
                 criterion_means=[{"criterion": c, "mean": m} for c, m in r.criterion_means],
             )
+            if r.credit_score is not None:
+                row["credit_score"] = r.credit_score
         return row
 
     voided = session.members.exclude(status=MemberStatus.ACTIVE).order_by("seat", "signed_in_at")
