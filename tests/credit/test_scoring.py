@@ -55,3 +55,33 @@ def test_credit_item_frozen_at_the_opening(make_world, fake, clock):  # noqa: F8
     got = {r["bidder"]: (r["credit_score"], r["score"]) for r in ranking}
     assert got == {a.pk: ("7.00", "87.00"), b.pk: ("10.00", "90.00"), c.pk: ("9.00", "89.00")}
     assert [r["bidder"] for r in ranking] == [b.pk, c.pk, a.pk]
+
+
+def test_members_rated_after_the_evaluation_through_the_api(make_world, fake, clock, api):  # noqa: F811
+    from credit.models import ExpertSuspension
+    from tests.evaluation.helpers import sign_all
+
+    w = make_world("lowest_evaluated_price")
+    fake.rows[w.lot.pk] = readout(w, ["4800000.00", "4650000.00", "4700000.00"])
+    seat_panel(fake, w)
+    session = open_session(w)
+    members = [join(w, session, u) for u in w.experts[:5]]
+    r = api.as_user(w.supervisor).post(f"/api/v1/evaluation/members/{members[0].pk}/rating", {"score": 2},
+                                       format="json")
+    assert r.status_code == 409  # not before the report is final
+    for m in members:
+        sheet(w, session, m)
+    sign_all(session, members)
+    r = api.as_user(w.supervisor).post(f"/api/v1/evaluation/members/{members[0].pk}/rating",
+                                       {"score": 2, "comment": "left early"}, format="json")
+    assert r.status_code == 201, r.content
+    assert r.json()["rater_role"] == "supervisor"
+    assert ExpertSuspension.objects.get(expert_id=members[0].expert_id).reason == "poor_rating"
+    r = api.as_user(w.agent).post(f"/api/v1/evaluation/members/{members[1].pk}/rating", {"score": 5}, format="json")
+    assert r.status_code == 201 and r.json()["rater_role"] == "agent"
+    assert api.as_user(w.agent).post(f"/api/v1/evaluation/members/{members[1].pk}/rating", {"score": 5},
+                                     format="json").status_code == 409
+    assert api.as_user(w.bidders[0]).post(f"/api/v1/evaluation/members/{members[1].pk}/rating", {"score": 1},
+                                          format="json").status_code in (403, 404)
+    assert api.as_user(w.agent).post(f"/api/v1/evaluation/members/{members[2].pk}/rating", {"score": 9},
+                                     format="json").status_code == 400
