@@ -437,6 +437,34 @@ class TenderCollusionView(APIView):
         return Response(CollusionRunOutput(run).data, status=201)
 
 
+class SignalConfirmInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class SignalConfirmOutput(serializers.Serializer):
+    records = serializers.ListField(child=serializers.CharField(), help_text="numbers of the proposed credit records")
+
+
+class CollusionSignalConfirmView(APIView):
+    """POST: a supervisor confirms a collusion signal after investigation; a bad-conduct record is proposed
+    for each bidder it names (docs/credit.md)."""
+
+    permission_classes = [IsAuthenticated, CanViewCollusion]
+
+    @extend_schema(request=SignalConfirmInput, responses={201: SignalConfirmOutput})
+    def post(self, request, signal: int):
+        from audit.collusion import collusion_signal_confirm
+        from audit.models import CollusionSignal
+
+        row = CollusionSignal.objects.select_related("run").filter(pk=signal).first()
+        if row is None:
+            raise NotFoundError(f"No collusion signal {signal}.")
+        data = SignalConfirmInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        records = collusion_signal_confirm(actor=request.user, signal=row, reason=data.validated_data["reason"])
+        return Response({"records": [r.number for r in records]}, status=201)
+
+
 # --- Receipts a holder can prove alone (docs/audit.md, "Receipts") ----------------------------------
 
 class SignedReceiptOutput(serializers.Serializer):

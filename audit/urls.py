@@ -20,5 +20,7 @@ urlpatterns = [
     # supervisor replay, live supervision, collusion signals
     path("audit/tenders/<int:tender>/replay", api.TenderReplayView.as_view(), name="audit-tender-replay"),
     path("audit/tenders/<int:tender>/collusion", api.TenderCollusionView.as_view(), name="audit-tender-collusion"),
+    path("audit/collusion-signals/<int:signal>/confirm", api.CollusionSignalConfirmView.as_view(),
+         name="audit-collusion-signal-confirm"),
     path("audit/supervision", api.SupervisionOverviewView.as_view(), name="audit-supervision"),
 ]
