@@ -16,7 +16,7 @@ from credit.rules import RecordKind
 from credit.services import expert_rate, record_decide
 from experts import sampler
 from experts.models import AssignmentStatus
-from experts.services.draws import assignment_no_show, assignment_respond, draw_request
+from experts.services.draws import assignment_no_show, assignment_respond, draw_request  # noqa: F401
 from tests.experts.conftest import _specialties, draw_now, make_expert, pool, world  # noqa: F401  (fixtures)
 
 
@@ -73,7 +73,13 @@ def test_no_show_proposes_a_record_and_a_published_bar_suspends(world, make_expe
     with pytest.raises(NotPermitted):
         assignment_no_show(actor=world.agent, assignment=called)
     supervisor = make_user("supervisor")
-    assignment_no_show(actor=supervisor, assignment=called, note="did not come, no notice")
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(supervisor)
+    r = client.post(f"/api/v1/experts/assignments/{called.pk}/no-show", {"reason": "did not come, no notice"},
+                    format="json")
+    assert r.status_code == 200, r.content
     record = CreditRecord.objects.get(expert_id=called.expert_id)
     assert record.kind == RecordKind.EXPERT_NO_SHOW and record.status == RecordStatus.PROPOSED
     assert AuditEvent.objects.get(seq=record.evidence[0]["seq"]).action == "expert_assignment.left"
