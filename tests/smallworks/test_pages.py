@@ -117,3 +117,11 @@ async def test_live_room_watched_by_bidder_supervisor_and_public(fp, reviewed):
     assert [p["organisation"] for p in snapshot["state"]["picks"]] == drawn
     assert snapshot["state"]["excluded"] is None and snapshot["state"]["seed"]
     await communicator.disconnect()
+
+
+def test_pages_are_translated(fp, make_project, client):
+    project = make_project()
+    client.cookies["django_language"] = "zh-hans"
+    page = client.get(f"/fixed-price/{project.public_id}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "固定合同价" in page and "资格条件" in page
+    assert "单位名称或统一社会信用代码" in client.get("/credit/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
