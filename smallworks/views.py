@@ -152,8 +152,9 @@ def pick_answer(request, pk, pick_id: int, answer: str):
 @_refusals
 def drawing_room(request, pk):
     project = _project(request, pk)
-    return render(request, "smallworks/room.html", {"project": project,
-                                                    "state": selectors.room_state(project, request.user)})
+    return render(request, "smallworks/room.html", {
+        "project": project, "state": selectors.room_state(project, request.user),
+        "supervise": can(request.user, "fixed_price.supervise", project)})
 
 
 @_refusals
