@@ -6,7 +6,7 @@ from config.api import InputDateTimeField
 from smallworks.models import Entry, Objection, Pick, Project, SupervisionWarning
 
 
-class ProjectInput(serializers.Serializer):
+class FixedPriceProjectInput(serializers.Serializer):
     tenderer = serializers.IntegerField()
     title = serializers.CharField(max_length=300)
     description = serializers.CharField(max_length=20000, required=False, allow_blank=True, default="")
@@ -19,7 +19,7 @@ class ProjectInput(serializers.Serializer):
     reserves = serializers.IntegerField(min_value=0, max_value=10, required=False, default=2)
 
 
-class ProjectOutput(serializers.ModelSerializer):
+class FixedPriceProjectOutput(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id")
     tenderer = serializers.CharField(source="tenderer.name")
     agent = serializers.CharField(source="agent.name")
@@ -33,12 +33,12 @@ class ProjectOutput(serializers.ModelSerializer):
                   "publicity_ends_at", "contract_signed_at", "completed_at", "failed_reason"]
 
 
-class EntryInput(serializers.Serializer):
+class FixedPriceEntryInput(serializers.Serializer):
     documents = serializers.ListField(child=serializers.FileField(), min_length=1, max_length=20)
     relation_declared = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class EntryOutput(serializers.ModelSerializer):
+class FixedPriceEntryOutput(serializers.ModelSerializer):
     organisation = serializers.IntegerField(source="organisation_id")
     name = serializers.CharField(source="organisation.name")
     uscc = serializers.CharField(source="organisation.uscc")
@@ -55,33 +55,33 @@ class EntryOutput(serializers.ModelSerializer):
         return str(deposit_status(entry))
 
 
-class EntryCreatedOutput(serializers.Serializer):
-    entry = EntryOutput()
+class FixedPriceEntryCreatedOutput(serializers.Serializer):
+    entry = FixedPriceEntryOutput()
     deposit_instructions = serializers.JSONField()
 
 
-class ReviewInput(serializers.Serializer):
+class FixedPriceReviewInput(serializers.Serializer):
     passed = serializers.BooleanField()
     reasons = serializers.CharField(max_length=2000)
     relation_found = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class ObjectionInput(serializers.Serializer):
+class FixedPriceObjectionInput(serializers.Serializer):
     text = serializers.CharField(max_length=5000)
 
 
-class ObjectionReplyInput(serializers.Serializer):
+class FixedPriceObjectionReplyInput(serializers.Serializer):
     reply = serializers.CharField(max_length=5000)
     upheld = serializers.BooleanField()
 
 
-class ObjectionOutput(serializers.ModelSerializer):
+class FixedPriceObjectionOutput(serializers.ModelSerializer):
     class Meta:
         model = Objection
         fields = ["id", "text", "raised_at", "reply", "upheld", "replied_at"]
 
 
-class PickOutput(serializers.ModelSerializer):
+class FixedPricePickOutput(serializers.ModelSerializer):
     organisation = serializers.IntegerField(source="organisation_id")
     name = serializers.CharField(source="organisation.name")
 
@@ -90,19 +90,19 @@ class PickOutput(serializers.ModelSerializer):
         fields = ["id", "position", "organisation", "name", "status", "called_at", "sign_due_at", "signed_at"]
 
 
-class PoolMemberOutput(serializers.Serializer):
+class FixedPricePoolMemberOutput(serializers.Serializer):
     organisation = serializers.IntegerField()
     name = serializers.CharField()
     uscc = serializers.CharField()
 
 
-class SequenceOutput(serializers.Serializer):
+class FixedPriceSequenceOutput(serializers.Serializer):
     position = serializers.IntegerField()
     organisation = serializers.IntegerField()
     outcome = serializers.CharField()
 
 
-class DrawingRecordOutput(serializers.Serializer):
+class FixedPriceDrawingRecordOutput(serializers.Serializer):
     format = serializers.CharField()
     version = serializers.IntegerField()
     project = serializers.IntegerField()
@@ -115,14 +115,14 @@ class DrawingRecordOutput(serializers.Serializer):
     commit_seq = serializers.IntegerField()
     commit_event = serializers.CharField()
     pool_sha256 = serializers.CharField()
-    pool = PoolMemberOutput(many=True)
+    pool = FixedPricePoolMemberOutput(many=True)
     request = serializers.JSONField()
     steps = serializers.IntegerField()
     words = serializers.IntegerField()
-    sequence = SequenceOutput(many=True)
+    sequence = FixedPriceSequenceOutput(many=True)
 
 
-class ExclusionOutput(serializers.Serializer):
+class FixedPriceExclusionOutput(serializers.Serializer):
     organisation = serializers.IntegerField()
     name = serializers.CharField()
     uscc = serializers.CharField()
@@ -131,7 +131,7 @@ class ExclusionOutput(serializers.Serializer):
     record = serializers.CharField(required=False)
 
 
-class WarningOutput(serializers.ModelSerializer):
+class FixedPriceWarningOutput(serializers.ModelSerializer):
     project = serializers.CharField(source="project.code")
 
     class Meta:
