@@ -7,4 +7,4 @@ class SmallworksConfig(AppConfig):
     verbose_name = _("Fixed-price comparison")
 
     def ready(self) -> None:
-        from smallworks import policies, steps  # noqa: F401  (register policy rules and step handlers)
+        from smallworks import policies, steps, supervision  # noqa: F401  (policy rules, step handlers, warnings)

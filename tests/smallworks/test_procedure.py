@@ -177,3 +177,21 @@ def test_exclusions_with_reasons(fp, clock, reviewed, api, settings, cap):
     assert drawing.pool_size == 2
     seen = api.as_user(fp.supervisor).get(f"/api/v1/fixed-price/projects/{project.public_id}/exclusions").json()
     assert {x["reason"] for x in seen} == {"unfinished_cap", "credit_barred", "tenderer_relation"}
+
+
+def test_late_signature_on_the_supervision_dashboard(fp, clock, reviewed):
+    from audit.supervision import RED, YELLOW, supervision_warnings
+    from smallworks.services import drawing_start
+
+    project = reviewed(deposit=Decimal("0"))
+    drawing = drawing_start(actor=fp.agent, project=project)
+    pick = drawing.picks.get(status=PickStatus.CALLED)
+
+    def mine():
+        return [w for w in supervision_warnings(now=clock.now()) if w.kind == "fixed_price_signature"]
+
+    assert mine() == []
+    clock.advance(days=3)
+    assert [(w.level, w.tender_code) for w in mine()] == [(YELLOW, project.code)]
+    clock.advance(days=2, minutes=1)
+    assert [w.level for w in mine()] == [RED] and pick.organisation.name in mine()[0].detail
