@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import Organisation
+from accounts.policy import authorize
 from config.api import DefaultPagination
+from config.errors import DomainError
 from credit import selectors, services
 from credit.models import CreditRequest, RecordStatus
 from credit.serializers import (
     CreditDecideInput,
+    CreditProposeInput,
     CreditRecordDetailOutput,
     CreditRecordOutput,
     CreditRequestDecideInput,
@@ -34,6 +39,23 @@ class RecordListView(APIView):
 
     permission_classes = [AllowAny]
     pagination_class = DefaultPagination
+
+    @extend_schema(request=CreditProposeInput, responses={201: CreditRecordDetailOutput},
+                   summary="A supervisor proposes a record the platform did not see by itself (e.g. false "
+                           "documents found in evaluation, expert misconduct), with audit events as evidence")
+    def post(self, request):
+        authorize(request.user, "credit.decide")
+        data = _valid(CreditProposeInput, request)
+        org = None
+        if data["organisation"] is not None:
+            org = Organisation.objects.filter(pk=data["organisation"]).first()
+            if org is None:
+                raise DomainError(_("No such organisation."), fields={"organisation": ["unknown"]})
+        record = services.record_propose(
+            kind=data["kind"], organisation=org, expert_id=data["expert"], expert_name=data["expert_name"],
+            facts=data["facts"], evidence_seqs=data["evidence"], source_ref=data["source_ref"],
+            proposed_by=request.user)
+        return Response(CreditRecordDetailOutput(record).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[OpenApiParameter("q", str), OpenApiParameter("status", str, enum=RecordStatus.values)],
                    responses=CreditRecordOutput(many=True))

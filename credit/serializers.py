@@ -3,7 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from credit.models import CreditDecision, CreditRecord, CreditRequest, RequestKind
-from credit.rules import Severity
+from credit.rules import RecordKind, Severity
 
 
 class CreditDecisionOutput(serializers.ModelSerializer):
@@ -43,6 +43,17 @@ class CreditRecordDetailOutput(CreditRecordOutput):
 
     class Meta(CreditRecordOutput.Meta):
         fields = [*CreditRecordOutput.Meta.fields, "decisions", "requests"]
+
+
+class CreditProposeInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=RecordKind.choices)
+    organisation = serializers.IntegerField(required=False, allow_null=True, default=None)
+    expert = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
+    expert_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    facts = serializers.CharField(max_length=5000)
+    evidence = serializers.ListField(child=serializers.IntegerField(min_value=1), max_length=50, required=False,
+                                     default=list, help_text="audit event seqs proving the facts")
+    source_ref = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
 
 
 class CreditDecideInput(serializers.Serializer):

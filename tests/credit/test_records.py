@@ -180,3 +180,18 @@ def test_every_decision_replays_from_the_audit_trail(cast, clock):
     CreditRecord.objects.filter(pk=a.pk).update(bar_until=None)
     problems = credit_replay_check()
     assert problems and a.number in problems[0] and "bar_until" in problems[0]
+
+
+def test_supervisor_proposes_false_documents_through_the_api(cast, clock, api):
+    event = AuditEvent.objects.order_by("-seq").first()
+    body = {"kind": "false_documents", "organisation": cast.bidder_orgs[2].pk, "facts": "forged licence in bid 3",
+            "evidence": [event.seq], "source_ref": "evaluation.evaluationsession:9"}
+    assert api.as_user(cast.bidders[0]).post("/api/v1/credit/records", body, format="json").status_code == 403
+    r = api.as_user(cast.supervisor).post("/api/v1/credit/records", body, format="json")
+    assert r.status_code == 201, r.content
+    assert r.json()["status"] == "proposed" and r.json()["evidence"][0]["seq"] == event.seq
+    bad = dict(body, organisation=None)
+    assert api.as_user(cast.supervisor).post("/api/v1/credit/records", bad, format="json").status_code == 400
+    bad = dict(body, organisation=10**9)
+    assert api.as_user(cast.supervisor).post("/api/v1/credit/records", bad, format="json").status_code == 400
+    assert credit_replay_check() == []
