@@ -18,6 +18,7 @@ from smallworks import services
 from smallworks.models import Entry, Objection, Pick, Project, ProjectStatus, SupervisionWarning
 from smallworks.opendata import project_package
 from smallworks.publication import drawing_public_record
+from smallworks.selectors import drawing_of
 from smallworks.serializers import (
     FixedPriceDrawingRecordOutput,
     FixedPriceEntryCreatedOutput,
@@ -175,7 +176,7 @@ class DrawingView(APIView):
                    summary="Public drawing record (recompute the drawing)")
     def get(self, request, pk):
         project = _project(request, pk)
-        drawing = getattr(project, "drawing", None) if hasattr(project, "drawing") else None
+        drawing = drawing_of(project)
         if drawing is None or drawing.drawn_at is None:
             raise NotFoundError(_("This project is not drawn yet."))
         return Response(FixedPriceDrawingRecordOutput(drawing_public_record(drawing)).data)
@@ -207,7 +208,7 @@ class ExclusionListView(APIView):
         if not (can(request.user, "fixed_price.supervise", project) or can(request.user, "fixed_price.manage",
                                                                             project)):
             raise NotFoundError(_("Exclusions are shown to supervisors."))
-        drawing = getattr(project, "drawing", None) if hasattr(project, "drawing") else None
+        drawing = drawing_of(project)
         return Response(FixedPriceExclusionOutput(drawing.excluded if drawing else [], many=True).data)
 
 

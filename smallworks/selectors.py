@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.policy import can
 from audit.canonical import normalize
+from experts import sampler
 from smallworks.models import Drawing, Pick, Project, ProjectStatus
 
 
@@ -18,8 +19,6 @@ def projects_public() -> QuerySet[Project]:
 def projects_for(user) -> QuerySet[Project]:
     qs = Project.objects.select_related("tenderer", "agent", "contractor")
     if getattr(user, "organisation_id", None) and user.has_role("agent"):
-        from django.db.models import Q
-
         return qs.filter(Q(agent_id=user.organisation_id) | ~Q(status=ProjectStatus.DRAFT))
     return qs.exclude(status=ProjectStatus.DRAFT)
 
@@ -45,8 +44,6 @@ def room_state(project: Project, user: Any) -> dict:
         "excluded": None,
     }
     if drawing is not None:
-        from experts import sampler
-
         names = {e.organisation_id: e.organisation.name for e in project.entries.select_related("organisation")}
         state["committed"] = {"pool": [names.get(o, str(o)) for o in sampler.decode_ids(drawing.pool_ids)],
                               "seed_sha256": drawing.seed_sha256, "entropy": drawing.entropy,

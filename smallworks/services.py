@@ -81,7 +81,7 @@ def _text(value: str, field: str, *, limit: int = 5000, required: bool = True) -
     if required and not value:
         raise DomainError(_("%(field)s is required.") % {"field": field}, fields={field: ["required"]})
     if len(value) > limit:
-        raise DomainError(_("%(field)s is too long."), fields={field: ["too_long"]})
+        raise DomainError(_("%(field)s is too long.") % {"field": field}, fields={field: ["too_long"]})
     return value
 
 
@@ -129,8 +129,6 @@ def project_create(*, actor, tenderer: Organisation, title: str, contract_price:
     if registration_ends_at <= now or drawing_at < registration_ends_at:
         raise DomainError(_("Registration must end in the future and the drawing come after it."),
                           fields={"drawing_at": ["order"]})
-    if tenderer.pk == actor.organisation_id:
-        pass  # a tenderer running its own comparison is its own agent
     # The carrier tender holds the deposits (models.py): never published, never stepped by trading;
     # its seal ends at once (the qualified list is public before the drawing anyway).
     carrier = Tender.objects.create(

@@ -27,10 +27,9 @@ def _refusals(view):
         try:
             return view(request, *args, **kwargs)
         except DomainError as exc:
-            if request.method == "POST" and "pk" in kwargs and exc.status not in (404,):
-                messages.error(request, exc.message)
-                target = request.POST.get("back") or "smallworks-project"
-                return redirect(target, pk=kwargs["pk"]) if target == "smallworks-project" else redirect(target)
+            if request.method == "POST" and "pk" in kwargs and exc.status != 404:
+                messages.error(request, exc.message)  # back to the project page, with the refusal
+                return redirect("smallworks-project", pk=kwargs["pk"])
             return render(request, "smallworks/refused.html", {"message": exc.message}, status=exc.status)
 
     return wrapper

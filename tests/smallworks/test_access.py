@@ -59,3 +59,13 @@ def test_barred_everywhere_then_admitted(fp, cast, published, make_project, cloc
     r = api.as_user(user).post(f"/api/v1/fixed-price/projects/{later.public_id}/entries",
                                {"documents": [document()]}, format="multipart")
     assert r.status_code == 201, r.content
+
+
+def test_barred_enterprise_refused_on_the_page(fp, make_project, clock, client):
+    record = record_propose(kind=RecordKind.COLLUSION, organisation=fp.orgs[0], facts="confirmed", at=clock.now())
+    record = record_decide(actor=fp.supervisor, record=record, publish=True, reason="confirmed", at=clock.now())
+    project = make_project(deposit=Decimal("0"))
+    client.force_login(fp.bidders[0])
+    response = client.post(f"/fixed-price/{project.public_id}/register", {"documents": document()}, follow=True)
+    assert record.number in response.content.decode()
+    assert not project.entries.exists()
