@@ -14,11 +14,12 @@ record from them.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -130,7 +131,7 @@ def record_propose(*, kind: str, facts: str, organisation: Organisation | None =
         if same is not None:
             return same
     record = CreditRecord.objects.create(
-        number=f"tmp-{timezone.now().timestamp()}", kind=kind, severity=rules.kind_rule(kind).severity,
+        number=f"tmp-{uuid.uuid4().hex[:24]}", kind=kind, severity=rules.kind_rule(kind).severity,
         organisation=organisation, expert_id=expert_id,
         subject_name=organisation.name if organisation is not None else (expert_name or f"expert {expert_id}"),
         subject_uscc=organisation.uscc if organisation is not None else "", facts=facts, source_ref=source_ref[:120],
@@ -329,11 +330,14 @@ def expert_rate(*, actor, expert_id: int, subject_ref: str, score: int, comment:
     if not isinstance(score, int) or not 1 <= score <= 5:
         raise DomainError(_("A score is an integer from 1 to 5."), fields={"score": ["invalid"]})
     now = _now(at)
-    if ExpertRating.objects.filter(expert_id=expert_id, subject_ref=subject_ref, rater_role=role).exists():
+    try:
+        with transaction.atomic():
+            rating = ExpertRating.objects.create(expert_id=expert_id, subject_ref=subject_ref[:80], rater=actor,
+                                                 rater_role=role, score=score, comment=(comment or "")[:2000],
+                                                 rated_at=now)
+    except IntegrityError:
         raise StateConflict(_("This expert is already rated for this evaluation by the %(role)s.")
-                            % {"role": role.label}, code="already_rated")
-    rating = ExpertRating.objects.create(expert_id=expert_id, subject_ref=subject_ref[:80], rater=actor,
-                                         rater_role=role, score=score, comment=(comment or "")[:2000], rated_at=now)
+                            % {"role": role.label}, code="already_rated") from None
     audit_record(actor=actor, action="credit.expert_rated", obj=rating,
                  data={"expert": expert_id, "subject": subject_ref, "role": role, "score": score})
     if score <= rules.POOR_SCORE:
