@@ -10,3 +10,8 @@ websocket_urlpatterns += [path("ws/opening/<int:tender_id>/", OpeningRoomConsume
 from bidding_ui.consumers.supervision import SupervisionConsumer  # noqa: E402
 
 websocket_urlpatterns.append(path("ws/supervision/", SupervisionConsumer.as_asgi()))
+
+# The fixed-price drawing room (anyone may watch): smallworks/consumers.py
+from smallworks.consumers import DrawingRoomConsumer  # noqa: E402
+
+websocket_urlpatterns.append(path("ws/fixed-price/<int:project_id>/", DrawingRoomConsumer.as_asgi()))

@@ -89,10 +89,12 @@ INSTALLED_APPS = [
     "audit",
     "accounts",
     "realtime",
+    "credit",
     "trading",
     "trading.evaluation",
     "experts",
     "supervision",
+    "smallworks",
     "bidding_ui",
     "demo",  # seed_demo, demo_tender (sandbox only; refused in production)
 ]
@@ -370,6 +372,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # the plain Django views drf-spectacular cannot see (the streamed bid upload): config/schema.py
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.schema.postprocess_schema"],
+    "ENUM_NAME_OVERRIDES": {
+        "CreditRecordKindEnum": "credit.rules.RecordKind",
+        "CreditRecordStatusEnum": "credit.models.RecordStatus",
+        "CreditRequestKindEnum": "credit.models.RequestKind",
+    },
 }
 
 # --- Platform ------------------------------------------------------------------

@@ -14,6 +14,8 @@ api_v1 = [
     path("", include("trading.urls")),
     path("", include("experts.urls")),
     path("", include("trading.evaluation.urls")),
+    path("", include("credit.urls")),
+    path("", include("smallworks.urls")),
 ]
 
 urlpatterns = [
@@ -26,5 +28,7 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("", include("credit.urls_pages")),
+    path("", include("smallworks.urls_pages")),
     path("", include("bidding_ui.urls")),
 ]

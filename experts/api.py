@@ -243,6 +243,18 @@ class AssignmentLeaveView(APIView):
         return Response(ExpertAssignmentOutput(_own_assignment(request, pk)).data)
 
 
+class AssignmentNoShowView(APIView):
+    """A supervisor records that an accepted expert did not appear: the seat is refilled and a bad-conduct
+    record is proposed (docs/credit.md)."""
+
+    @extend_schema(request=ExpertsReasonInput, responses=ExpertAssignmentOutput)
+    def post(self, request, pk: int):
+        assignment = _own_assignment(request, pk)
+        note = validated(ExpertsReasonInput, request.data)["reason"]
+        draw_services.assignment_no_show(actor=request.user, assignment=assignment, note=note)
+        return Response(ExpertAssignmentOutput(_own_assignment(request, pk)).data)
+
+
 class GatewayInboundView(APIView):
     """Replies from the SMS/voice gateway: HMAC-signed (X-Ptrade-Timestamp, X-Ptrade-Signature over
     "<timestamp>." + body), within EXPERTS_GATEWAY_MAX_SKEW seconds, each message id once."""

@@ -22,6 +22,8 @@ Reasons (the keys of `Draw.excluded`, counts only, never names):
 | booked              | called or accepted for another panel at an overlapping time  | availability  |
 | tenderer_cap        | already on EXPERTS_SAME_TENDERER_CAP_PER_YEAR panels of this | setting       |
 |                     | tenderer in the evaluation's calendar year                   |               |
+| credit_suspended    | suspended from the pool by poor ratings or a credit record   | credit/       |
+|                     | at the evaluation's start (专家动态考核, docs/credit.md)     |               |
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from credit.services import suspended_expert_ids
 from experts import rules
 from experts.models import (
     BOOKING,
@@ -51,7 +54,7 @@ from experts.models import (
 from trading.models import Registration, RegistrationStatus
 
 REASONS = ("inactive", "tenderer_staff", "agent_staff", "bidder_staff", "bidder_former_staff", "relative",
-           "on_leave", "booked", "tenderer_cap")
+           "on_leave", "booked", "tenderer_cap", "credit_suspended")
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,7 @@ def _reason_queries(ctx: Context, only: list[int] | None) -> list[tuple[str, obj
                                    draw__evaluation_end__gt=ctx.start)
          .exclude(draw__status=DrawStatus.CANCELLED).values_list("expert_id")),
     ]
+    queries.append(("credit_suspended", suspended_expert_ids(ctx.start, only=only)))
     if bidders:
         queries += [
             ("bidder_staff", experts.filter(employer_id__in=bidders).values_list("pk")),

@@ -16,6 +16,7 @@ urlpatterns = [
     path("experts/assignments/<int:pk>/accept", api.AssignmentAcceptView.as_view(), name="api-assignment-accept"),
     path("experts/assignments/<int:pk>/decline", api.AssignmentDeclineView.as_view(), name="api-assignment-decline"),
     path("experts/assignments/<int:pk>/leave", api.AssignmentLeaveView.as_view(), name="api-assignment-leave"),
+    path("experts/assignments/<int:pk>/no-show", api.AssignmentNoShowView.as_view(), name="api-assignment-no-show"),
     path("experts/gateway/inbound", api.GatewayInboundView.as_view(), name="api-expert-gateway-inbound"),
     path("draws/", api.DrawListView.as_view(), name="api-draws"),
     path("draws/warnings", api.WarningListView.as_view(), name="api-draw-warnings"),

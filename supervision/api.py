@@ -13,9 +13,11 @@ from rest_framework.views import APIView
 
 from accounts.policy import authorize
 from audit.api import Allowed
+from config.api import validated
 from config.errors import NotFoundError
-from supervision.collusion import collusion_check, collusion_latest
+from supervision.collusion import collusion_check, collusion_latest, collusion_signal_confirm
 from supervision.live import supervision_overview
+from supervision.models import CollusionSignal
 from trading.models import Tender
 
 
@@ -96,3 +98,27 @@ class TenderCollusionView(APIView):
         authorize(request.user, "collusion.compute", tender_obj)
         run = collusion_check(actor=request.user, tender=tender_obj, trigger="supervisor")
         return Response(CollusionRunOutput(run).data, status=201)
+
+
+class SignalConfirmInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class SignalConfirmOutput(serializers.Serializer):
+    records = serializers.ListField(child=serializers.CharField(), help_text="numbers of the proposed credit records")
+
+
+class CollusionSignalConfirmView(APIView):
+    """POST: a supervisor confirms a collusion signal after investigation; a bad-conduct record is proposed
+    for each bidder it names (docs/credit.md)."""
+
+    permission_classes = [IsAuthenticated, CanViewCollusion]
+
+    @extend_schema(request=SignalConfirmInput, responses={201: SignalConfirmOutput})
+    def post(self, request, signal: int):
+        row = CollusionSignal.objects.select_related("run").filter(pk=signal).first()
+        if row is None:
+            raise NotFoundError(f"No collusion signal {signal}.")
+        data = validated(SignalConfirmInput, request.data)
+        records = collusion_signal_confirm(actor=request.user, signal=row, reason=data["reason"])
+        return Response({"records": [r.number for r in records]}, status=201)

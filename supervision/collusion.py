@@ -43,9 +43,13 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Organisation
+from accounts.policy import authorize
 from audit.canonical import dumps, normalize
 from audit.services import actor_id, audit_record
-from config.errors import StateConflict
+from config.errors import DomainError, StateConflict
+from credit.rules import RecordKind
+from credit.services import record_propose
 from supervision.models import CollusionRun, CollusionSignal
 from trading import clock
 from trading.models import (
@@ -377,6 +381,28 @@ def collusion_check(*, actor: Any, tender: Tender, trigger: str = "supervisor") 
     run.audit_seq = event.seq
     run.save(update_fields=["audit_seq"])
     return run
+
+
+@transaction.atomic
+def collusion_signal_confirm(*, actor, signal: CollusionSignal, reason: str) -> list:
+    """A supervisor confirms a signal after investigation (串通投标, 实施条例 Art 39–40): one audit event
+    `collusion.signal_confirmed`, then a bad-conduct record proposed for each bidder it names, with the
+    check's event and the confirmation as evidence (docs/credit.md). Returns the records."""
+    authorize(actor, "collusion.compute", None)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(str(_("A confirmation states its grounds.")), fields={"reason": ["required"]})
+    run = signal.run
+    event = audit_record(actor=actor, action="collusion.signal_confirmed",
+                         obj=f"supervision.collusionsignal:{signal.pk}",
+                         data={"tender": run.tender_id, "check": run.pk, "kind": signal.kind,
+                               "bidders": signal.bidders, "reason": reason[:2000]})
+    evidence = [seq for seq in (run.audit_seq, event.seq) if seq]
+    return [record_propose(kind=RecordKind.COLLUSION, organisation=org, proposed_by=actor, evidence_seqs=evidence,
+                           source_ref=f"supervision.collusionsignal:{signal.pk}", at=clock.now(),
+                           facts=f"tender {run.tender_id}: collusion signal {signal.kind} confirmed by a supervisor: "
+                                 f"{reason[:1000]}")
+            for org in Organisation.objects.filter(pk__in=signal.bidders).order_by("pk")]
 
 
 def collusion_latest(*, tender_id: int) -> CollusionRun | None:

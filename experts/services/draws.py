@@ -27,9 +27,12 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from accounts.policy import authorize
+from audit.models import AuditEvent
 from audit.sealed import sealed_record
 from audit.services import audit_record
 from config.errors import StateConflict
+from credit.rules import RecordKind
+from credit.services import record_propose
 from experts import avoidance, sampler
 from experts.identity import expert_identity_hash, new_salt, seed_seal, seed_unseal
 from experts.models import (
@@ -470,6 +473,25 @@ def assignment_leave(*, actor, assignment: Assignment, reason: str) -> Assignmen
         raise StateConflict(_("This assignment is %(s)s: nothing to leave.") % {"s": row.get_status_display()},
                             code="not_open")
     _vacate(draw, row, S.LEFT, clock.now(), reason=reason or "left")
+    return row
+
+
+@transaction.atomic
+def assignment_no_show(*, actor, assignment: Assignment, note: str = "") -> Assignment:
+    """A supervisor records that an accepted expert did not appear (or left without cause): the seat is
+    vacated and refilled as for a leave, and a bad-conduct record is proposed (docs/credit.md)."""
+    _authorize(actor, "draw.supervise", assignment.draw)
+    draw, row = _lock_assignment(assignment)
+    if row.status != S.ACCEPTED:
+        raise StateConflict(_("Only an expert who accepted the call can fail to appear."), code="not_accepted")
+    _vacate(draw, row, S.LEFT, clock.now(), reason=f"no_show: {note}".strip(": "))
+    event = AuditEvent.objects.filter(action="expert_assignment.left", object=f"experts.assignment:{row.pk}") \
+        .order_by("-seq").first()
+    record_propose(kind=RecordKind.EXPERT_NO_SHOW, expert_id=row.expert_id, expert_name=row.expert.name,
+                   facts=f"{draw.tender.code}: accepted the call for the evaluation of "
+                         f"{draw.evaluation_start:%Y-%m-%d %H:%M} and did not appear" + (f" ({note})" if note else ""),
+                   evidence_seqs=[event.seq], source_ref=f"experts.assignment:{row.pk}", proposed_by=actor,
+                   at=clock.now())
     return row
 
 

@@ -241,6 +241,20 @@ class MemberReplaceView(APIView):
         return Response(s.CommitteeMemberOutput(member).data)
 
 
+class MemberRatingView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=s.MemberRatingInput, responses={201: s.MemberRatingOutput, **ERRORS},
+                   summary="Rate a member after the evaluation (agent, supervisor); poor ratings suspend the expert")
+    def post(self, request, pk: int):
+        from trading.evaluation.services.ratings import member_rate
+
+        member = selectors.member_get(user=request.user, pk=pk)
+        data = validated(s.MemberRatingInput, request.data)
+        rating = member_rate(actor=request.user, member=member, **data)
+        return Response(s.MemberRatingOutput(rating).data, status=status.HTTP_201_CREATED)
+
+
 # --- reports -------------------------------------------------------------------------------------------
 
 

@@ -60,6 +60,12 @@ def replace_member(user, session) -> bool:
     return is_supervisor(user) or is_agent_of(user, session.tender)
 
 
+@rule("evaluation.rate_member")
+def rate_member(user, session) -> bool:
+    """专家动态考核: the tender's agent and supervisors rate the members after the evaluation."""
+    return is_supervisor(user) or is_agent_of(user, session.tender)
+
+
 @rule("evaluation.view_all_sheets")
 def view_all_sheets(user, session) -> bool:
     """Every sheet, drafts included, live: supervisors only."""

@@ -47,6 +47,7 @@ LOWEST_EVALUATED_PRICE = "lowest_evaluated_price"
 COMPREHENSIVE_SCORING = "comprehensive_scoring"
 PRICE = "price"
 SCORED = "scored"
+CREDIT = "credit"  # points computed from credit records at the bid deadline (credit/, docs/credit.md)
 
 TIE_BREAK = (
     "Ties are broken by: (comprehensive scoring: higher committee score first, then) lower price, "
@@ -69,6 +70,7 @@ class BidFacts:
     received_at: datetime
     envelope_sha256: str
     label: str = ""
+    credit_points: Decimal | None = None  # frozen at the session's opening (EvaluationBid.credit)
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ class Ranked:
     scored_mean: Decimal | None = None
     member_totals: tuple[tuple[int, Decimal], ...] = ()
     criterion_means: tuple[tuple[int, Decimal], ...] = ()
+    credit_score: Decimal | None = None
 
 
 # --- qualification ---------------------------------------------------------------------------------
@@ -173,10 +176,12 @@ def check_criteria(criteria: Sequence[Criterion]) -> None:
         raise RankingError("the criteria's maximum points must add up to 100")
     if sum(1 for c in criteria if c.kind == PRICE) > 1:
         raise RankingError("at most one price criterion")
+    if sum(1 for c in criteria if c.kind == CREDIT) > 1:
+        raise RankingError("at most one credit criterion")
     if any(c.max_points <= 0 for c in criteria):
         raise RankingError("every criterion needs a positive maximum")
-    if any(c.kind not in (PRICE, SCORED) for c in criteria):
-        raise RankingError("criterion kind must be 'price' or 'scored'")
+    if any(c.kind not in (PRICE, SCORED, CREDIT) for c in criteria):
+        raise RankingError("criterion kind must be 'price', 'scored' or 'credit'")
 
 
 def price_scores(eligible: Sequence[BidFacts], criterion: Criterion | None) -> dict[int, Decimal]:
@@ -203,6 +208,7 @@ def rank_comprehensive(
     price_criterion = next((c for c in criteria if c.kind == PRICE), None)
     scored = [c for c in criteria if c.kind == SCORED]
     prices = price_scores(eligible, price_criterion)
+    credit_criterion = next((c for c in criteria if c.kind == CREDIT), None)
     rows: list[tuple[BidFacts, dict]] = []
     for bid in eligible:
         totals: list[tuple[int, Decimal]] = []
@@ -219,7 +225,12 @@ def rank_comprehensive(
                 per_criterion[c.key] += points
             totals.append((sheet.member, total))
         mean = q2(sum((t for _, t in totals), Decimal(0)) / len(sheets))
-        score = prices[bid.key] + mean
+        credit = None
+        if credit_criterion is not None:
+            if bid.credit_points is None:
+                raise RankingError(f"bid {bid.key} has no credit points frozen at the opening")
+            credit = q2(min(max(Decimal(bid.credit_points), Decimal(0)), credit_criterion.max_points))
+        score = prices[bid.key] + mean + (credit or Decimal(0))
         rows.append(
             (
                 bid,
@@ -229,6 +240,7 @@ def rank_comprehensive(
                     "scored_mean": mean,
                     "member_totals": tuple(totals),
                     "criterion_means": tuple((k, q2(v / len(sheets))) for k, v in per_criterion.items()),
+                    "credit_score": credit,
                 },
             )
         )

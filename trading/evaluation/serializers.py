@@ -306,3 +306,16 @@ class ContractOutput(serializers.Serializer):
     recorded_at = serializers.DateTimeField()
     late = serializers.BooleanField()
     document_sha256 = serializers.CharField()
+
+
+class MemberRatingInput(serializers.Serializer):
+    score = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class MemberRatingOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    expert_id = serializers.IntegerField()
+    rater_role = serializers.CharField()
+    score = serializers.IntegerField()
+    rated_at = serializers.DateTimeField()

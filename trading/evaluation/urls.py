@@ -19,6 +19,7 @@ urlpatterns = [
     path("evaluation/sessions/<int:pk>/sheets", v.SheetsView.as_view(), name="api-evaluation-sheets"),
     path("evaluation/sessions/<int:pk>/report", v.SessionReportView.as_view(), name="api-evaluation-report"),
     path("evaluation/members/<int:pk>/replace", v.MemberReplaceView.as_view(), name="api-evaluation-replace"),
+    path("evaluation/members/<int:pk>/rating", v.MemberRatingView.as_view(), name="api-evaluation-rating"),
     path("evaluation/reports/<int:pk>", v.ReportView.as_view(), name="api-report"),
     path("evaluation/reports/<int:pk>/sign", v.ReportSignView.as_view(), name="api-report-sign"),
     path("tenders/<int:pk>/candidate-publicity", v.PublicityView.as_view(), name="api-candidate-publicity"),

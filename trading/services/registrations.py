@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.policy import authorize
 from audit.sealed import sealed_record
 from config.errors import RuleViolation, StateConflict
+from credit.services import access_check
 from trading import clock
 from trading.models import Lot, Registration, RegistrationStatus, TenderStatus
 from trading.rules import AGENT_MAY_NOT_BID, OBJECTION_SUSPENDS, TENDERER_MAY_NOT_BID
@@ -63,6 +64,7 @@ def registration_create(*, actor, lot: Lot) -> tuple[Registration, dict]:
             code="conflict_of_interest",
         )
     now = clock.now()
+    access_check(org_id, "tender_registration", at=now)  # market access: credit bars (docs/credit.md)
     existing = Registration.objects.select_for_update().filter(lot=lot, bidder_id=org_id).first()
     if existing and existing.status == RegistrationStatus.REGISTERED:
         raise StateConflict(_("Your organisation is already registered for this lot."), code="already_registered")

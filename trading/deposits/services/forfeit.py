@@ -6,7 +6,10 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from audit.models import AuditEvent
 from config.errors import RuleViolation, StateConflict
+from credit.rules import RecordKind
+from credit.services import record_propose
 from trading import clock
 from trading.deposits.booking import Ledger, lock_accounts
 from trading.deposits.money import ZERO
@@ -100,4 +103,16 @@ def deposit_forfeit(registration=None, reason: str = "", *, source: str | None =
          "amount": amount, "guarantee_amount": account.guarantee_amount, "note": note[:500]},
     )
     ledger.flush(actor=actor)
+    _propose_credit_record(account, code, legal, note)
     return account
+
+
+def _propose_credit_record(account: DepositAccount, code: str, legal: str, note: str) -> None:
+    """The platform saw the fact: propose a bad-conduct record for a supervisor to decide (docs/credit.md)."""
+    event = (AuditEvent.objects.filter(action="deposit.forfeited", object=f"trading.lot:{account.lot_id}")
+             .order_by("-seq").first())
+    kind = RecordKind.REFUSED_TO_SIGN if code == ForfeitReason.WINNER_REFUSED else RecordKind.DEPOSIT_FORFEITED
+    record_propose(kind=kind, organisation=account.bidder, source_ref=f"trading.depositaccount:{account.pk}",
+                   facts=f"{account.tender.code} lot {account.lot.number}: deposit forfeited ({code}, {legal})"
+                         + (f"; {note}" if note else ""),
+                   evidence_seqs=[event.seq] if event is not None else [], at=clock.now())

@@ -12,6 +12,9 @@ class CriterionKind(models.TextChoices):
     PRICE = "price", _("Price (computed)")
     # Scored by every member from 0 to the maximum.
     SCORED = "scored", _("Scored by the members")
+    # Computed from the bidder's credit records counting at the bid deadline (docs/credit.md), frozen
+    # in the evaluation's inputs when the session opens.
+    CREDIT = "credit", _("Credit (computed from credit records)")
 
 
 class Criterion(models.Model):

@@ -62,6 +62,9 @@ class EvaluationBid(models.Model):
     files = models.JSONField(default=list)
     received_at = models.DateTimeField(_("received at"))
     envelope_sha256 = models.CharField(max_length=64)
+    # The credit item, frozen at the opening of the session: {"score", "full_marks", "records", "at"}
+    # from credit.services.credit_score at the bid deadline ({} without a credit criterion).
+    credit = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["session_id", "received_at", "pk"]

@@ -73,6 +73,8 @@ def _ranked_row(r: ranking.Ranked, bid: EvaluationBid, method: str) -> dict:
             member_totals=[{"seat": seat, "total": total} for seat, total in r.member_totals],
             criterion_means=[{"criterion": c, "mean": m} for c, m in r.criterion_means],
         )
+        if r.credit_score is not None:
+            row["credit_score"] = r.credit_score
     return row
 
 
@@ -125,7 +127,8 @@ def report_content(session: EvaluationSession, *, version: int, members, submiss
     criteria = list(Criterion.objects.filter(tender=tender).order_by("number"))
     outcome = ranking.evaluate(
         method=session.method,
-        bids=[ranking.BidFacts(b.pk, b.price, b.received_at, b.envelope_sha256, b.bidder.name) for b in bids],
+        bids=[ranking.BidFacts(b.pk, b.price, b.received_at, b.envelope_sha256, b.bidder.name,
+                               Decimal(b.credit["score"]) if b.credit else None) for b in bids],
         sheets=[_ranking_sheet(s) for s in submissions],
         criteria=[ranking.Criterion(c.pk, c.name, c.max_points, c.kind) for c in criteria],
         max_candidates=int(rules.max_candidates.value),

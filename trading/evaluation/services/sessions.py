@@ -12,12 +12,16 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.policy import authorize
+from audit.canonical import normalize
 from audit.services import audit_record
 from config.errors import NotPermitted, RuleViolation, StateConflict
+from credit.services import credit_score
 from trading import clock
 from trading.evaluation import sources
 from trading.evaluation.models import (
     CommitteeMember,
+    Criterion,
+    CriterionKind,
     EvaluationBid,
     EvaluationSession,
     MemberStatus,
@@ -67,9 +71,20 @@ def bids_snapshot(session: EvaluationSession) -> list[dict]:
             "readout": b.readout,
             "received_at": b.received_at,
             "envelope_sha256": b.envelope_sha256,
+            **({"credit": b.credit} if b.credit else {}),
         }
         for b in session.bids.select_related("bidder").order_by("received_at", "pk")
     ]
+
+
+def _credit_item(tender, bidder_id: int) -> dict:
+    """The optional credit item (docs/credit.md): computed from the records counting at the bid deadline,
+    frozen here in the evaluation's inputs (and so in `bids_sha256`); {} when the tender has none."""
+    criterion = Criterion.objects.filter(tender=tender, kind=CriterionKind.CREDIT).first()
+    if criterion is None:
+        return {}
+    item = credit_score(bidder_id, at=tender.bid_deadline, full_marks=int(criterion.max_points))
+    return {**item, "at": tender.bid_deadline}
 
 
 # --- open -----------------------------------------------------------------------------------------
@@ -127,6 +142,7 @@ def session_open(*, actor, lot: Lot) -> EvaluationSession:
                 files=r.files,
                 received_at=r.received_at,
                 envelope_sha256=r.envelope_sha256,
+                credit=normalize(_credit_item(tender, r.bidder_id)),
             )
             for r in rows
         ]
