@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.test import override_settings
 
 from tests.evaluation.helpers import concluded
@@ -72,6 +73,15 @@ def test_demo_tender_release_and_record_packages_have_no_error_and_no_warning(se
     _validate_both(tender, allow_placeholder_prefix=True)
     strict = validate_package(packages.release_package([tender], uri="https://example.gov.cn/x"))
     assert strict.errors and set(strict.conformance_errors) == {"ocds_prefixes_bad_format"}
+    # The same from the command line: `manage.py ocds_validate --tender CODE`.
+    out = io.StringIO()
+    with offline():
+        call_command("ocds_validate", "--tender", tender.code, "--allow-placeholder-prefix", stdout=out)
+    assert out.getvalue().count(": 0 errors, 0 warnings") == 2, out.getvalue()
+    path = tmp_path / "release.json"
+    path.write_text(json.dumps(packages.release_package([tender], uri="https://example.gov.cn/x")))
+    with pytest.raises(CommandError), offline():
+        call_command("ocds_validate", str(path), stdout=io.StringIO())  # the placeholder prefix is an error
 
 
 @override_settings(OCDS_OCID_PREFIX=PREFIX)
