@@ -26,7 +26,7 @@ from audit.replay_reducers import summary
 from audit.supervision import supervision_overview
 from audit.trust import MAX_NOTE_CHARS, MAX_WITNESS_KEYS, PolicyError, trust_from_text
 from bidding_ui.views_tendering import _attempt, page_view
-from trading.models import Tender, TenderStatus
+from trading.models import OpeningState, Tender, TenderStatus
 
 WARNING_LABELS = {
     "objection_reply": gettext_lazy("Objection reply"),
@@ -62,6 +62,7 @@ def _labels() -> dict:
         "warnings": {k: str(v) for k, v in WARNING_LABELS.items()},
         "levels": {k: str(v) for k, v in LEVEL_LABELS.items()},
         "statuses": {k: str(v) for k, v in TenderStatus.choices},
+        "phases": {k: str(v) for k, v in OpeningState.choices},  # supervision.js: room phases translated
         "none": _("None."),
         "live": _("Live"),
         "offline": _("Disconnected, reconnecting…"),
