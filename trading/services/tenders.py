@@ -298,7 +298,7 @@ def publish_problems(tender: Tender, *, at: datetime | None = None) -> list[Prob
                     "At least %(n)s must pass from the issue of the tender documents to the bid deadline; "
                     "the earliest allowed deadline is %(t)s (%(src)s)."
                 )
-                % {"n": rule.describe(), "t": _fmt(earliest), "src": rule.source},
+                % {"n": rule.display(), "t": _fmt(earliest), "src": rule.source},
                 rule.source,
             )
         )
@@ -311,7 +311,7 @@ def publish_problems(tender: Tender, *, at: datetime | None = None) -> list[Prob
                 "documents_available",
                 "documents_available_until",
                 _("The tender documents must be available for at least %(n)s, until %(t)s or later (%(src)s).")
-                % {"n": rule.describe(), "t": _fmt(earliest), "src": rule.source},
+                % {"n": rule.display(), "t": _fmt(earliest), "src": rule.source},
                 rule.source,
             )
         )
@@ -330,7 +330,7 @@ def publish_problems(tender: Tender, *, at: datetime | None = None) -> list[Prob
                     % {
                         "lot": lot.number,
                         "d": lot.deposit_amount,
-                        "p": percent.describe(),
+                        "p": percent.display(),
                         "m": limit,
                         "src": percent.source,
                     },

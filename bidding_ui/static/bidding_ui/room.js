@@ -17,6 +17,11 @@ const PHASES = {
   fallback: _("Custodian decryption"), reading_out: _("Read-out"), confirming: _("Confirmation"),
   objections: _("Objections"), closed: _("Closed"), failed: _("Failed (fewer than 3 bids)"),
 };
+// The stream's connection status (stream.js) in the page's language: literal gettext calls, so the
+// catalogue has them (a status passed to _() as a variable would stay English).
+const CONNECTION = {
+  connecting: _("connecting"), live: _("live"), offline: _("offline, reconnecting…"), refused: _("not allowed"),
+};
 const LABELS = config.labels || {};
 const MONEY_ITEMS = new Set(config.moneyItems || []);
 let state = initial;
@@ -113,7 +118,8 @@ function render() {
 async function run(type, fields = {}) {
   try {
     const result = await stream.command(type, fields);
-    say(message, `${type}: ${_("done")}${result && result.state ? ` (${result.state})` : ""}`);
+    const phase = result && result.state ? ` (${PHASES[result.state] || result.state})` : "";
+    say(message, `${_("done")}${phase}`);
   } catch (err) {
     say(message, err.message, true);
   }
@@ -158,7 +164,7 @@ function tick() {
 const stream = new RoomStream({
   url: streamUrl(config.ws),
   onState: (s) => { state = s; render(); },
-  onStatus: (s) => { $("conn").textContent = _(s); },
+  onStatus: (s) => { $("conn").textContent = CONNECTION[s] || s; },
 }).connect();
 
 document.querySelectorAll("[data-cmd]").forEach((b) => b.addEventListener("click", () => run(b.dataset.cmd)));
