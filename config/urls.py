@@ -25,5 +25,6 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("open-data/", include("trading.ocds.file_urls")),  # OCDS extension files, publication policy
     path("", include("bidding_ui.urls")),
 ]

@@ -196,10 +196,10 @@ def test_the_declared_extension_and_the_publication_policy_are_served(api):
     extension = api.get("/" + path)
     assert extension.status_code == 200 and json.loads(extension.content)["codelists"] == ["bidStatus.csv"]
     for name in EXTENSION_FILES["bids"]:
-        assert api.get(f"/api/v1/ocds/extensions/bids/{name}").status_code == 200
-    assert api.get("/api/v1/ocds/extensions/bids/../validation.py").status_code == 404
-    assert api.get("/api/v1/ocds/extensions/other/extension.json").status_code == 404
-    policy = api.get("/api/v1/ocds/publication-policy")
+        assert api.get(f"/open-data/ocds/extensions/bids/{name}").status_code == 200
+    assert api.get("/open-data/ocds/extensions/bids/../validation.py").status_code == 404
+    assert api.get("/open-data/ocds/extensions/other/extension.json").status_code == 404
+    policy = api.get("/open-data/ocds/publication-policy")
     assert policy.status_code == 200 and policy["Content-Type"].startswith("text/markdown")
-    assert package["publicationPolicy"].endswith("/api/v1/ocds/publication-policy")
+    assert package["publicationPolicy"].endswith("/open-data/ocds/publication-policy")
     assert package["publisher"]["name"] == "市公共资源交易中心" and package["license"].startswith("https://")

@@ -68,7 +68,7 @@ def test_demo_tender_release_and_record_packages_have_no_error_and_no_warning(se
     [contract] = record["records"][0]["compiledRelease"]["contracts"]
     assert all(d["url"].startswith("http") for d in contract.get("documents", []))
     assert releases["publisher"]["name"] == settings.CENTRE_NAME and releases["license"].startswith("https://")
-    assert releases["publicationPolicy"].endswith("/api/v1/ocds/publication-policy")
+    assert releases["publicationPolicy"].endswith("/open-data/ocds/publication-policy")
     # With the default placeholder prefix the only finding is the documented conformance error.
     _validate_both(tender, allow_placeholder_prefix=True)
     strict = validate_package(packages.release_package([tender], uri="https://example.gov.cn/x"))

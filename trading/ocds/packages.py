@@ -34,7 +34,7 @@ def tender_by_ocid(value: str) -> Tender | None:
 
 # Defaults of the package metadata (docs/ocds.md, "Publisher, licence, publication policy").
 DEFAULT_LICENSE = "https://creativecommons.org/licenses/by/4.0/"
-POLICY_PATH = "api/v1/ocds/publication-policy"
+POLICY_PATH = "open-data/ocds/publication-policy"
 
 
 def publisher_name() -> str:
@@ -46,7 +46,7 @@ def metadata(uri: str, ctx: Context) -> dict:
     return {
         "uri": uri,
         "version": VERSION,
-        "extensions": [ctx.url(f"api/v1/ocds/extensions/{name}/extension.json") for name in EXTENSIONS],
+        "extensions": [ctx.url(f"open-data/ocds/extensions/{name}/extension.json") for name in EXTENSIONS],
         "publishedDate": when(clock.now()),
         "publisher": {"name": publisher_name(), "uri": ctx.base_url},
         "license": str(getattr(settings, "OCDS_LICENSE", "") or DEFAULT_LICENSE),

@@ -4,7 +4,7 @@ Everything the validator reads is in the repository (`trading/ocds_schema/`, pin
 - the official OCDS 1.1.5 standard (`standard-1__1__5.zip`, the release/record package schemas and
   codelists): libcoveocds gets it as its `standard_zip`, so it downloads no standard;
 - the platform's bids extension (`extensions/bids/`), which the packages declare by its public URL
-  (`<base>/api/v1/ocds/extensions/bids/extension.json`): while validating, ocdsextensionregistry's
+  (`<base>/open-data/ocds/extensions/bids/extension.json`): while validating, ocdsextensionregistry's
   HTTP session serves those URLs from the repository copy (`_offline_extensions`) and refuses every
   other URL;
 - libcoveocds 0.17 dereferences the record package schema with `jsonref`, whose default loader
@@ -36,10 +36,10 @@ STANDARD_ZIP_NAME = "standard-1__1__5.zip"
 # The pinned copy (trading/ocds_schema/README.md): a different file is refused.
 STANDARD_ZIP_SHA256 = "8429bf151e0b25a1e2e495d4f3c58803679fc0906f3eb87f136a63c86c721244"
 EXTENSIONS_DIR = SCHEMA_DIR / "extensions"
-EXTENSION_FILES = {  # name -> files served at <base>/api/v1/ocds/extensions/<name>/<file>
+EXTENSION_FILES = {  # name -> files served at <base>/open-data/ocds/extensions/<name>/<file>
     "bids": ("extension.json", "release-schema.json", "codelists/bidStatus.csv"),
 }
-EXTENSION_URL = re.compile(r"^https?://[^/]+(?:/[^?#]*)?/api/v1/ocds/extensions/(?P<name>[a-z]+)/(?P<file>[A-Za-z./-]+)$")
+EXTENSION_URL = re.compile(r"^https?://[^/]+(?:/[^?#]*)?/open-data/ocds/extensions/(?P<name>[a-z]+)/(?P<file>[A-Za-z./-]+)$")
 STANDARD_SCHEMA_URL = re.compile(r"^https?://standard\.open-contracting\.org/schema/1__1__5/(?P<name>[a-z-]+\.json)$")
 
 

@@ -84,7 +84,7 @@ POLICY_FILE = Path(__file__).resolve().parent / "publication_policy.md"
 
 
 def extension_file_view(request, name: str, path: str) -> HttpResponse:
-    """GET /api/v1/ocds/extensions/<name>/<path>: a file of an extension the packages declare."""
+    """GET /open-data/ocds/extensions/<name>/<path>: a file of an extension the packages declare."""
     from trading.ocds.validation import extension_file
 
     file = extension_file(name, path)
@@ -98,7 +98,7 @@ def extension_file_view(request, name: str, path: str) -> HttpResponse:
 
 
 def publication_policy_view(request) -> HttpResponse:
-    """GET /api/v1/ocds/publication-policy: the publication policy the packages link to."""
+    """GET /open-data/ocds/publication-policy: the publication policy the packages link to."""
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
     return HttpResponse(POLICY_FILE.read_bytes(), content_type="text/markdown; charset=utf-8")
