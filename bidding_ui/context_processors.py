@@ -8,6 +8,7 @@ group explicitly (a key of NAV_GROUPS). URL names that do not resolve are skippe
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -87,4 +88,5 @@ def navigation(request) -> dict:
     for item in inside:
         item["section"] = item is deepest
     nav_groups = [groups[k] for k in NAV_GROUPS if k in groups]
-    return {"nav_items": items, "nav_groups": nav_groups, "server_now": timezone.now()}
+    return {"nav_items": items, "nav_groups": nav_groups, "server_now": timezone.now(),
+            "platform_time_zone": settings.TIME_ZONE}  # body[data-time-zone]: format.js shows times in it

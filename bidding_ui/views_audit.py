@@ -26,7 +26,7 @@ from supervision.collusion import KINDS as SIGNAL_KINDS
 from supervision.collusion import collusion_check, collusion_latest
 from supervision.live import supervision_overview
 from supervision.models import CollusionRun
-from trading.models import Tender, TenderStatus
+from trading.models import OpeningState, Tender, TenderStatus
 
 WARNING_LABELS = {
     "objection_reply": gettext_lazy("Objection reply"),
@@ -62,6 +62,7 @@ def _labels() -> dict:
         "warnings": {k: str(v) for k, v in WARNING_LABELS.items()},
         "levels": {k: str(v) for k, v in LEVEL_LABELS.items()},
         "statuses": {k: str(v) for k, v in TenderStatus.choices},
+        "phases": {k: str(v) for k, v in OpeningState.choices},  # supervision.js: room phases translated
         "none": _("None."),
         "live": _("Live"),
         "offline": _("Disconnected, reconnecting…"),

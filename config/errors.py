@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from config.citations import cite
+
 
 class DomainError(Exception):
     status = 400
@@ -16,6 +18,7 @@ class DomainError(Exception):
 
     def __init__(self, message: str, *, code: str | None = None, fields: dict[str, Any] | None = None,
                  status: int | None = None) -> None:
+        message = cite(str(message))  # "招标投标法第23条" in Chinese messages (config/citations.py)
         super().__init__(message)
         self.message = message
         if code:

@@ -381,6 +381,8 @@ SPECTACULAR_SETTINGS = {
 
 # --- Platform ------------------------------------------------------------------
 PLATFORM_NAME = os.environ.get("PTRADE_PLATFORM_NAME", "ptrade.example.gov.cn")
+# The trading centre that runs the platform: the publisher of its open data (docs/ocds.md).
+CENTRE_NAME = os.environ.get("PTRADE_CENTRE_NAME", "市公共资源交易中心")
 # Audit log origin line for checkpoints (SPECS.md §2).
 AUDIT_LOG_ORIGIN = os.environ.get("PTRADE_AUDIT_ORIGIN", f"{PLATFORM_NAME}/audit")
 # The platform's Ed25519 signing key (receipts, checkpoints): PEM file path.

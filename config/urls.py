@@ -30,5 +30,6 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", include("credit.urls_pages")),
     path("", include("smallworks.urls_pages")),
+    path("open-data/", include("trading.ocds.file_urls")),  # OCDS extension files, publication policy
     path("", include("bidding_ui.urls")),
 ]

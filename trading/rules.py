@@ -34,6 +34,7 @@ from decimal import ROUND_DOWN, Decimal
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 DAYS = "days"
 WORKING_DAYS = "working_days"
@@ -119,9 +120,30 @@ class LegalNumber:
         return end - self.span_before(end, factor)
 
     def describe(self) -> str:
+        """Language-neutral ("20 days"): for logs, audit data and `manage.py rules`."""
         unit = {DAYS: "days", WORKING_DAYS: "working days", PERCENT: "%", CNY: "CNY", COUNT: "", YEARS: "years"}[
             self.unit]
         return f"{self.value} {unit}".strip() if self.unit != PERCENT else f"{self.value} %"
+
+    def display(self) -> str:
+        """In the active language, for messages shown to people ("20 days" / "20 日")."""
+        return quantity(self.value, self.unit)
+
+
+def quantity(value, unit: str) -> str:
+    """A legal quantity in the active language: ngettext for periods, the currency as the language writes it."""
+    n = int(value) if Decimal(value) == Decimal(value).to_integral_value() else 2  # plural form for 1.5 days
+    if unit == DAYS:
+        return ngettext("%(n)s day", "%(n)s days", n) % {"n": value}
+    if unit == WORKING_DAYS:
+        return ngettext("%(n)s working day", "%(n)s working days", n) % {"n": value}
+    if unit == YEARS:
+        return ngettext("%(n)s year", "%(n)s years", n) % {"n": value}
+    if unit == PERCENT:
+        return f"{value} %"
+    if unit == CNY:
+        return gettext("%(n)s yuan") % {"n": value}
+    return str(value)
 
 
 @dataclass(frozen=True)

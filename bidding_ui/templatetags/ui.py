@@ -18,6 +18,7 @@ All money is Decimal; nothing here goes through float.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -35,13 +36,24 @@ CENT = Decimal("0.01")
 # --- money -----------------------------------------------------------------------------------------
 
 
+# The decimal grammar both formatters accept (bidding_ui/static/bidding_ui/format.js `DECIMAL`):
+# an optional sign, digits, an optional fraction; surrounding spaces ignored; no exponent.
+DECIMAL_RE = re.compile(r"^([+-]?)(\d*)(?:\.(\d*))?$")
+
+
 def _decimal(value) -> Decimal | None:
-    if value is None or value == "":
+    if value is None or value == "" or isinstance(value, bool):
         return None
-    if isinstance(value, float):  # never expected; keep the shown digits, not the binary value
+    if isinstance(value, Decimal):
+        value = format(value, "f") if value.is_finite() else ""
+    elif isinstance(value, float):  # never expected; keep the shown digits, not the binary value
         value = repr(value)
+    text = str(value).strip()
+    match = DECIMAL_RE.match(text)
+    if not match or not (match[2] or match[3]):
+        return None
     try:
-        return Decimal(value)
+        return Decimal(text)
     except (InvalidOperation, TypeError, ValueError):
         return None
 
@@ -51,7 +63,10 @@ def _is_chinese(language: str | None = None) -> bool:
 
 
 def format_money(value, currency: str = "CNY", language: str | None = None) -> str:
-    """Grouped, two decimals, rounded half up; the currency written the way the language writes it."""
+    """Grouped, two decimals, rounded half up; the currency written the way the language writes it.
+
+    The rule of docs/ui.md ("Money and times"), shared with format.js `formatMoney` and tested against
+    the same cases (tests/bidding_ui/js/format_cases.json)."""
     amount = _decimal(value)
     if amount is None:
         return ""
@@ -148,15 +163,24 @@ def money_upper(value) -> str:
 
 # Formats per language (django.utils.dateformat codes). Chinese platforms write 2026年5月1日 09:30;
 # English pages 1 May 2026, 09:30. Times are local (Asia/Shanghai, settings.TIME_ZONE).
+# The same formats in format.js `formatWhen` (shared cases: tests/bidding_ui/js/format_cases.json).
 WHEN_FORMATS = {
-    "zh": {"minutes": "Y年n月j日 H:i", "seconds": "Y年n月j日 H:i:s", "date": "Y年n月j日"},
-    "en": {"minutes": "j M Y, H:i", "seconds": "j M Y, H:i:s", "date": "j M Y"},
+    "zh": {"minutes": "Y年n月j日 H:i", "seconds": "Y年n月j日 H:i:s", "date": "Y年n月j日", "time": "H:i:s"},
+    "en": {"minutes": "j M Y, H:i", "seconds": "j M Y, H:i:s", "date": "j M Y", "time": "H:i:s"},
 }
 
 
 def format_when(value, precision: str = "minutes", language: str | None = None) -> str:
+    """A datetime (or an ISO 8601 instant with its offset) in the platform's zone, settings.TIME_ZONE."""
     if value in (None, ""):
         return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return ""
+        if timezone.is_naive(value):
+            return ""  # a bare local time names no instant
     formats = WHEN_FORMATS["zh" if _is_chinese(language) else "en"]
     fmt = formats.get(precision or "minutes", formats["minutes"])
     if isinstance(value, datetime):

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 import sbe1
 from accounts.models import User
@@ -56,11 +57,13 @@ def _candidates(role: str, tender: Tender):
     return qs.distinct().order_by("pk")
 
 
-_ROLE_NAMES = {
-    CustodianRole.AGENT: "the tender agent",
-    CustodianRole.SUPERVISOR: "the supervisors",
-    CustodianRole.PLATFORM: "the platform",
+_ROLE_NAMES = {  # inserted into translated messages: translated too (no English inside Chinese)
+    CustodianRole.AGENT: gettext_lazy("the tender agent"),
+    CustodianRole.SUPERVISOR: gettext_lazy("the supervisors"),
+    CustodianRole.PLATFORM: gettext_lazy("the platform"),
 }
+_ROLE_OF = {CustodianRole.AGENT: Role.AGENT, CustodianRole.SUPERVISOR: Role.SUPERVISOR,
+            CustodianRole.PLATFORM: Role.PLATFORM_ADMIN}
 
 
 def custodians_for(tender: Tender) -> list[Custodian]:
@@ -76,8 +79,7 @@ def custodians_for(tender: Tender) -> list[Custodian]:
         if not users:
             problems.append(
                 _("no key custodian is appointed for %(who)s (a user with the roles custodian and %(role)s)")
-                % {"who": _ROLE_NAMES[role], "role": {"agent": "agent", "supervisor": "supervisor",
-                                                      "platform": "platform_admin"}[role]}
+                % {"who": _ROLE_NAMES[role], "role": _ROLE_OF[role].label}
             )
             continue
         keyed = next(((u, k) for u in users if (k := latest_custodian_key(u.pk)) is not None), None)

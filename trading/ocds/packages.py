@@ -9,7 +9,7 @@ from django.conf import settings
 
 from trading import clock
 from trading.models import Tender, TenderStatus
-from trading.ocds.mapping import Context, default_context, ocid, ocid_prefix, releases_of, when
+from trading.ocds.mapping import EXTENSIONS, Context, default_context, ocid, ocid_prefix, releases_of, when
 from trading.ocds.merge import compile_releases
 
 VERSION = "1.1"
@@ -32,17 +32,26 @@ def tender_by_ocid(value: str) -> Tender | None:
     return published_tenders().filter(code=value[len(prefix):]).first()
 
 
+# Defaults of the package metadata (docs/ocds.md, "Publisher, licence, publication policy").
+DEFAULT_LICENSE = "https://creativecommons.org/licenses/by/4.0/"
+POLICY_PATH = "open-data/ocds/publication-policy"
+
+
+def publisher_name() -> str:
+    """`OCDS_PUBLISHER_NAME`, else the trading centre's name (`CENTRE_NAME`) — never a host name."""
+    return str(getattr(settings, "OCDS_PUBLISHER_NAME", "") or settings.CENTRE_NAME)
+
+
 def metadata(uri: str, ctx: Context) -> dict:
-    publisher = {"name": str(getattr(settings, "OCDS_PUBLISHER_NAME", "") or settings.PLATFORM_NAME),
-                 "uri": ctx.base_url}
-    out = {"uri": uri, "version": VERSION, "publishedDate": when(clock.now()), "publisher": publisher}
-    license_url = getattr(settings, "OCDS_LICENSE", "")
-    if license_url:
-        out["license"] = license_url
-    policy = getattr(settings, "OCDS_PUBLICATION_POLICY", "")
-    if policy:
-        out["publicationPolicy"] = policy
-    return out
+    return {
+        "uri": uri,
+        "version": VERSION,
+        "extensions": [ctx.url(f"open-data/ocds/extensions/{name}/extension.json") for name in EXTENSIONS],
+        "publishedDate": when(clock.now()),
+        "publisher": {"name": publisher_name(), "uri": ctx.base_url},
+        "license": str(getattr(settings, "OCDS_LICENSE", "") or DEFAULT_LICENSE),
+        "publicationPolicy": str(getattr(settings, "OCDS_PUBLICATION_POLICY", "") or ctx.url(POLICY_PATH)),
+    }
 
 
 def release_package(tenders, *, uri: str, ctx: Context | None = None) -> dict:

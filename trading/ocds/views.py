@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.http import StreamingHttpResponse
+from pathlib import Path
+
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -73,3 +75,30 @@ class BulkView(APIView):
         response = StreamingHttpResponse(stream, content_type="application/json")
         response["Content-Disposition"] = 'attachment; filename="ocds-release-package.json"'
         return response
+
+
+# --- plain files: the platform's OCDS extensions and its publication policy (not API resources) ---
+
+CONTENT_TYPES = {".json": "application/json", ".csv": "text/csv; charset=utf-8"}
+POLICY_FILE = Path(__file__).resolve().parent / "publication_policy.md"
+
+
+def extension_file_view(request, name: str, path: str) -> HttpResponse:
+    """GET /open-data/ocds/extensions/<name>/<path>: a file of an extension the packages declare."""
+    from trading.ocds.validation import extension_file
+
+    file = extension_file(name, path)
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    if file is None:
+        raise Http404("no such extension file")
+    response = HttpResponse(file.read_bytes(), content_type=CONTENT_TYPES[file.suffix])
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def publication_policy_view(request) -> HttpResponse:
+    """GET /open-data/ocds/publication-policy: the publication policy the packages link to."""
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    return HttpResponse(POLICY_FILE.read_bytes(), content_type="text/markdown; charset=utf-8")

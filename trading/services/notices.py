@@ -182,7 +182,7 @@ def amendment_proposal(*, tender: Tender, affects_preparation: bool, at: datetim
         required=required,
         earliest_deadline=earliest,
         proposed_deadline=proposed_deadline(earliest) if required else None,
-        rule=rule.describe(),
+        rule=rule.display(),
         source=rule.source,
     )
 
@@ -244,7 +244,7 @@ def _check_new_deadline(tender: Tender, *, affects_preparation: bool, new_deadli
             msg = _(
                 "An amendment that may affect bid preparation must leave at least %(n)s before the "
                 "deadline: set it to %(t)s or later; the platform proposes %(p)s (%(src)s)."
-            ) % {"n": rule.describe(), "t": _fmt(proposal.earliest_deadline), "p": _fmt(proposed), "src": rule.source}
+            ) % {"n": rule.display(), "t": _fmt(proposal.earliest_deadline), "p": _fmt(proposed), "src": rule.source}
             raise RuleViolation(
                 msg,
                 code="deadline_extension_required",
@@ -255,7 +255,7 @@ def _check_new_deadline(tender: Tender, *, affects_preparation: bool, new_deadli
             "Less than %(n)s remain before the bid deadline %(old)s: an amendment that may affect bid "
             "preparation must move the deadline to %(t)s or later; the platform proposes %(p)s (%(src)s)."
         ) % {
-            "n": rule.describe(),
+            "n": rule.display(),
             "old": _fmt(tender.bid_deadline),
             "t": _fmt(proposal.earliest_deadline),
             "p": _fmt(proposal.proposed_deadline),

@@ -50,7 +50,7 @@ def objection_raise(*, actor, tender: Tender, text: str) -> Objection:
                 "Objections to the tender documents must be raised at least %(n)s before the bid deadline, "
                 "that is by %(t)s (%(src)s)."
             )
-            % {"n": rule.describe(), "t": f"{timezone.localtime(cutoff):%Y-%m-%d %H:%M:%S %Z}", "src": rule.source},
+            % {"n": rule.display(), "t": f"{timezone.localtime(cutoff):%Y-%m-%d %H:%M:%S %Z}", "src": rule.source},
             code="objection_too_late",
         )
     text = _clean(text, "text")

@@ -308,7 +308,7 @@ def _period_problems(tender: Tender, at: datetime) -> list[Problem]:
                     "At least %(n)s must pass from the issue of the tender documents to the bid deadline; "
                     "the earliest allowed deadline is %(t)s (%(src)s)."
                 )
-                % {"n": rule.describe(), "t": _fmt(earliest), "src": rule.source},
+                % {"n": rule.display(), "t": _fmt(earliest), "src": rule.source},
                 rule.source,
             )
         )
@@ -321,7 +321,7 @@ def _period_problems(tender: Tender, at: datetime) -> list[Problem]:
                 "documents_available",
                 "documents_available_until",
                 _("The tender documents must be available for at least %(n)s, until %(t)s or later (%(src)s).")
-                % {"n": rule.describe(), "t": _fmt(earliest), "src": rule.source},
+                % {"n": rule.display(), "t": _fmt(earliest), "src": rule.source},
                 rule.source,
             )
         )
@@ -346,7 +346,7 @@ def _deposit_problems(tender: Tender, lot) -> list[Problem]:
                 % {
                     "lot": lot.number,
                     "d": lot.deposit_amount,
-                    "p": percent.describe(),
+                    "p": percent.display(),
                     "m": limit,
                     "src": percent.source,
                 },

@@ -4,6 +4,8 @@
 import * as sbe1 from "./sbe1.js";
 import { _, readKey, say } from "./opening_common.js";
 import { RoomStream } from "./room_state.js";
+import { formatMoney, formatWhen } from "./format.js";
+import { streamUrl } from "./stream.js";
 
 const config = JSON.parse(document.getElementById("room-config").textContent);
 const initial = JSON.parse(document.getElementById("room-initial").textContent);
@@ -15,6 +17,11 @@ const PHASES = {
   fallback: _("Custodian decryption"), reading_out: _("Read-out"), confirming: _("Confirmation"),
   objections: _("Objections"), closed: _("Closed"), failed: _("Failed (fewer than 3 bids)"),
 };
+// The stream's connection status (stream.js) in the page's language: literal gettext calls, so the
+// catalogue has them (a status passed to _() as a variable would stay English).
+const CONNECTION = {
+  connecting: _("connecting"), live: _("live"), offline: _("offline, reconnecting…"), refused: _("not allowed"),
+};
 const LABELS = config.labels || {};
 const MONEY_ITEMS = new Set(config.moneyItems || []);
 let state = initial;
@@ -24,19 +31,15 @@ function label(group, value) {
   return (value && LABELS[group] && LABELS[group][value]) || value || "—";
 }
 
-// Grouped, two decimals, currency as the language writes it (the same as the |money filter).
-// Works on the decimal string itself, so no amount is ever rounded through a float.
-function money(value) {
-  const m = /^(-?)(\d+)(?:\.(\d{1,2}))?$/.exec(String(value));
-  if (!m) return String(value);
-  const digits = `${m[2].replace(/\B(?=(\d{3})+(?!\d))/g, ",")}.${((m[3] || "") + "00").slice(0, 2)}`;
-  return (config.lang || "").startsWith("zh") ? `${m[1]}${digits} 元` : `${m[1]}¥${digits}`;
-}
-
+// Amounts through the platform's one formatter (format.js, the |money rule), in the page's language;
+// a value that is not a decimal is shown as it is.
 function readoutCell(key, value) {
   if (value === undefined || value === null || value === "") return "—";
-  return MONEY_ITEMS.has(key) ? money(value) : value;
+  return MONEY_ITEMS.has(key) ? (formatMoney(value, { lang: config.lang }) || String(value)) : value;
 }
+
+// Times in the platform's time zone (China Standard Time), not the browser's.
+const at = (iso) => formatWhen(iso, { precision: "time", lang: config.lang }) || "—";
 
 function el(tag, text, attrs = {}) {
   const node = document.createElement(tag);
@@ -60,7 +63,7 @@ function render() {
   $("custodian").hidden = !(config.custodian && state.state === "fallback");
   $("objection-form").hidden = !Object.keys(mine).length
     || !["reading_out", "confirming", "objections"].includes(state.state);
-  fill($("signins"), Object.values(state.signins || {}).map((s) => el("li", `${s.name} — ${new Date(s.at).toLocaleTimeString()}`)));
+  fill($("signins"), Object.values(state.signins || {}).map((s) => el("li", `${s.name} — ${at(s.at)}`)));
   fill($("bids"), Object.entries(state.bids || {}).map(([id, b]) => {
     const li = el("li", `${_("Lot")} ${b.lot_number} · ${b.bidder_name}: ${label("status", b.status)}${b.outcome ? ` (${label("outcome", b.outcome)})` : ""}`);
     if (config.host && state.state === "decrypting" && b.status === "pending") {
@@ -115,7 +118,8 @@ function render() {
 async function run(type, fields = {}) {
   try {
     const result = await stream.command(type, fields);
-    say(message, `${type}: ${_("done")}${result && result.state ? ` (${result.state})` : ""}`);
+    const phase = result && result.state ? ` (${PHASES[result.state] || result.state})` : "";
+    say(message, `${_("done")}${phase}`);
   } catch (err) {
     say(message, err.message, true);
   }
@@ -157,11 +161,10 @@ function tick() {
   if (left === 0 && !tick.asked) { tick.asked = true; setTimeout(() => { stream.send({ type: "snapshot" }); tick.asked = false; }, 3000); }
 }
 
-const scheme = window.location.protocol === "https:" ? "wss" : "ws";
 const stream = new RoomStream({
-  url: `${scheme}://${window.location.host}${config.ws}`,
+  url: streamUrl(config.ws),
   onState: (s) => { state = s; render(); },
-  onStatus: (s) => { $("conn").textContent = _(s); },
+  onStatus: (s) => { $("conn").textContent = CONNECTION[s] || s; },
 }).connect();
 
 document.querySelectorAll("[data-cmd]").forEach((b) => b.addEventListener("click", () => run(b.dataset.cmd)));

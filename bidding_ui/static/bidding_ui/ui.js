@@ -9,7 +9,7 @@
 //   .nav-toggle                             the phone-width menu button
 //
 // window.ptradeUI exposes the helpers for page scripts: setProgress, formatDuration,
-// formatMoney, announce, serverNow, refreshCountdowns.
+// announce, serverNow, refreshCountdowns. Money and times in page scripts: format.js (an ES module).
 (function () {
   "use strict";
 
@@ -34,21 +34,6 @@
     var clock = pad(Math.floor(rest / 3600)) + ":" + pad(Math.floor((rest % 3600) / 60)) + ":" + pad(rest % 60);
     if (!days) { return clock; }
     return interpolate(ngettext("%(days)s day", "%(days)s days", days), { days: days }) + " " + clock;
-  }
-
-  function formatMoney(amount, currency) {
-    // amount: a decimal string ("1234567.8"); grouping without floats.
-    var s = String(amount).trim();
-    var neg = s.charAt(0) === "-";
-    if (neg) { s = s.slice(1); }
-    var parts = s.split(".");
-    var cents = ((parts[1] || "") + "00").slice(0, 2);
-    var whole = parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-    var digits = (neg ? "-" : "") + whole + "." + cents;
-    currency = (currency || "CNY").toUpperCase();
-    if (currency !== "CNY") { return currency + " " + digits; }
-    var zh = (document.documentElement.lang || "").toLowerCase().indexOf("zh") === 0;
-    return zh ? digits + " 元" : (neg ? "-¥" + digits.slice(1) : "¥" + digits);
   }
 
   // --- live region ------------------------------------------------------------------------------
@@ -250,7 +235,6 @@
   window.ptradeUI = {
     serverNow: serverNow,
     formatDuration: formatDuration,
-    formatMoney: formatMoney,
     setProgress: setProgress,
     announce: announce,
     refreshCountdowns: refreshCountdowns,

@@ -185,3 +185,21 @@ def test_amounts_are_exact_json_numbers():
     assert number(Decimal("1234567.89")) == 1234567.89
     with pytest.raises(ValueError):
         number(Decimal("12345678901234567.89"))
+
+
+def test_the_declared_extension_and_the_publication_policy_are_served(api):
+    from trading.ocds.validation import EXTENSION_FILES
+
+    package = packages.release_package([], uri="https://example.gov.cn/x")
+    [url] = package["extensions"]
+    path = url.split("://", 1)[1].split("/", 1)[1]
+    extension = api.get("/" + path)
+    assert extension.status_code == 200 and json.loads(extension.content)["codelists"] == ["bidStatus.csv"]
+    for name in EXTENSION_FILES["bids"]:
+        assert api.get(f"/open-data/ocds/extensions/bids/{name}").status_code == 200
+    assert api.get("/open-data/ocds/extensions/bids/../validation.py").status_code == 404
+    assert api.get("/open-data/ocds/extensions/other/extension.json").status_code == 404
+    policy = api.get("/open-data/ocds/publication-policy")
+    assert policy.status_code == 200 and policy["Content-Type"].startswith("text/markdown")
+    assert package["publicationPolicy"].endswith("/open-data/ocds/publication-policy")
+    assert package["publisher"]["name"] == "市公共资源交易中心" and package["license"].startswith("https://")

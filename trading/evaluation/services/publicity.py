@@ -335,7 +335,7 @@ def complaint_file(*, actor, tender: Tender, text: str, objection: PublicityObje
     if now > deadline:
         raise RuleViolation(
             _("Complaints are filed within %(n)s, that is by %(t)s (%(src)s).")
-            % {"n": rules.complaint_within.describe(), "t": fmt(deadline), "src": rules.complaint_within.source},
+            % {"n": rules.complaint_within.display(), "t": fmt(deadline), "src": rules.complaint_within.source},
             code="complaint_too_late",
         )
     accept_due = rules.complaint_accept.after(now)
