@@ -25,7 +25,8 @@ from audit.replay import tender_replay
 from audit.replay_reducers import summary
 from audit.supervision import supervision_overview
 from audit.trust import MAX_NOTE_CHARS, MAX_WITNESS_KEYS, PolicyError, trust_from_text
-from bidding_ui.views_tendering import _attempt, page_view
+from bidding_ui.pages import attempt as _attempt
+from bidding_ui.pages import page_view
 from trading.models import Tender, TenderStatus
 
 WARNING_LABELS = {

@@ -8,13 +8,9 @@ trading/deposits/policies.py through the selectors; refusals (DomainError) are s
 
 from __future__ import annotations
 
-import functools
-
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -22,7 +18,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.policy import can
-from config.errors import DomainError, NotFoundError, NotPermitted
+from bidding_ui.pages import attempt as _attempt
+from bidding_ui.pages import page_view, paginate
 from trading import clock
 from trading import selectors as trading_selectors
 from trading.deposits import selectors, services
@@ -40,43 +37,8 @@ from trading.services.deposit_hook import deposit_instructions
 PAGE_SIZE = 25
 
 
-def page_view(action: str):
-    """Login and the given policy rule; NotFound → 404, NotPermitted → 403."""
-
-    def decorate(view):
-        @functools.wraps(view)
-        def wrapper(request, *args, **kwargs):
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            if not can(request.user, action):
-                raise PermissionDenied
-            try:
-                return view(request, *args, **kwargs)
-            except NotFoundError as exc:
-                raise Http404(exc.message) from None
-            except NotPermitted:
-                raise PermissionDenied from None
-
-        return wrapper
-
-    return decorate
-
-
-def _attempt(request, fn, success: str | None = None):
-    try:
-        result = fn()
-    except NotPermitted:
-        raise
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return None
-    if success:
-        messages.success(request, success)
-    return result if result is not None else True
-
-
 def _page(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return paginate(request, queryset, PAGE_SIZE)
 
 
 class GuaranteeForm(forms.Form):

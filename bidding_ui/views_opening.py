@@ -10,33 +10,20 @@ import json
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import get_language
 
 from accounts.policy import can
 from bidding_ui.opening_display import MONEY_ITEMS, record_lots, room_labels
+from bidding_ui.pages import page_view
 from bidding_ui.streams import stream_last_id
-from config.errors import NotFoundError
 from trading import clock, selectors
 from trading.bids import keys as key_selectors
 from trading.bids import submission
 from trading.models import READOUT_ITEMS, Opening, OpeningKey, Registration, RegistrationStatus
 from trading.opening import selectors as opening_selectors
 from trading.opening.room import room_key, room_state
-
-
-def _not_found(fn):
-    def wrapper(request, *args, **kwargs):
-        try:
-            return fn(request, *args, **kwargs)
-        except NotFoundError as exc:
-            raise Http404(exc.message) from None
-
-    wrapper.__name__ = fn.__name__
-    wrapper.__doc__ = fn.__doc__
-    return wrapper
 
 
 @login_required
@@ -51,7 +38,7 @@ def keys_page(request):
 
 
 @login_required
-@_not_found
+@page_view()
 def bid_page(request, pk: int):
     """Prepare a bid for a lot: fill the read-out items, pick files, seal and sign locally, upload."""
     lot = selectors.lot_get(user=request.user, pk=pk)
@@ -80,7 +67,7 @@ def bid_page(request, pk: int):
     })
 
 
-@_not_found
+@page_view()
 def room_page(request, pk: int):
     """The live opening room (everyone may watch; what each sees depends on who they are)."""
     tender = opening_selectors.room_tender(user=request.user, pk=pk)
@@ -109,7 +96,7 @@ def room_page(request, pk: int):
     })
 
 
-@_not_found
+@page_view()
 def record_page(request, pk: int):
     tender = opening_selectors.room_tender(user=request.user, pk=pk)
     opening = Opening.objects.filter(tender=tender).first()

@@ -7,13 +7,8 @@ sealing comes from trading/visibility.py only.
 
 from __future__ import annotations
 
-import functools
-
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,7 +16,10 @@ from django.views.decorators.http import require_POST
 
 from accounts.policy import can
 from bidding_ui.page_cache import cache_until, public_page
-from config.errors import DomainError, NotFoundError, NotPermitted
+from bidding_ui.pages import PAGE_SIZE, page_view, paginate
+from bidding_ui.pages import attempt as _attempt
+from bidding_ui.pages import form_errors as _form_errors
+from config.errors import DomainError, NotPermitted
 from trading import clock, selectors, visibility
 from trading.forms import (
     AmendmentForm,
@@ -45,55 +43,9 @@ from trading.services import registrations as registration_services
 from trading.services import tenders as tender_services
 from trading.services.deposit_hook import deposit_instructions
 
-PAGE_SIZE = 20
-
 
 def _page(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-
-
-def page_view(action: str | None = None):
-    """Login (when `action` is given) and the workspace policy; domain refusals become 404/403."""
-
-    def decorate(view):
-        @functools.wraps(view)
-        def wrapper(request, *args, **kwargs):
-            if action is not None:
-                if not request.user.is_authenticated:
-                    return redirect_to_login(request.get_full_path())
-                if not can(request.user, action):
-                    raise PermissionDenied
-            try:
-                return view(request, *args, **kwargs)
-            except NotFoundError as exc:
-                raise Http404(exc.message) from None
-            except NotPermitted:
-                raise PermissionDenied from None
-
-        return wrapper
-
-    return decorate
-
-
-def _attempt(request, fn, success: str | None = None) -> bool:
-    """Run a service call; show its refusal as an error message. True if it succeeded."""
-    try:
-        fn()
-    except NotPermitted:
-        raise
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return False
-    if success:
-        messages.success(request, success)
-    return True
-
-
-def _form_errors(request, form) -> None:
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else ""
-        for error in errors:
-            messages.error(request, f"{label}: {error}" if label else error)
+    return paginate(request, queryset, PAGE_SIZE)
 
 
 # --- public portal --------------------------------------------------------------------------------
