@@ -18,7 +18,7 @@ from accounts.policy import can
 from bidding_ui.opening_display import MONEY_ITEMS, record_lots, room_labels
 from bidding_ui.pages import page_view
 from bidding_ui.streams import stream_last_id
-from trading import clock, selectors
+from trading import phases, selectors
 from trading.bids import keys as key_selectors
 from trading.bids import submission
 from trading.models import READOUT_ITEMS, Opening, OpeningKey, Registration, RegistrationStatus
@@ -56,7 +56,7 @@ def bid_page(request, pk: int):
         "opening_key": opening_key,
         "items": items,
         "bids": submission.bids_of_org(org_id=request.user.organisation_id, lot=lot),
-        "open": tender.status == "published" and clock.now() < tender.bid_deadline,
+        "open": phases.TENDER.allows(phases.tender_phase(tender), phases.REGISTERED, "prepare_bid"),
         "config": {
             "tender": str(tender.pk), "lot": str(lot.pk), "bidder": str(request.user.organisation_id),
             "openingSpki": opening_key.public_spki if opening_key else None,
@@ -76,11 +76,24 @@ def room_page(request, pk: int):
     # Only the "event #" shown until the socket's snapshot replaces page state and id: a plain read, not
     # room_snapshot's stream lock, which would queue every page load behind the room's publishing.
     last_id = stream_last_id(room_key(tender.pk))
+    # What this viewer is offered in each phase of the room (trading/phases.py, OPENING): room.js shows a
+    # control only when the room's current phase offers it, so a closed room offers nothing.
+    roles = [phases.WATCHER]
+    if can(user, "opening.host", tender):
+        roles.append(phases.HOST)
+    if can(user, "bid.submit"):
+        roles.append(phases.ROOM_BIDDER)
+    if can(user, "sbe1_key.register_custodian"):
+        roles.append(phases.CUSTODIAN)
+    initial = room_state(tender=tender, user=user)
+    actions = phases.opening_room_actions(roles)
     return render(request, "opening/room.html", {
         "tender": tender,
+        "offered": actions.get(initial.get("state") or "waiting", []),
         "config": {
             "tender": tender.pk,
-            "ws": f"/ws/opening/{tender.pk}/",
+            "ws": f"/ws/opening/{tender.pk}/?lang={get_language()}",
+            "actions": actions,
             "serverTime": timezone.now().isoformat(),
             "org": str(org_id) if org_id else None,
             "host": can(user, "opening.host", tender),
@@ -92,7 +105,7 @@ def room_page(request, pk: int):
             "lang": get_language(),
             "lastId": last_id,
         },
-        "initial": room_state(tender=tender, user=user),
+        "initial": initial,
     })
 
 
