@@ -33,8 +33,8 @@ import asyncio
 import contextlib
 import json
 import logging
-from urllib.parse import parse_qs
 from typing import ClassVar
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer
