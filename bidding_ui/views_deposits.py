@@ -20,11 +20,12 @@ from django.views.decorators.http import require_POST
 from accounts.policy import can
 from bidding_ui.pages import attempt as _attempt
 from bidding_ui.pages import page_view, paginate
-from trading import clock
+from trading import clock, phases
 from trading import selectors as trading_selectors
 from trading.deposits import selectors, services
 from trading.deposits.sealing import deposits_sealed
 from trading.deposits.vaccount import format_grouped
+from trading.models import RegistrationStatus
 from trading.models.deposit import (
     OPEN_REFUND_STATUSES,
     BankTransaction,
@@ -73,7 +74,11 @@ class IssuerForm(forms.Form):
 
 @page_view("deposit.bidder")
 def bidder_deposits(request):
-    accounts = selectors.accounts_for_user(request.user).filter(bidder_id=request.user.organisation_id)
+    accounts = list(selectors.accounts_for_user(request.user).filter(bidder_id=request.user.organisation_id)
+                    .select_related("tender", "lot", "registration"))
+    paid = selectors.paid_totals([a.pk for a in accounts])
+    for a in accounts:
+        a.amounts = selectors.account_amounts(a, paid[a.pk])
     return render(request, "deposits/bidder_list.html", {"accounts": accounts, "now": clock.now()})
 
 
@@ -82,8 +87,11 @@ def bidder_deposit(request, pk):
     account = selectors.account_get(user=request.user, public_id=pk)
     if account.bidder_id != request.user.organisation_id:  # supervisors see it through the API, not here
         raise Http404
+    actions = phases.deposit_actions(account)
     form = GuaranteeForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and "lodge_guarantee" not in actions:
+        messages.error(request, _("The bid deadline has passed: a guarantee letter can no longer be lodged."))
+    elif request.method == "POST" and form.is_valid():
         ok = _attempt(
             request,
             lambda: services.guarantee_submit(actor=request.user, account=account, document=form.cleaned_data["file"]),
@@ -102,7 +110,9 @@ def bidder_deposit(request, pk):
             "refunds": selectors.instructions_for_account(user=request.user, account=account),
             "guarantees": account.guarantees.select_related("issuer"),
             "form": form,
-            "can_lodge": clock.now() < account.tender.bid_deadline and account.tender.status == "published",
+            "can_lodge": "lodge_guarantee" in actions,
+            "actions": actions,
+            "amounts": selectors.account_amounts(account, selectors.paid_totals([account.pk])[account.pk]),
         },
     )
 
@@ -116,6 +126,8 @@ def tender_deposits(request, pk: int):
     if not can(request.user, "deposit.view_list", tender):
         raise PermissionDenied(_("The deposit list is sealed until the bid deadline (电子招标投标办法 Art 21)."))
     rows = selectors.deposit_list_for_tender(user=request.user, tender=tender)
+    for row in rows:
+        row["registration_label"] = RegistrationStatus(row["registration_status"]).label
     return render(request, "deposits/tender_list.html",
                   {"tender": tender, "rows": rows, "sealed": deposits_sealed(tender)})
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from accounts.policy import can
 from bidding_ui.pages import attempt as _attempt
 from bidding_ui.pages import form_errors, page_view
-from trading import clock
+from trading import clock, phases
 from trading import selectors as trading_selectors
 from trading.evaluation import forms as f
 from trading.evaluation import selectors
@@ -201,6 +201,7 @@ def tender_results(request, pk: int):
         "awards": selectors.awards_of(tender),
         "contracts": selectors.contracts_of(tender),
         "is_bidder": user.is_authenticated and can(user, "publicity.object", tender),
+        "phase": phases.tender_phase(tender), "actions": phases.tender_actions(user, tender),
         "reports": [current_report(s) for s in publicity_services.live_sessions(tender) if current_report(s)],
     })
 
@@ -294,6 +295,7 @@ def agent_evaluation(request, pk: int):
         "awards": selectors.awards_of(tender),
         "reply_form": f.ObjectionReplyForm(), "reason_form": f.ReasonForm(), "contract_form": f.ContractForm(),
         "now": clock.now(),
+        "phase": phases.tender_phase(tender), "actions": phases.tender_actions(request.user, tender),
     })
 
 

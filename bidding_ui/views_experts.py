@@ -18,13 +18,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.policy import authorize, can
 from bidding_ui.pages import back_target, refusal_page
-from config.errors import DomainError
+from config.errors import DomainError, StateConflict
 from experts import selectors
 from experts.models import Assignment, AssignmentStatus, Draw, DrawWarning
 from experts.notify.links import token_read
 from experts.replay import draw_replay
 from experts.services import draws as draw_services
 from experts.services.validation import DRAWABLE
+from trading import phases
 from trading.models import Lot
 
 LINE_ROWS = 4
@@ -130,8 +131,11 @@ def agent_draw_cancel(request, pk: int):
 @login_required
 def expert_inbox(request):
     expert = selectors.expert_for_user(request.user)
+    assignments = list(selectors.inbox_for(request.user)[:100])
+    for a in assignments:  # what each seat offers in its tender's phase (trading/phases.py, PANEL)
+        a.actions = phases.panel_actions(a)
     return render(request, "experts/expert_inbox.html", {
-        "expert": expert, "assignments": selectors.inbox_for(request.user)[:100], "now": timezone.now(),
+        "expert": expert, "assignments": assignments, "now": timezone.now(),
         "open_status": AssignmentStatus.NOTIFIED, "accepted_status": AssignmentStatus.ACCEPTED})
 
 
@@ -141,6 +145,9 @@ def expert_inbox(request):
 def expert_answer(request, pk: int, decision: str):
     assignment = get_object_or_404(Assignment, pk=pk)
     authorize(request.user, "assignment.view", assignment)
+    if decision in ("accept", "decline", "leave") and decision not in phases.panel_actions(assignment):
+        raise StateConflict(_("This seat no longer offers that: the tender has moved on (%(phase)s).")
+                            % {"phase": phases.tender_phase_label(assignment.draw.tender)}, code="wrong_phase")
     if decision == "leave":
         draw_services.assignment_leave(actor=request.user, assignment=assignment,
                                        reason=request.POST.get("reason", "")[:300] or "left")

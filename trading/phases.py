@@ -233,6 +233,13 @@ def tender_phase(tender: Tender, now: datetime | None = None) -> str:
     return str(status)
 
 
+def tender_phase_label(tender: Tender, now: datetime | None = None) -> str:
+    phase = tender_phase(tender, now)
+    if phase == "deadline_passed":
+        return str(_("Bid deadline passed"))
+    return str(TenderStatus(phase).label)
+
+
 def tender_role(user, tender: Tender) -> str:
     """The viewer's role for this tender (the first that applies: supervisor, party, registered bidder,
     other bidder, panel expert, public)."""
