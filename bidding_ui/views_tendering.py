@@ -114,6 +114,9 @@ def tender_detail(request, pk: int):
             "now": clock.now(),
             "phase": phases.tender_phase(tender),
             "actions": phases.tender_actions(user, tender),
+            "registered_lots": set(tender.registrations.filter(
+                bidder_id=user.organisation_id, status="registered").values_list("lot_id", flat=True))
+            if user.is_authenticated and user.organisation_id else set(),
         },
     ), tender.bid_deadline)
 

@@ -457,8 +457,14 @@ RESULT_NOTICE = PhaseTable(
 
 def result_notice_kinds(tender: Tender, now: datetime | None = None) -> list[str]:
     """The result notice kinds the agent may publish now, in the order of NoticeKind."""
+    from trading.services.notices import RESULT_NOTICE_STATUS
+    from trading.services.tender_status import can_transition
+
     allowed = RESULT_NOTICE.actions(tender_phase(tender, now), "agent")
-    return [k.value for k in NoticeKind if k.value in allowed]
+    # The phase says when; the status machine confirms the move (a published tender past its deadline,
+    # before the deadline step, may be terminated but not yet declared failed).
+    return [k.value for k in NoticeKind if k.value in allowed
+            and can_transition(tender.status, RESULT_NOTICE_STATUS[k.value])]
 
 
 TABLES: tuple[PhaseTable, ...] = (TENDER, REGISTRATION, OPENING, PANEL, DEPOSIT, RESULT_NOTICE)
