@@ -201,7 +201,8 @@ def tender_results(request, pk: int):
         "awards": selectors.awards_of(tender),
         "contracts": selectors.contracts_of(tender),
         "is_bidder": user.is_authenticated and can(user, "publicity.object", tender),
-        "phase": phases.tender_phase(tender), "actions": phases.tender_actions(user, tender),
+        # The policy says who may object or complain (is_bidder); the tender table says when.
+        "actions": phases.TENDER.actions(phases.tender_phase(tender), phases.REGISTERED),
         "reports": [current_report(s) for s in publicity_services.live_sessions(tender) if current_report(s)],
     })
 

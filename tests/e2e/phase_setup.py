@@ -11,7 +11,8 @@ Runs in the e2e server's environment (its database). Each tender is played by th
 | draft | the agent drafts the tender and its lot |
 | published | drafted, published with a bid deadline 20 real days ahead; bidder1 registers and pays |
 | cancelled | as published, then the agent publishes a termination notice |
-| deadline_passed | published, the bidding period played (registrations, deposits, keys, sealed bids); the deadline passes and no sweep runs |
+| deadline_passed | published, the bidding period played (registrations, deposits, keys, sealed bids); |
+| | the deadline passes and no sweep runs |
 | opening | as deadline_passed, then the deadline step: the room is in sign-in |
 | failed | as opening, then the agent publishes a failure notice (流标) |
 | evaluating | the experts drawn, the opening played to its close |

@@ -87,12 +87,13 @@ def paid_totals(account_ids) -> dict[int, dict]:
 
     totals = {pk: {"paid_valid": ZERO, "paid_invalid": ZERO, "refunded": ZERO} for pk in account_ids}
     rows = (DepositEntry.objects.filter(account_id__in=list(totals)).values("account_id")
-            .annotate(valid=Sum("amount", filter=Q(kind=EntryKind.ARRIVAL, valid=True)),
-                      invalid=Sum("amount", filter=Q(kind=EntryKind.ARRIVAL, valid=False)),
-                      refunded=Sum("amount", filter=Q(kind=EntryKind.REFUND))))
+            .annotate(arrived_ok=Sum("amount", filter=Q(kind=EntryKind.ARRIVAL, valid=True)),
+                      arrived_bad=Sum("amount", filter=Q(kind=EntryKind.ARRIVAL, valid=False)),
+                      refund_sum=Sum("amount", filter=Q(kind=EntryKind.REFUND))))
     for row in rows:
-        totals[row["account_id"]] = {"paid_valid": row["valid"] or ZERO, "paid_invalid": row["invalid"] or ZERO,
-                                     "refunded": -(row["refunded"] or ZERO)}
+        totals[row["account_id"]] = {"paid_valid": row["arrived_ok"] or ZERO,
+                                     "paid_invalid": row["arrived_bad"] or ZERO,
+                                     "refunded": -(row["refund_sum"] or ZERO)}
     return totals
 
 
