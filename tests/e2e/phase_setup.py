@@ -20,8 +20,8 @@ Runs in the e2e server's environment (its database). Each tender is played by th
 | awarded | the publicity over, the award published |
 | contracted | the contract recorded, the deposits refunded by the bank |
 
-The legal periods run at the demo's FAST speed (a legal day lasts 0.4 s) in this process only; the
-server keeps its own acceleration. Prints {"phase", "tender", "code", "lot", "registrations":
+The legal periods run at LEGAL_SPEED (a legal day lasts 2 s) and the room at ROOM_SPEED in this process
+only; the server keeps its own acceleration. Prints {"phase", "tender", "code", "lot", "registrations":
 {username: public id}, "accounts": {username: public id}, "experts": [usernames]}.
 """
 
@@ -38,7 +38,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup()
 
 from trading import clock  # noqa: E402
-from trading.demo_tender import FAST, DemoOptions, DemoTender, speed  # noqa: E402
+from trading.demo_tender import DemoOptions, DemoTender, speed  # noqa: E402
+
+LEGAL_SPEED = 43_200.0  # a legal day lasts 2 s: the 20-day bidding period 40 s
+ROOM_SPEED = 120.0  # a room minute lasts 0.5 s
 
 ORDER = ("draft", "published", "cancelled", "deadline_passed", "opening", "failed", "evaluating", "publicity",
          "awarded", "contracted")
@@ -68,9 +71,10 @@ def build(phase: str) -> dict:
         raise SystemExit(f"unknown phase {phase!r}; one of {', '.join(ORDER)}")
     slow = phase in ("draft", "published", "cancelled")
     # published/cancelled: a bid deadline 20 real days ahead (acceleration 1), so the tour sees bidding open.
-    options = DemoOptions(acceleration=1.0 if slow else FAST["acceleration"],
-                          room_acceleration=FAST["room_acceleration"], pace=0.0, bidders=4, seed=16,
-                          timeout=300.0)
+    # Slower than the demo's FAST (a legal day 2 s, not 0.4 s): several builders run at once on a busy
+    # machine, and each bidder must still act well before the deadline.
+    options = DemoOptions(acceleration=1.0 if slow else LEGAL_SPEED, room_acceleration=ROOM_SPEED, pace=0.0,
+                          bidders=4, seed=16, timeout=600.0)
     demo = DemoTender(options, _say)
     with speed(options.acceleration):
         demo.cast()
