@@ -86,7 +86,7 @@ def room_page(request, pk: int):
     if can(user, "sbe1_key.register_custodian"):
         roles.append(phases.CUSTODIAN)
     initial = room_state(tender=tender, user=user)
-    actions = phases.opening_room_actions(roles)
+    actions = phases.opening_room_actions(roles, phases.tender_phase(tender))
     return render(request, "opening/room.html", {
         "tender": tender,
         "offered": actions.get(initial.get("state") or "waiting", []),

@@ -365,9 +365,16 @@ def opening_states(action: str) -> tuple[str, ...]:
     return OPENING.phases_allowing(action)
 
 
-def opening_room_actions(roles: Iterable[str]) -> dict[str, list[str]]:
+# The room acts only while its tender is in the "opening" phase: a tender failed or terminated during
+# the opening leaves the room's state where it stopped, and nothing in it may be offered any more.
+ROOM_LIVE_TENDER_PHASES = frozenset({"opening"})
+
+
+def opening_room_actions(roles: Iterable[str], tender_phase: str = "opening") -> dict[str, list[str]]:
     """For the room page: phase → the actions offered to a viewer holding `roles` (the JS follows it)."""
-    return {phase: sorted(set().union(*(OPENING.actions(phase, r) for r in roles)) if roles else set())
+    roles = list(roles)
+    live = tender_phase in ROOM_LIVE_TENDER_PHASES
+    return {phase: sorted(set().union(*(OPENING.actions(phase, r) for r in roles))) if roles and live else []
             for phase in OPENING_PHASES}
 
 

@@ -184,18 +184,31 @@ def test_deposit_page_offers_payment_and_guarantees_only_while_bidding_is_open(p
     assert 'data-amount="paid_valid"' in page and 'data-amount="refunded"' in page
 
 
-def test_room_page_offers_nothing_in_a_closed_room(published, cast, registered):
-    """The room page's phase → actions map (room.js shows a control only when its phase offers it)."""
+def _room_config(client, tender) -> tuple[dict, str]:
     import json
 
-    page = html(login(cast.bidders[0]).get(f"/opening/{published.pk}/"))
+    page = html(client.get(f"/opening/{tender.pk}/"))
     config = json.loads(re.search(r'<script id="room-config" type="application/json">(.*?)</script>', page,
                                   re.S).group(1))
+    return config, page
+
+
+def test_room_page_offers_nothing_in_a_closed_room(published, cast, registered):
+    """The room page's phase → actions map (room.js shows a control only when its phase offers it)."""
+    bidder = login(cast.bidders[0])
+    config, page = _room_config(bidder, at_phase(published, "opening"))
     assert config["actions"]["closed"] == [] and config["actions"]["failed"] == []
     assert config["actions"]["signing_in"] == ["sign_in"]
     assert config["actions"]["confirming"] == ["confirm", "raise_objection"]
     assert config["ws"].endswith("?lang=en")
     assert 'data-cmd="sign_in" hidden disabled' in page
+
+
+@pytest.mark.parametrize("phase", ["published", "failed", "cancelled", "evaluating"])
+def test_room_of_a_tender_outside_its_opening_offers_nothing(published, cast, registered, phase):
+    """A tender failed or terminated mid-opening leaves the room's state where it stopped: nothing is offered."""
+    config, _page = _room_config(login(cast.bidders[0]), at_phase(published, phase))
+    assert all(actions == [] for actions in config["actions"].values())
 
 
 def test_navigation_has_one_supervision_entry(cast):

@@ -63,7 +63,7 @@ from trading.models import (
 from trading.opening import room
 from trading.opening import rules as R
 from trading.opening.decrypt import Outcome, decrypt_bid, discard_work, hand_over
-from trading.phases import opening_states
+from trading.phases import ROOM_LIVE_TENDER_PHASES, opening_states, tender_phase
 from trading.services.tender_status import lock_tender, tender_transition
 from trading.visibility import text_hash
 
@@ -111,6 +111,14 @@ def _locked(tender: Tender) -> Opening:
 
 
 def _require(opening: Opening, *states: str, action: str) -> None:
+    tender = opening.tender
+    if tender_phase(tender) not in ROOM_LIVE_TENDER_PHASES:  # failed or terminated during the opening (phases.py)
+        raise StateConflict(
+            _("%(action)s is not possible now: the tender is %(status)s.")
+            % {"action": action, "status": TenderStatus(tender.status).label},
+            code="wrong_phase",
+            fields={"status": [tender.status]},
+        )
     if opening.state not in states:
         raise StateConflict(
             _("%(action)s is not possible now: the opening is in the phase '%(state)s'.")

@@ -66,6 +66,7 @@ function render() {
     const button = document.querySelector(`#bidder-controls [data-cmd="${cmd}"]`);
     button.hidden = !(hasBids && offered(cmd));
     button.disabled = button.hidden;
+    button.style.display = button.hidden ? "none" : "";  // .button sets display, which beats [hidden]
   }
   $("bidder-controls").hidden = !(hasBids && (offered("sign_in") || offered("confirm")));
   $("my-bids").hidden = !hasBids;
