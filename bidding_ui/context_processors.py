@@ -22,8 +22,8 @@ NAVIGATION: list[tuple[str, object, tuple[str, ...]]] = [
     ("tendering:results", _("Results"), ()),
     ("tendering:agent_home", _("Agent workspace"), (Role.AGENT, Role.TENDERER)),
     ("tendering:bidder_home", _("Bidder workspace"), (Role.BIDDER,)),
+    # One supervision entry: the tender list, which links the live dashboard (电子监察) and back.
     ("tendering:supervisor_tenders", _("Supervision"), (Role.SUPERVISOR,)),
-    ("supervision:dashboard", _("Live supervision"), (Role.SUPERVISOR,)),
     ("experts:agent_draws", _("Expert draws"), (Role.AGENT, Role.TENDERER)),
     ("experts:inbox", _("My assignments"), (Role.EXPERT,)),
     ("experts:supervisor_draws", _("Expert draws"), (Role.SUPERVISOR,)),

@@ -8,6 +8,7 @@ the policy rules "supervision.view", "audit.view_events", "collusion.view" and
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -21,7 +22,9 @@ from audit.canonical import format_timestamp
 from audit.replay import tender_replay
 from audit.replay_reducers import summary
 from audit.trust import MAX_NOTE_CHARS, MAX_WITNESS_KEYS, PolicyError, trust_from_text
-from bidding_ui.views_tendering import _attempt, page_view
+from bidding_ui.pages import attempt as _attempt
+from bidding_ui.pages import page_view
+from experts.models import DrawStatus
 from supervision.collusion import KINDS as SIGNAL_KINDS
 from supervision.collusion import collusion_check, collusion_latest
 from supervision.live import supervision_overview
@@ -73,11 +76,45 @@ def _labels() -> dict:
     }
 
 
+def _moment(value):
+    """An ISO timestamp of the overview's JSON as an aware datetime (the template shows it in the
+    platform's time zone with the `date` filter), or the value unchanged."""
+    if not isinstance(value, str) or not value:
+        return value
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+
+
+TIME_KEYS = ("due_at", "phase_ends_at", "bid_deadline", "evaluation_start")
+
+
+def _page_overview(overview: dict) -> dict:
+    """The overview for the server-rendered page: times as datetimes, statuses as their labels."""
+    tender_labels = dict(TenderStatus.choices)
+    opening_labels = dict(OpeningState.choices)
+    draw_labels = dict(DrawStatus.choices)
+    rows = {"warnings": [dict(w) for w in overview["warnings"]], "rooms": [dict(r) for r in overview["rooms"]],
+            "draws": [dict(d) for d in overview["draws"]]}
+    for group in rows.values():
+        for row in group:
+            for key in TIME_KEYS:
+                if key in row:
+                    row[key] = _moment(row[key])
+    for warning in rows["warnings"]:
+        warning["label"] = WARNING_LABELS.get(warning["kind"], warning["kind"])
+    for room in rows["rooms"]:
+        room["status_label"] = tender_labels.get(room["status"], room["status"])
+        room["phase_label"] = opening_labels.get(room["phase"], room["phase"]) if room.get("phase") else ""
+    for draw in rows["draws"]:
+        draw["status_label"] = draw_labels.get(draw["status"], draw["status"])
+    return {**overview, **rows, "computed_at": _moment(overview["computed_at"])}
+
+
 @page_view("supervision.view")
 def dashboard(request):
-    overview = supervision_overview()
-    for warning in overview["warnings"]:
-        warning["label"] = WARNING_LABELS.get(warning["kind"], warning["kind"])
+    overview = _page_overview(supervision_overview())
     return render(request, "audit/dashboard.html", {"overview": overview, "labels": _labels(),
                                                     "level_labels": LEVEL_LABELS})
 
@@ -112,9 +149,35 @@ def tender_replay_page(request, pk: int):
         "trust": trust, "trust_witnesses": "\n".join(request.GET.getlist("witness")),
         "trust_quorum": request.GET.get("quorum", ""),
     }
+    labels = _actor_labels(replay.actors + ([replay.selected.event.actor] if replay.selected else []))
+    for item in [*replay.events, *([replay.selected] if replay.selected else [])]:
+        item.actor_label = labels.get(item.event.actor, item.event.actor)
+    context["actor_options"] = [(a, labels.get(a, a)) for a in replay.actors]
     if request.GET.get("partial") == "state":
         return render(request, "audit/_replay_state.html", context)
     return render(request, "audit/replay.html", context)
+
+
+def _actor_labels(actors: list[str]) -> dict[str, str]:
+    """Audit actors (user ids, "system") as the supervisor reads them: name, organisation and roles.
+    The replay is a supervisor's page (audit.view_events), and supervisors see every identity of a
+    tender (registrations, askers, experts), so nothing sealed is shown here."""
+    from accounts.models import User
+    from accounts.roles import Role
+
+    role_labels = dict(Role.choices)
+    ids = [int(a) for a in set(actors) if a.isdigit()]
+    users = {str(u.pk): u for u in User.objects.filter(pk__in=ids).select_related("organisation")}
+    labels = {}
+    for actor in set(actors):
+        user = users.get(actor)
+        if user is not None:
+            roles = ", ".join(str(role_labels.get(r, r)) for r in user.roles)
+            org = f" · {user.organisation.name}" if user.organisation_id else ""
+            labels[actor] = f"{user.get_full_name() or user.username}{org}" + (f" ({roles})" if roles else "")
+        elif actor == "system":
+            labels[actor] = str(_("the platform (system)"))
+    return labels
 
 
 def _evidence_lines(value) -> list[str]:

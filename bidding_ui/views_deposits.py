@@ -8,13 +8,9 @@ trading/deposits/policies.py through the selectors; refusals (DomainError) are s
 
 from __future__ import annotations
 
-import functools
-
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -22,8 +18,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.policy import can
-from config.errors import DomainError, NotFoundError, NotPermitted
-from trading import clock
+from bidding_ui.pages import attempt as _attempt
+from bidding_ui.pages import page_view, paginate
+from trading import clock, phases
 from trading import selectors as trading_selectors
 from trading.deposits import selectors
 from trading.deposits.sealing import deposits_sealed
@@ -32,6 +29,7 @@ from trading.deposits.services.instructions import deposit_warning_acknowledge, 
 from trading.deposits.services.statements import statement_import
 from trading.deposits.services.suspense import suspense_resolve
 from trading.deposits.vaccount import format_grouped
+from trading.models import RegistrationStatus
 from trading.models.deposit import (
     OPEN_REFUND_STATUSES,
     BankTransaction,
@@ -44,43 +42,8 @@ from trading.services.deposit_hook import deposit_instructions
 PAGE_SIZE = 25
 
 
-def page_view(action: str):
-    """Login and the given policy rule; NotFound → 404, NotPermitted → 403."""
-
-    def decorate(view):
-        @functools.wraps(view)
-        def wrapper(request, *args, **kwargs):
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            if not can(request.user, action):
-                raise PermissionDenied
-            try:
-                return view(request, *args, **kwargs)
-            except NotFoundError as exc:
-                raise Http404(exc.message) from None
-            except NotPermitted:
-                raise PermissionDenied from None
-
-        return wrapper
-
-    return decorate
-
-
-def _attempt(request, fn, success: str | None = None):
-    try:
-        result = fn()
-    except NotPermitted:
-        raise
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return None
-    if success:
-        messages.success(request, success)
-    return result if result is not None else True
-
-
 def _page(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return paginate(request, queryset, PAGE_SIZE)
 
 
 class GuaranteeForm(forms.Form):
@@ -115,7 +78,11 @@ class IssuerForm(forms.Form):
 
 @page_view("deposit.bidder")
 def bidder_deposits(request):
-    accounts = selectors.accounts_for_user(request.user).filter(bidder_id=request.user.organisation_id)
+    accounts = list(selectors.accounts_for_user(request.user).filter(bidder_id=request.user.organisation_id)
+                    .select_related("tender", "lot", "registration"))
+    paid = selectors.paid_totals([a.pk for a in accounts])
+    for a in accounts:
+        a.amounts = selectors.account_amounts(a, paid[a.pk])
     return render(request, "deposits/bidder_list.html", {"accounts": accounts, "now": clock.now()})
 
 
@@ -124,8 +91,11 @@ def bidder_deposit(request, pk):
     account = selectors.account_get(user=request.user, public_id=pk)
     if account.bidder_id != request.user.organisation_id:  # supervisors see it through the API, not here
         raise Http404
+    actions = phases.deposit_actions(account)
     form = GuaranteeForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and "lodge_guarantee" not in actions:
+        messages.error(request, _("The bid deadline has passed: a guarantee letter can no longer be lodged."))
+    elif request.method == "POST" and form.is_valid():
         ok = _attempt(
             request,
             lambda: guarantee_submit(actor=request.user, account=account, document=form.cleaned_data["file"]),
@@ -144,7 +114,9 @@ def bidder_deposit(request, pk):
             "refunds": selectors.instructions_for_account(user=request.user, account=account),
             "guarantees": account.guarantees.select_related("issuer"),
             "form": form,
-            "can_lodge": clock.now() < account.tender.bid_deadline and account.tender.status == "published",
+            "can_lodge": "lodge_guarantee" in actions,
+            "actions": actions,
+            "amounts": selectors.account_amounts(account, selectors.paid_totals([account.pk])[account.pk]),
         },
     )
 
@@ -158,6 +130,8 @@ def tender_deposits(request, pk: int):
     if not can(request.user, "deposit.view_list", tender):
         raise PermissionDenied(_("The deposit list is sealed until the bid deadline (电子招标投标办法 Art 21)."))
     rows = selectors.deposit_list_for_tender(user=request.user, tender=tender)
+    for row in rows:
+        row["registration_label"] = RegistrationStatus(row["registration_status"]).label
     return render(request, "deposits/tender_list.html",
                   {"tender": tender, "rows": rows, "sealed": deposits_sealed(tender)})
 

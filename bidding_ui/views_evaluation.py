@@ -7,10 +7,7 @@ Refusals from services (DomainError) are shown as messages; sealing comes from t
 
 from __future__ import annotations
 
-import functools
-
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -18,8 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.policy import can
-from config.errors import DomainError, NotFoundError, NotPermitted
-from trading import clock
+from bidding_ui.pages import attempt as _attempt
+from bidding_ui.pages import form_errors, page_view
+from trading import clock, phases
 from trading import selectors as trading_selectors
 from trading.evaluation import forms as f
 from trading.evaluation import selectors
@@ -34,64 +32,15 @@ from trading.evaluation.services.reports import current_report
 from trading.models import LotOpening, LotOutcome
 from trading.policies import is_party, is_supervisor
 
-
-def page(action: str | None = None):
-    """Login (when `action` is given) and the workspace policy; domain refusals become 404/403."""
-
-    def decorate(view):
-        @functools.wraps(view)
-        def wrapper(request, *args, **kwargs):
-            if action is not None:
-                if not request.user.is_authenticated:
-                    return redirect_to_login(request.get_full_path())
-                if not can(request.user, action):
-                    raise PermissionDenied
-            try:
-                return view(request, *args, **kwargs)
-            except NotFoundError as exc:
-                raise Http404(exc.message) from None
-            except NotPermitted:
-                raise PermissionDenied from None
-
-        return wrapper
-
-    return decorate
-
-
-def _attempt(request, fn, success: str | None = None):
-    """Run a service call; show its refusal as an error message. Returns its result, or None."""
-    try:
-        result = fn()
-    except NotPermitted:
-        raise
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return None
-    if success:
-        messages.success(request, success)
-    return result if result is not None else True
-
-
-def _errors(request, form) -> None:
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else ""
-        for error in errors:
-            messages.error(request, f"{label}: {error}" if label else error)
-
-
-def _login_required(request) -> bool:
-    return request.user.is_authenticated
-
-
 # --- expert workspace -----------------------------------------------------------------------------------
 
 
-@page("workspace.expert_evaluation")
+@page_view("workspace.expert_evaluation")
 def expert_home(request):
     return render(request, "evaluation/expert_home.html", {"rows": selectors.expert_sessions(request.user)})
 
 
-@page("workspace.expert_evaluation")
+@page_view("workspace.expert_evaluation")
 def expert_session(request, pk: int):
     session = selectors.session_get(user=request.user, pk=pk)
     member = selectors.member_of(request.user, session)
@@ -129,7 +78,7 @@ def expert_session(request, pk: int):
     return render(request, "evaluation/expert_session.html", ctx)
 
 
-@page("workspace.expert_evaluation")
+@page_view("workspace.expert_evaluation")
 @require_POST
 def expert_sign_in(request, pk: int):
     session = selectors.session_get(user=request.user, pk=pk)
@@ -141,7 +90,7 @@ def expert_sign_in(request, pk: int):
     return redirect("evaluation:expert_session", pk)
 
 
-@page("workspace.expert_evaluation")
+@page_view("workspace.expert_evaluation")
 @require_POST
 def expert_declare(request, pk: int):
     session = selectors.session_get(user=request.user, pk=pk)
@@ -154,7 +103,7 @@ def expert_declare(request, pk: int):
                                                                   **form.cleaned_data),
                  _("Declaration recorded."))
     else:
-        _errors(request, form)
+        form_errors(request, form)
     return redirect("evaluation:expert_session", pk)
 
 
@@ -165,7 +114,7 @@ def _member_or_403(request, session):
     return member
 
 
-@page("workspace.expert_evaluation")
+@page_view("workspace.expert_evaluation")
 @require_POST
 def expert_marks(request, pk: int):
     session = selectors.session_get(user=request.user, pk=pk)
@@ -175,11 +124,11 @@ def expert_marks(request, pk: int):
         _attempt(request, lambda: sheet_services.marks_save(actor=request.user, member=member, marks=form.marks()),
                  _("Qualification saved (a draft until you submit)."))
     else:
-        _errors(request, form)
+        form_errors(request, form)
     return redirect("evaluation:expert_session", pk)
 
 
-@page("workspace.expert_evaluation")
+@page_view("workspace.expert_evaluation")
 @require_POST
 def expert_scores(request, pk: int):
     session = selectors.session_get(user=request.user, pk=pk)
@@ -191,11 +140,11 @@ def expert_scores(request, pk: int):
                                                                scores=form.scores()),
                  _("Scores saved (a draft until you submit)."))
     else:
-        _errors(request, form)
+        form_errors(request, form)
     return redirect("evaluation:expert_session", pk)
 
 
-@page("workspace.expert_evaluation")
+@page_view("workspace.expert_evaluation")
 @require_POST
 def expert_submit(request, pk: int):
     session = selectors.session_get(user=request.user, pk=pk)
@@ -205,7 +154,7 @@ def expert_submit(request, pk: int):
     return redirect("evaluation:expert_session", pk)
 
 
-@page("workspace.expert_evaluation")
+@page_view("workspace.expert_evaluation")
 @require_POST
 def expert_sign_report(request, pk: int):
     session = selectors.session_get(user=request.user, pk=pk)
@@ -218,14 +167,14 @@ def expert_sign_report(request, pk: int):
                                                               **form.cleaned_data),
                  _("Report signed."))
     else:
-        _errors(request, form)
+        form_errors(request, form)
     return redirect("evaluation:expert_session", pk)
 
 
 # --- report ---------------------------------------------------------------------------------------------
 
 
-@page()
+@page_view()
 def report_detail(request, pk: int):
     report, level = selectors.report_get(user=request.user, pk=pk)
     view = report_services.report_view(report, level)
@@ -238,7 +187,7 @@ def report_detail(request, pk: int):
 # --- public results --------------------------------------------------------------------------------------
 
 
-@page()
+@page_view()
 def tender_results(request, pk: int):
     tender = trading_selectors.tender_get(user=request.user, pk=pk)
     publicities = list(selectors.publicities_of(tender))
@@ -253,6 +202,8 @@ def tender_results(request, pk: int):
         "awards": selectors.awards_of(tender),
         "contracts": selectors.contracts_of(tender),
         "is_bidder": user.is_authenticated and can(user, "publicity.object", tender),
+        # The policy says who may object or complain (is_bidder); the tender table says when.
+        "actions": phases.TENDER.actions(phases.tender_phase(tender), phases.REGISTERED),
         "reports": [current_report(s) for s in publicity_services.live_sessions(tender) if current_report(s)],
     })
 
@@ -260,7 +211,7 @@ def tender_results(request, pk: int):
 # --- bidder: objections and complaints -----------------------------------------------------------------
 
 
-@page("publicity.object")
+@page_view("publicity.object")
 def bidder_object(request, pk: int):
     tender = trading_selectors.tender_get(user=request.user, pk=pk)
     form = f.TextForm(request.POST or None)
@@ -272,7 +223,7 @@ def bidder_object(request, pk: int):
             if done:
                 return redirect("evaluation:bidder_status")
         else:
-            _errors(request, form)
+            form_errors(request, form)
     return render(request, "evaluation/form.html", {
         "tender": tender, "form": form,
         "heading": _("Objection to the evaluation result"),
@@ -281,7 +232,7 @@ def bidder_object(request, pk: int):
     })
 
 
-@page("complaint.file")
+@page_view("complaint.file")
 def bidder_complain(request, pk: int):
     tender = trading_selectors.tender_get(user=request.user, pk=pk)
     own = PublicityObjection.objects.filter(tender=tender, raised_by_org_id=request.user.organisation_id)
@@ -296,7 +247,7 @@ def bidder_complain(request, pk: int):
             if done:
                 return redirect("evaluation:bidder_status")
         else:
-            _errors(request, form)
+            form_errors(request, form)
     return render(request, "evaluation/form.html", {
         "tender": tender, "form": form, "heading": _("Complaint to the supervising department"),
         "intro": _("Within 10 days; about the evaluation result only after your objection was answered "
@@ -304,7 +255,7 @@ def bidder_complain(request, pk: int):
     })
 
 
-@page("workspace.bidder")
+@page_view("workspace.bidder")
 def bidder_status(request):
     org = request.user.organisation_id
     return render(request, "evaluation/bidder_status.html", {
@@ -325,7 +276,7 @@ def _agent_tender(request, pk: int):
     return tender
 
 
-@page("workspace.agent")
+@page_view("workspace.agent")
 def agent_evaluation(request, pk: int):
     tender = _agent_tender(request, pk)
     lots = []
@@ -346,6 +297,7 @@ def agent_evaluation(request, pk: int):
         "awards": selectors.awards_of(tender),
         "reply_form": f.ObjectionReplyForm(), "reason_form": f.ReasonForm(), "contract_form": f.ContractForm(),
         "now": clock.now(),
+        "phase": phases.tender_phase(tender), "actions": phases.tender_actions(request.user, tender),
     })
 
 
@@ -354,7 +306,7 @@ def _post_action(request, pk: int, fn, success: str):
     return redirect("evaluation:agent_evaluation", pk)
 
 
-@page("workspace.agent")
+@page_view("workspace.agent")
 def agent_criteria(request, pk: int):
     tender = _agent_tender(request, pk)
     form = f.CriteriaForm(request.POST or None, initial=f.CriteriaForm.initial_from(selectors.criteria_of(tender)))
@@ -366,11 +318,11 @@ def agent_criteria(request, pk: int):
             if done:
                 return redirect("evaluation:agent_evaluation", pk)
         else:
-            _errors(request, form)
+            form_errors(request, form)
     return render(request, "evaluation/agent_criteria.html", {"tender": tender, "form": form})
 
 
-@page("workspace.agent")
+@page_view("workspace.agent")
 @require_POST
 def agent_open(request, lot_pk: int):
     lot = trading_selectors.lot_get(user=request.user, pk=lot_pk)
@@ -378,20 +330,20 @@ def agent_open(request, lot_pk: int):
                         _("Evaluation opened; the committee can sign in."))
 
 
-@page("workspace.agent")
+@page_view("workspace.agent")
 @require_POST
 def agent_replace(request, member_pk: int):
     member = selectors.member_get(user=request.user, pk=member_pk)
     form = f.ReasonForm(request.POST)
     if not form.is_valid():
-        _errors(request, form)
+        form_errors(request, form)
         return redirect("evaluation:agent_evaluation", member.session.tender_id)
     return _post_action(request, member.session.tender_id, lambda: session_services.member_replace(
         actor=request.user, member=member, reason=form.cleaned_data["reason"]),
         _("Member replaced; a new draw fills the seat."))
 
 
-@page("workspace.agent")
+@page_view("workspace.agent")
 @require_POST
 def agent_publicity(request, pk: int):
     tender = _agent_tender(request, pk)
@@ -399,19 +351,19 @@ def agent_publicity(request, pk: int):
                         _("Candidates published."))
 
 
-@page("workspace.agent")
+@page_view("workspace.agent")
 @require_POST
 def agent_reply(request, objection_pk: int):
     objection = selectors.objection_get(user=request.user, pk=objection_pk)
     form = f.ObjectionReplyForm(request.POST)
     if not form.is_valid():
-        _errors(request, form)
+        form_errors(request, form)
         return redirect("evaluation:agent_evaluation", objection.tender_id)
     return _post_action(request, objection.tender_id, lambda: publicity_services.publicity_objection_reply(
         actor=request.user, objection=objection, **form.cleaned_data), _("Reply published."))
 
 
-@page("workspace.agent")
+@page_view("workspace.agent")
 @require_POST
 def agent_award(request, pk: int):
     tender = _agent_tender(request, pk)
@@ -419,19 +371,19 @@ def agent_award(request, pk: int):
                         _("Award published."))
 
 
-@page("workspace.agent")
+@page_view("workspace.agent")
 @require_POST
 def agent_decline(request, award_pk: int):
     award = selectors.award_get(pk=award_pk)
     form = f.ReasonForm(request.POST)
     if not form.is_valid():
-        _errors(request, form)
+        form_errors(request, form)
         return redirect("evaluation:agent_evaluation", award.tender_id)
     return _post_action(request, award.tender_id, lambda: award_services.award_decline(
         actor=request.user, award=award, reason=form.cleaned_data["reason"]), _("Refusal recorded."))
 
 
-@page("workspace.agent")
+@page_view("workspace.agent")
 @require_POST
 def agent_award_next(request, lot_pk: int):
     lot = trading_selectors.lot_get(user=request.user, pk=lot_pk)
@@ -439,13 +391,13 @@ def agent_award_next(request, lot_pk: int):
                         _("Awarded to the next candidate."))
 
 
-@page("workspace.agent")
+@page_view("workspace.agent")
 @require_POST
 def agent_contract(request, award_pk: int):
     award = selectors.award_get(pk=award_pk)
     form = f.ContractForm(request.POST)
     if not form.is_valid():
-        _errors(request, form)
+        form_errors(request, form)
         return redirect("evaluation:agent_evaluation", award.tender_id)
     return _post_action(request, award.tender_id, lambda: award_services.contract_record(
         actor=request.user, award=award, **form.cleaned_data), _("Contract recorded; deposit refunds scheduled."))
@@ -454,7 +406,7 @@ def agent_contract(request, award_pk: int):
 # --- supervision --------------------------------------------------------------------------------------------
 
 
-@page("tender.supervise")
+@page_view("tender.supervise")
 def supervisor_complaints(request):
     return render(request, "evaluation/supervisor_complaints.html", {
         "complaints": selectors.complaints_for(request.user),
@@ -462,7 +414,7 @@ def supervisor_complaints(request):
     })
 
 
-@page("tender.supervise")
+@page_view("tender.supervise")
 @require_POST
 def supervisor_complaint_action(request, pk: int, action: str):
     complaint = selectors.complaint_get(user=request.user, pk=pk)
@@ -476,7 +428,7 @@ def supervisor_complaint_action(request, pk: int, action: str):
                                                                           reason=form.cleaned_data["reason"]),
                      _("Complaint not accepted."))
         else:
-            _errors(request, form)
+            form_errors(request, form)
     elif action == "decide":
         form = f.DecisionForm(request.POST)
         if form.is_valid():
@@ -484,13 +436,13 @@ def supervisor_complaint_action(request, pk: int, action: str):
                                                                           **form.cleaned_data),
                      _("Decision recorded."))
         else:
-            _errors(request, form)
+            form_errors(request, form)
     else:
         raise Http404
     return redirect("evaluation:supervisor_complaints")
 
 
-@page("tender.supervise")
+@page_view("tender.supervise")
 def supervisor_session(request, pk: int):
     session = selectors.session_get(user=request.user, pk=pk)
     return render(request, "evaluation/supervisor_session.html", {

@@ -7,57 +7,28 @@ reveal and replay. Views are thin: forms parse, experts.services act, experts.se
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.policy import authorize, can
-from config.errors import DomainError
+from bidding_ui.pages import back_target, refusal_page
+from config.errors import DomainError, StateConflict
 from experts import selectors
 from experts.models import Assignment, AssignmentStatus, Draw, DrawWarning
 from experts.notify.links import token_read
 from experts.replay import draw_replay
 from experts.services import draws as draw_services
 from experts.services.validation import DRAWABLE
+from trading import phases
 from trading.models import Lot
 
 LINE_ROWS = 4
-
-
-def _refused(request, exc: DomainError):
-    return render(request, "experts/refused.html", {"message": exc.message, "code": exc.code}, status=exc.status)
-
-
-def _back(request) -> str | None:
-    """The page a refused POST returns to: the form's `next` field (same host only)."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return None
-
-
-def domain_errors(view):
-    """A refusal on GET renders the refusal page with its status; on POST it becomes a message."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except DomainError as exc:
-            if request.method == "POST" and exc.status not in (403, 404) and _back(request):
-                messages.error(request, exc.message)
-                return redirect(_back(request))
-            return _refused(request, exc)
-
-    return wrapper
 
 
 # --- agent ----------------------------------------------------------------------------------------
@@ -114,7 +85,7 @@ def agent_draws(request):
 
 
 @login_required
-@domain_errors
+@refusal_page
 @require_http_methods(["GET", "POST"])
 def agent_draw_new(request):
     form = DrawRequestForm(request.POST or None, user=request.user, specialties=selectors.specialties(),
@@ -135,7 +106,7 @@ def agent_draw_new(request):
 
 
 @login_required
-@domain_errors
+@refusal_page
 def agent_draw(request, pk: int):
     draw = get_object_or_404(Draw.objects.select_related("tender", "lot"), pk=pk)
     authorize(request.user, "draw.view", draw)
@@ -145,7 +116,7 @@ def agent_draw(request, pk: int):
 
 
 @login_required
-@domain_errors
+@refusal_page
 @require_POST
 def agent_draw_cancel(request, pk: int):
     draw = get_object_or_404(Draw, pk=pk)
@@ -160,17 +131,23 @@ def agent_draw_cancel(request, pk: int):
 @login_required
 def expert_inbox(request):
     expert = selectors.expert_for_user(request.user)
+    assignments = list(selectors.inbox_for(request.user)[:100])
+    for a in assignments:  # what each seat offers in its tender's phase (trading/phases.py, PANEL)
+        a.actions = phases.panel_actions(a)
     return render(request, "experts/expert_inbox.html", {
-        "expert": expert, "assignments": selectors.inbox_for(request.user)[:100], "now": timezone.now(),
+        "expert": expert, "assignments": assignments, "now": timezone.now(),
         "open_status": AssignmentStatus.NOTIFIED, "accepted_status": AssignmentStatus.ACCEPTED})
 
 
 @login_required
-@domain_errors
+@refusal_page
 @require_POST
 def expert_answer(request, pk: int, decision: str):
     assignment = get_object_or_404(Assignment, pk=pk)
     authorize(request.user, "assignment.view", assignment)
+    if decision in ("accept", "decline", "leave") and decision not in phases.panel_actions(assignment):
+        raise StateConflict(_("This seat no longer offers that: the tender has moved on (%(phase)s).")
+                            % {"phase": phases.tender_phase_label(assignment.draw.tender)}, code="wrong_phase")
     if decision == "leave":
         draw_services.assignment_leave(actor=request.user, assignment=assignment,
                                        reason=request.POST.get("reason", "")[:300] or "left")
@@ -182,7 +159,7 @@ def expert_answer(request, pk: int, decision: str):
     return redirect("experts:inbox")
 
 
-@domain_errors
+@refusal_page
 @require_http_methods(["GET", "POST"])
 def expert_respond(request, token: str):
     """The signed link from the SMS or email: GET shows a confirmation (link previews must not answer),
@@ -205,7 +182,7 @@ def expert_respond(request, token: str):
 # --- supervisor ----------------------------------------------------------------------------------------
 
 @login_required
-@domain_errors
+@refusal_page
 def supervisor_draws(request):
     authorize(request.user, "draw.supervise")
     return render(request, "experts/supervisor_draws.html", {
@@ -213,7 +190,7 @@ def supervisor_draws(request):
 
 
 @login_required
-@domain_errors
+@refusal_page
 def supervisor_draw(request, pk: int):
     draw = get_object_or_404(Draw.objects.select_related("tender", "lot", "requested_by"), pk=pk)
     authorize(request.user, "draw.supervise", draw)
@@ -222,7 +199,7 @@ def supervisor_draw(request, pk: int):
 
 
 @login_required
-@domain_errors
+@refusal_page
 @require_POST
 def supervisor_draw_action(request, pk: int, action: str):
     draw = get_object_or_404(Draw, pk=pk)
@@ -244,16 +221,16 @@ def supervisor_draw_action(request, pk: int, action: str):
 
 
 @login_required
-@domain_errors
+@refusal_page
 @require_POST
 def supervisor_warning_ack(request, pk: int):
     warning = get_object_or_404(DrawWarning.objects.select_related("draw"), pk=pk)
     draw_services.warning_acknowledge(actor=request.user, warning=warning)
-    return redirect(_back(request) or "experts:supervisor_draws")
+    return redirect(back_target(request) or "experts:supervisor_draws")
 
 
 @login_required
-@domain_errors
+@refusal_page
 def supervisor_draw_replay(request, pk: int):
     draw = get_object_or_404(Draw.objects.select_related("tender", "lot"), pk=pk)
     authorize(request.user, "draw.supervise", draw)

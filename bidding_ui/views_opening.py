@@ -10,33 +10,20 @@ import json
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import get_language
 
 from accounts.policy import can
 from bidding_ui.opening_display import MONEY_ITEMS, record_lots, room_labels
-from config.errors import NotFoundError
+from bidding_ui.pages import page_view
 from realtime.streams import stream_last_id
-from trading import clock, selectors
+from trading import phases, selectors
 from trading.bids import keys as key_selectors
 from trading.bids import submission
 from trading.models import READOUT_ITEMS, Opening, OpeningKey, Registration, RegistrationStatus
 from trading.opening import selectors as opening_selectors
 from trading.opening.room import room_key, room_state
-
-
-def _not_found(fn):
-    def wrapper(request, *args, **kwargs):
-        try:
-            return fn(request, *args, **kwargs)
-        except NotFoundError as exc:
-            raise Http404(exc.message) from None
-
-    wrapper.__name__ = fn.__name__
-    wrapper.__doc__ = fn.__doc__
-    return wrapper
 
 
 @login_required
@@ -51,7 +38,7 @@ def keys_page(request):
 
 
 @login_required
-@_not_found
+@page_view()
 def bid_page(request, pk: int):
     """Prepare a bid for a lot: fill the read-out items, pick files, seal and sign locally, upload."""
     lot = selectors.lot_get(user=request.user, pk=pk)
@@ -69,7 +56,7 @@ def bid_page(request, pk: int):
         "opening_key": opening_key,
         "items": items,
         "bids": submission.bids_of_org(org_id=request.user.organisation_id, lot=lot),
-        "open": tender.status == "published" and clock.now() < tender.bid_deadline,
+        "open": phases.TENDER.allows(phases.tender_phase(tender), phases.REGISTERED, "prepare_bid"),
         "config": {
             "tender": str(tender.pk), "lot": str(lot.pk), "bidder": str(request.user.organisation_id),
             "openingSpki": opening_key.public_spki if opening_key else None,
@@ -80,7 +67,7 @@ def bid_page(request, pk: int):
     })
 
 
-@_not_found
+@page_view()
 def room_page(request, pk: int):
     """The live opening room (everyone may watch; what each sees depends on who they are)."""
     tender = opening_selectors.room_tender(user=request.user, pk=pk)
@@ -89,11 +76,24 @@ def room_page(request, pk: int):
     # Only the "event #" shown until the socket's snapshot replaces page state and id: a plain read, not
     # room_snapshot's stream lock, which would queue every page load behind the room's publishing.
     last_id = stream_last_id(room_key(tender.pk))
+    # What this viewer is offered in each phase of the room (trading/phases.py, OPENING): room.js shows a
+    # control only when the room's current phase offers it, so a closed room offers nothing.
+    roles = [phases.WATCHER]
+    if can(user, "opening.host", tender):
+        roles.append(phases.HOST)
+    if can(user, "bid.submit"):
+        roles.append(phases.ROOM_BIDDER)
+    if can(user, "sbe1_key.register_custodian"):
+        roles.append(phases.CUSTODIAN)
+    initial = room_state(tender=tender, user=user)
+    actions = phases.opening_room_actions(roles, phases.tender_phase(tender))
     return render(request, "opening/room.html", {
         "tender": tender,
+        "offered": actions.get(initial.get("state") or "waiting", []),
         "config": {
             "tender": tender.pk,
-            "ws": f"/ws/opening/{tender.pk}/",
+            "ws": f"/ws/opening/{tender.pk}/?lang={get_language()}",
+            "actions": actions,
             "serverTime": timezone.now().isoformat(),
             "org": str(org_id) if org_id else None,
             "host": can(user, "opening.host", tender),
@@ -105,11 +105,11 @@ def room_page(request, pk: int):
             "lang": get_language(),
             "lastId": last_id,
         },
-        "initial": room_state(tender=tender, user=user),
+        "initial": initial,
     })
 
 
-@_not_found
+@page_view()
 def record_page(request, pk: int):
     tender = opening_selectors.room_tender(user=request.user, pk=pk)
     opening = Opening.objects.filter(tender=tender).first()

@@ -7,13 +7,8 @@ sealing comes from trading/visibility.py only.
 
 from __future__ import annotations
 
-import functools
-
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,8 +16,11 @@ from django.views.decorators.http import require_POST
 
 from accounts.policy import can
 from bidding_ui.page_cache import cache_until, public_page
-from config.errors import DomainError, NotFoundError, NotPermitted
-from trading import clock, selectors, visibility
+from bidding_ui.pages import PAGE_SIZE, page_view, paginate
+from bidding_ui.pages import attempt as _attempt
+from bidding_ui.pages import form_errors as _form_errors
+from config.errors import DomainError, NotPermitted
+from trading import clock, phases, selectors, visibility
 from trading.forms import (
     AmendmentForm,
     AnswerForm,
@@ -45,55 +43,9 @@ from trading.services import registrations as registration_services
 from trading.services import tenders as tender_services
 from trading.services.deposit_hook import deposit_instructions
 
-PAGE_SIZE = 20
-
 
 def _page(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-
-
-def page_view(action: str | None = None):
-    """Login (when `action` is given) and the workspace policy; domain refusals become 404/403."""
-
-    def decorate(view):
-        @functools.wraps(view)
-        def wrapper(request, *args, **kwargs):
-            if action is not None:
-                if not request.user.is_authenticated:
-                    return redirect_to_login(request.get_full_path())
-                if not can(request.user, action):
-                    raise PermissionDenied
-            try:
-                return view(request, *args, **kwargs)
-            except NotFoundError as exc:
-                raise Http404(exc.message) from None
-            except NotPermitted:
-                raise PermissionDenied from None
-
-        return wrapper
-
-    return decorate
-
-
-def _attempt(request, fn, success: str | None = None) -> bool:
-    """Run a service call; show its refusal as an error message. True if it succeeded."""
-    try:
-        fn()
-    except NotPermitted:
-        raise
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return False
-    if success:
-        messages.success(request, success)
-    return True
-
-
-def _form_errors(request, form) -> None:
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else ""
-        for error in errors:
-            messages.error(request, f"{label}: {error}" if label else error)
+    return paginate(request, queryset, PAGE_SIZE)
 
 
 # --- public portal --------------------------------------------------------------------------------
@@ -160,6 +112,11 @@ def tender_detail(request, pk: int):
             "is_bidder": can(user, "workspace.bidder"),
             "can_manage": can(user, "tender.manage", tender),
             "now": clock.now(),
+            "phase": phases.tender_phase(tender),
+            "actions": phases.tender_actions(user, tender),
+            "registered_lots": set(tender.registrations.filter(
+                bidder_id=user.organisation_id, status="registered").values_list("lot_id", flat=True))
+            if user.is_authenticated and user.organisation_id else set(),
         },
     ), tender.bid_deadline)
 
@@ -239,8 +196,10 @@ def _manage_context(request, tender, **forms) -> dict:
     lots = list(tender.lots.all())
     for lot in lots:
         lot.max_deposit = tender.rules.max_deposit(lot.estimated_price)
+    actions = phases.tender_actions(user, tender, now)
+    result_kinds = phases.result_notice_kinds(tender, now)
     proposal = None
-    if tender.status in (TenderStatus.PUBLISHED, TenderStatus.SUSPENDED) and now < tender.bid_deadline:
+    if "amend" in actions:
         proposal = notice_services.amendment_proposal(tender=tender, affects_preparation=True, at=now)
     documents = list(selectors.documents_of(tender=tender, include_superseded=True))
     for doc in documents:
@@ -265,7 +224,10 @@ def _manage_context(request, tender, **forms) -> dict:
         "lot_form": forms.get("lot_form") or LotForm(),
         "document_form": forms.get("document_form") or DocumentForm(),
         "publish_form": forms.get("publish_form") or PublishForm(),
-        "result_form": forms.get("result_form") or ResultNoticeForm(),
+        "result_form": forms.get("result_form") or ResultNoticeForm(kinds=result_kinds),
+        "result_kinds": result_kinds,
+        "phase": phases.tender_phase(tender, now),
+        "actions": actions,
         "answer_form": AnswerForm(),
         "reply_form": ReplyForm(),
     }
@@ -438,7 +400,7 @@ def agent_amendment(request, pk: int):
 @page_view("workspace.agent")
 def agent_result_notice(request, pk: int):
     tender = _party_tender(request, pk)
-    form = ResultNoticeForm(request.POST)
+    form = ResultNoticeForm(request.POST, kinds=phases.result_notice_kinds(tender))
     if form.is_valid():
         if _attempt(
             request,
@@ -492,23 +454,50 @@ def agent_objection_reply(request, pk: int):
 # --- bidder workspace -----------------------------------------------------------------------------------
 
 
+def _registration_facts(registrations, org_id, now) -> list:
+    """Each registration with what its page and "My registrations" say about it now: the label of its
+    phase (trading/phases.py, REGISTRATION), the actions offered, the bid and the deposit status."""
+    from trading.evaluation.models import Award, AwardStatus
+    from trading.models import Bid, BidStatus
+    from trading.models.deposit import DepositAccount
+
+    registrations = list(registrations)
+    lot_ids = [r.lot_id for r in registrations]
+    bids = {}
+    for bid in Bid.objects.filter(bidder_id=org_id, lot_id__in=lot_ids).order_by("received_at", "pk"):
+        if bid.status == BidStatus.ACTIVE or bid.lot_id not in bids:
+            bids[bid.lot_id] = bid
+    won = set(Award.objects.filter(lot_id__in=lot_ids, bid__bidder_id=org_id)
+              .exclude(status=AwardStatus.DECLINED).values_list("lot_id", flat=True))
+    accounts = {a.registration_id: a for a in DepositAccount.objects.filter(registration__in=registrations)}
+    for reg in registrations:
+        reg.phase = phases.registration_phase(reg, now)
+        reg.phase_label = phases.registration_label(reg, now, won=reg.lot_id in won)
+        reg.actions = phases.registration_actions(reg, now)
+        reg.bid = bids.get(reg.lot_id)
+        reg.account = accounts.get(reg.pk)
+    return registrations
+
+
 @page_view("workspace.bidder")
 def bidder_home(request):
     org_id = request.user.organisation_id
+    now = clock.now()
     registered = set(
         selectors.registrations_of_org(org_id=org_id).filter(status="registered").values_list("lot_id", flat=True)
     )
-    tenders = list(selectors.tenders_open_for_bidding().prefetch_related("lots")[:100])
+    tenders = [t for t in selectors.tenders_open_for_bidding().prefetch_related("lots")[:100]
+               if phases.TENDER.allows(phases.tender_phase(t, now), phases.BIDDER, "register")]
     return render(
         request,
         "tendering/bidder_home.html",
         {
             "tenders": tenders,
             "registered": registered,
-            "registrations": selectors.registrations_of_org(org_id=org_id),
+            "registrations": _registration_facts(selectors.registrations_of_org(org_id=org_id)[:200], org_id, now),
             "questions": selectors.questions_of_org(org_id=org_id),
             "objections": selectors.objections_of_org(org_id=org_id),
-            "now": clock.now(),
+            "now": now,
         },
     )
 
@@ -530,10 +519,13 @@ def bidder_register(request, pk: int):
 @page_view("workspace.bidder")
 def bidder_registration(request, pk):
     registration = selectors.registration_get(user=request.user, public_id=pk)
+    now = clock.now()
+    (registration,) = _registration_facts([registration], registration.bidder_id, now)
     return render(
         request,
         "tendering/bidder_registration.html",
-        {"registration": registration, "instructions": deposit_instructions(registration), "now": clock.now()},
+        {"registration": registration, "instructions": deposit_instructions(registration), "now": now,
+         "actions": registration.actions},
     )
 
 

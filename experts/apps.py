@@ -11,3 +11,8 @@ class ExpertsConfig(AppConfig):
         from trading.rules import rules_module_register
 
         rules_module_register("experts.rules")  # listed by `manage.py rules`
+
+        from experts.selectors import on_panel
+        from trading.phases import panel_check_register
+
+        panel_check_register(on_panel)  # the tender's phase table shows panel members their actions

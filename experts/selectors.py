@@ -19,6 +19,7 @@ from experts.models import (
     ExpertStatus,
     Specialty,
 )
+from trading.phases import PANEL_SEATED
 
 
 def specialties() -> QuerySet[Specialty]:
@@ -152,3 +153,8 @@ def inbox_for(user) -> QuerySet[Assignment]:
 
 def warnings_open() -> QuerySet[DrawWarning]:
     return DrawWarning.objects.filter(acknowledged_at__isnull=True).select_related("draw__tender", "line")
+
+
+def on_panel(user, tender) -> bool:
+    """Whether `user` holds a seat (notified, accepted or reserve) on a panel drawn for `tender`."""
+    return Assignment.objects.filter(draw__tender=tender, expert__user=user, status__in=PANEL_SEATED).exists()

@@ -119,6 +119,13 @@ class ResultNoticeForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=300)
     body = forms.CharField(label=_("Text"), max_length=100000, widget=forms.Textarea(attrs={"rows": 5}))
 
+    def __init__(self, *args, kinds: list[str] | None = None, **kwargs) -> None:
+        """`kinds`: the notices the tender's phase allows (trading/phases.py, RESULT_NOTICE); no default
+        choice is preselected beyond the first allowed one."""
+        super().__init__(*args, **kwargs)
+        if kinds is not None:
+            self.fields["kind"].choices = [(k.value, k.label) for k in RESULT_KINDS if k.value in kinds]
+
 
 class QuestionForm(forms.Form):
     text = forms.CharField(label=_("Your question"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))

@@ -34,10 +34,13 @@ import contextlib
 import json
 import logging
 from typing import ClassVar
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.utils import translation
 
 from accounts.policy import can
 from accounts.tokens import token_user
@@ -51,6 +54,13 @@ from trading.opening.room import room_key, room_state
 logger = logging.getLogger(__name__)
 GROUP_REFRESH_SECONDS = 600  # re-join before the layer's group_expiry
 DEGRADED_TAIL_SECONDS = 1.0  # database poll while the channel layer is away
+
+
+def _room_language(scope) -> str:
+    """The language of the page that opened the socket (?lang=), else the platform's default."""
+    query = parse_qs((scope.get("query_string") or b"").decode("latin-1"))
+    lang = (query.get("lang") or [""])[0]
+    return lang if lang in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
 def _token_user(scope):
@@ -142,6 +152,7 @@ class OpeningRoomConsumer(StreamConsumer):
             token_user = await database_sync_to_async(_token_user)(self.scope)
             self.scope["user"] = token_user or user or AnonymousUser()
         self.user = self.scope["user"]
+        self.language = _room_language(self.scope)
         self.key = self.stream_key()
         self.last_sent = 0
         self._lock = asyncio.Lock()
@@ -207,7 +218,9 @@ class OpeningRoomConsumer(StreamConsumer):
         return room_state(tender=self._tender(), user=user)
 
     def _run(self, content: dict) -> dict:
-        return opening_command(user=self.user, tender=self._tender(), content=content)
+        # Refusals in the page's language (the room page connects with ?lang=<its language>).
+        with translation.override(self.language):
+            return opening_command(user=self.user, tender=self._tender(), content=content)
 
     async def handle_command(self, content: dict) -> None:
         ref = content.get("ref")

@@ -375,7 +375,7 @@ def test_dashboard_page_and_api(published, cast, clock, client, api):
     assert response.status_code == 200
     html = response.content.decode()
     assert published.code in html and "Red warning" in html and "supervision.js" in html
-    assert 'href="/supervisor/"' in html  # navigation entry
+    assert 'href="/supervisor/tenders/"' in html  # the one supervision entry; its page links this dashboard
     body = api.as_user(cast.supervisor).get("/api/v1/audit/supervision").json()
     assert body["counts"]["red"] == 1 and body["warnings"][0]["key"] == f"objection:{objection.pk}"
 

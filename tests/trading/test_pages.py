@@ -241,7 +241,7 @@ def test_bidder_registers_sees_deposit_instructions_asks_and_objects(published, 
     registration = Registration.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/bidder/registrations/{registration.public_id}/"
     page = text(bidder.get(response["Location"]))
-    assert "100000.00" in page and cast.bidder_orgs[0].basic_account_number in page
+    assert "100,000.00" in page and cast.bidder_orgs[0].basic_account_number in page  # the money format
     assert "招标投标法实施条例 Art 26" in page
     # a second click is refused politely
     response = bidder.post(f"/bidder/lots/{lot.pk}/register/", follow=True)

@@ -7,7 +7,7 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet, Sum
 
 from accounts.policy import authorize, can, has_role
 from accounts.roles import Role
@@ -72,15 +72,43 @@ def accounts_for_user(user) -> QuerySet[DepositAccount]:
     return qs.none()
 
 
+def paid_totals(account_ids) -> dict[int, dict]:
+    """Per sub-account, what arrived and what went back, from the ledger (the cached `valid_total`
+    falls as refunds are booked, so it cannot say what was paid): valid and invalid arrivals, refunds."""
+
+    from trading.models.deposit import EntryKind
+
+    totals = {pk: {"paid_valid": ZERO, "paid_invalid": ZERO, "refunded": ZERO} for pk in account_ids}
+    rows = (DepositEntry.objects.filter(account_id__in=list(totals)).values("account_id")
+            .annotate(arrived_ok=Sum("amount", filter=Q(kind=EntryKind.ARRIVAL, valid=True)),
+                      arrived_bad=Sum("amount", filter=Q(kind=EntryKind.ARRIVAL, valid=False)),
+                      refund_sum=Sum("amount", filter=Q(kind=EntryKind.REFUND))))
+    for row in rows:
+        totals[row["account_id"]] = {"paid_valid": row["arrived_ok"] or ZERO,
+                                     "paid_invalid": row["arrived_bad"] or ZERO,
+                                     "refunded": -(row["refund_sum"] or ZERO)}
+    return totals
+
+
+def account_amounts(account: DepositAccount, paid: dict) -> dict:
+    """What a deposit page shows of one sub-account: required, paid (valid and not), short by, refunded."""
+    required = account.lot.deposit_amount
+    covered = paid["paid_valid"] + account.guarantee_amount
+    return {**paid, "required": required, "shortfall": max(required - covered, ZERO)}
+
+
 def deposit_list_for_tender(*, user, tender: Tender) -> list[dict]:
     """Every registration's deposit for a tender: sealed until the deadline but for supervisors."""
     authorize(user, "deposit.view_list", tender)
     accounts = {
         a.registration_id: a for a in DepositAccount.objects.filter(tender=tender).select_related("bidder", "lot")
     }
+    paid = paid_totals([a.pk for a in accounts.values()])
     rows = []
     for reg in Registration.objects.filter(tender=tender).select_related("bidder", "lot").order_by("lot__number", "pk"):
         account = accounts.get(reg.pk)
+        amounts = account_amounts(account, paid[account.pk]) if account else {
+            "paid_valid": ZERO, "paid_invalid": ZERO, "refunded": ZERO, "shortfall": reg.lot.deposit_amount}
         rows.append(
             {
                 "registration": reg.pk,
@@ -95,6 +123,7 @@ def deposit_list_for_tender(*, user, tender: Tender) -> list[dict]:
                 "guarantee_amount": account.guarantee_amount if account else ZERO,
                 "balance": account.balance if account else ZERO,
                 "account_id": account.pk if account else None,
+                **{k: amounts[k] for k in ("paid_valid", "paid_invalid", "refunded", "shortfall")},
             }
         )
     return rows

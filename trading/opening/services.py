@@ -66,6 +66,7 @@ from trading.opening import room
 from trading.opening import rules as R
 from trading.opening.decrypt import Outcome, decrypt_bid, discard_work, hand_over
 from trading.opening.record import record_write
+from trading.phases import ROOM_LIVE_TENDER_PHASES, opening_states, tender_phase
 from trading.services.notices import notice_anchor
 from trading.services.scheduling import step_schedule
 from trading.services.tender_status import lock_tender, tender_transition
@@ -117,6 +118,14 @@ def _locked(tender: Tender) -> Opening:
 
 
 def _require(opening: Opening, *states: str, action: str) -> None:
+    tender = opening.tender
+    if tender_phase(tender) not in ROOM_LIVE_TENDER_PHASES:  # failed or terminated during the opening (phases.py)
+        raise StateConflict(
+            _("%(action)s is not possible now: the tender is %(status)s.")
+            % {"action": action, "status": TenderStatus(tender.status).label},
+            code="wrong_phase",
+            fields={"status": [tender.status]},
+        )
     if opening.state not in states:
         raise StateConflict(
             _("%(action)s is not possible now: the opening is in the phase '%(state)s'.")
@@ -424,7 +433,7 @@ def opening_advance(*, actor, tender: Tender) -> Opening:
 def opening_sign_in(*, actor, tender: Tender) -> SignIn:
     authorize(actor, "opening.sign_in", tender)
     opening = _locked(tender)
-    _require(opening, S.SIGNING_IN, S.DECRYPTING, action=_("Sign-in"))
+    _require(opening, *opening_states("sign_in"), action=_("Sign-in"))
     existing = SignIn.objects.filter(opening=opening, organisation_id=actor.organisation_id).first()
     if existing is not None:
         return existing
@@ -441,7 +450,7 @@ def opening_confirm(*, actor, tender: Tender) -> Confirmation:
     """The bidder confirms the read-out (an absent bidder is deemed to accept)."""
     authorize(actor, "opening.confirm", tender)
     opening = _locked(tender)
-    _require(opening, S.CONFIRMING, action=_("Confirmation"))
+    _require(opening, *opening_states("confirm"), action=_("Confirmation"))
     existing = Confirmation.objects.filter(opening=opening, organisation_id=actor.organisation_id).first()
     if existing is not None:
         return existing
@@ -466,7 +475,7 @@ def opening_objection_raise(*, actor, tender: Tender, text: str) -> OpeningObjec
     """An objection to the opening, raised on the spot (实施条例 Art 44)."""
     authorize(actor, "opening.raise_objection", tender)
     opening = _locked(tender)
-    _require(opening, S.READING_OUT, S.CONFIRMING, S.OBJECTIONS, action=_("An objection"))
+    _require(opening, *opening_states("raise_objection"), action=_("An objection"))
     objection = OpeningObjection.objects.create(opening=opening, organisation_id=actor.organisation_id,
                                                 raised_by=actor, text=_text(text, "text"), raised_at=clock.now())
     audit_record(actor=actor, action="opening.objection_raised", obj=objection,
@@ -480,7 +489,7 @@ def opening_objection_raise(*, actor, tender: Tender, text: str) -> OpeningObjec
 def opening_objection_answer(*, actor, tender: Tender, objection_id: int, answer: str) -> OpeningObjection:
     authorize(actor, "opening.answer_objection", tender)
     opening = _locked(tender)
-    _require(opening, S.READING_OUT, S.CONFIRMING, S.OBJECTIONS, action=_("An answer"))
+    _require(opening, *opening_states("answer_objection"), action=_("An answer"))
     objection = OpeningObjection.objects.select_for_update().filter(opening=opening, pk=objection_id).first()
     if objection is None:
         raise NotFoundError(_("No such objection."))
@@ -543,7 +552,7 @@ def _record_success(*, actor, opening: Opening, bo: BidOpening, outcome: Outcome
 @transaction.atomic
 def _record_bidder_outcome(*, actor, tender: Tender, bid_id, outcome: Outcome, dek_sha256: str) -> BidOpening:
     opening = _locked(tender)
-    _require(opening, S.DECRYPTING, action=_("Releasing a DEK"))
+    _require(opening, *opening_states("release_dek"), action=_("Releasing a DEK"))
     bo = _bid_openings(opening, bid__public_id=bid_id).first()
     if bo.status not in (BidOpeningStatus.PENDING, BidOpeningStatus.FALLBACK):
         return bo  # resolved meanwhile (a concurrent release): nothing to record
@@ -576,7 +585,7 @@ def bid_dek_release(*, actor, tender: Tender, bid_id, dek: str) -> BidOpening:
     bo = _bid_opening(tender, bid_id)
     authorize(actor, "opening.release_dek", bo.bid)
     opening = Opening.objects.get(tender=tender)
-    _require(opening, S.DECRYPTING, action=_("Releasing a DEK"))
+    _require(opening, *opening_states("release_dek"), action=_("Releasing a DEK"))
     if bo.status not in (BidOpeningStatus.PENDING, BidOpeningStatus.FALLBACK):
         raise StateConflict(_("This bid is %(status)s already.") % {"status": bo.get_status_display()},
                             code="resolved")
@@ -608,7 +617,7 @@ def bid_mark_fallback(*, actor, tender: Tender, bid_id, reason: str) -> BidOpeni
     bidder: custodians open it."""
     authorize(actor, "opening.host", tender)
     opening = _locked(tender)
-    _require(opening, S.DECRYPTING, action=_("Handing a bid to the custodians"))
+    _require(opening, *opening_states("mark_fallback"), action=_("Handing a bid to the custodians"))
     bo = _bid_openings(opening, bid__public_id=bid_id).first()
     if bo is None:
         raise NotFoundError(_("No such bid in this opening."))
@@ -639,7 +648,7 @@ def _released_share(share) -> sbe1.ReleasedShare:
 @transaction.atomic
 def _share_store(*, actor, tender: Tender, key_share: KeyShare, released: sbe1.ReleasedShare) -> ShareRelease:
     opening = _locked(tender)
-    _require(opening, S.FALLBACK, action=_("Submitting a custodian share"))
+    _require(opening, *opening_states("submit_share"), action=_("Submitting a custodian share"))
     if ShareRelease.objects.filter(key_share=key_share).exists():
         raise StateConflict(_("You have submitted this share already."), code="share_submitted")
     text = released.to_json_bytes().decode("ascii")
@@ -778,6 +787,6 @@ def _close(*, actor, opening: Opening, reason: str) -> None:
 def opening_close(*, actor, tender: Tender) -> Opening:
     authorize(actor, "opening.host", tender)
     opening = _locked(tender)
-    _require(opening, S.OBJECTIONS, action=_("Closing"))
+    _require(opening, *opening_states("close"), action=_("Closing"))
     _close(actor=actor, opening=opening, reason="closed by the host")
     return opening

@@ -25,6 +25,7 @@ from audit.witnessing import anchor, anchor_section
 from config.errors import DomainError, RuleViolation, StateConflict
 from trading import clock
 from trading.models import RESULT_KINDS, Notice, NoticeKind, ObjectionStatus, Tender, TenderStatus
+from trading.phases import result_notice_kinds
 from trading.rules import AWARD_AFTER_PUBLICITY, acceleration
 from trading.services.scheduling import step_schedule
 from trading.services.tender_status import illegal_transition, lock_tender, tender_transition
@@ -306,6 +307,15 @@ def amendment_publish(
 # --- result notices ---------------------------------------------------------------------------------
 
 
+# The status each result notice moves the tender to.
+RESULT_NOTICE_STATUS = {
+    NoticeKind.CANDIDATE_PUBLICITY: TenderStatus.PUBLICITY,
+    NoticeKind.AWARD_RESULT: TenderStatus.AWARDED,
+    NoticeKind.FAILURE: TenderStatus.FAILED,
+    NoticeKind.TERMINATION: TenderStatus.CANCELLED,
+}
+
+
 @transaction.atomic
 def result_notice_publish(*, actor, tender: Tender, kind: str, title: str, body: str) -> Notice:
     """Candidate publicity, award result, failure (流标) or termination, each with its status change."""
@@ -314,6 +324,10 @@ def result_notice_publish(*, actor, tender: Tender, kind: str, title: str, body:
     if kind not in RESULT_NOTICE_KINDS:
         raise DomainError(_("%(kind)r is not a result notice.") % {"kind": kind}, fields={"kind": ["invalid"]})
     title, body = _check_text(title, body)
+    if kind == NoticeKind.TERMINATION and tender.status == TenderStatus.DRAFT:
+        raise StateConflict(_("A draft is withdrawn, not terminated by a notice."), code="illegal_transition")
+    if kind not in result_notice_kinds(tender):  # the phase table (trading/phases.py, RESULT_NOTICE)
+        raise illegal_transition(tender, tender.status, RESULT_NOTICE_STATUS[kind])
     extra: dict = {}
     if kind == NoticeKind.CANDIDATE_PUBLICITY:
         if tender.status != TenderStatus.EVALUATING:
@@ -341,7 +355,5 @@ def result_notice_publish(*, actor, tender: Tender, kind: str, title: str, body:
     elif kind == NoticeKind.FAILURE:
         tender_transition(actor=actor, tender=tender, to=TenderStatus.FAILED, reason="failure notice")
     elif kind == NoticeKind.TERMINATION:
-        if tender.status == TenderStatus.DRAFT:
-            raise StateConflict(_("A draft is withdrawn, not terminated by a notice."), code="illegal_transition")
         tender_transition(actor=actor, tender=tender, to=TenderStatus.CANCELLED, reason="termination notice")
     return notice_publish(actor=actor, tender=tender, kind=kind, title=title, body=body, extra=extra)

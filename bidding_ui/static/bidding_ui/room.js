@@ -54,19 +54,33 @@ function myBids() {
   return (state.private && config.org && state.private[config.org]) || {};
 }
 
+// What this viewer is offered in the room's current phase: the phase table (trading/phases.py, OPENING)
+// the page was rendered with, so a control never outlives its phase (a closed room offers nothing).
+function offered(action) {
+  return ((config.actions || {})[state.state] || []).includes(action);
+}
+
 function render() {
   $("phase").textContent = PHASES[state.state] || state.state;
   const mine = myBids();
-  $("host-controls").hidden = !config.host || ["closed", "failed", "waiting"].includes(state.state);
-  $("bidder-controls").hidden = !Object.keys(mine).length;
-  $("my-bids").hidden = !Object.keys(mine).length;
-  $("custodian").hidden = !(config.custodian && state.state === "fallback");
-  $("objection-form").hidden = !Object.keys(mine).length
-    || !["reading_out", "confirming", "objections"].includes(state.state);
+  const hasBids = Object.keys(mine).length > 0;
+  $("host-controls").hidden = !offered("advance");
+  for (const cmd of ["sign_in", "confirm"]) {
+    const button = document.querySelector(`#bidder-controls [data-cmd="${cmd}"]`);
+    button.hidden = !(hasBids && offered(cmd));
+    button.disabled = button.hidden;
+    button.style.display = button.hidden ? "none" : "";  // .button sets display, which beats [hidden]
+  }
+  $("bidder-controls").hidden = !(hasBids && (offered("sign_in") || offered("confirm")));
+  $("my-bids").hidden = !hasBids;
+  $("dek-keys").hidden = !offered("release_dek");
+  $("dek-keys").disabled = !offered("release_dek");
+  $("custodian").hidden = !offered("submit_share");
+  $("objection-form").hidden = !hasBids || !offered("raise_objection");
   fill($("signins"), Object.values(state.signins || {}).map((s) => el("li", `${s.name} — ${at(s.at)}`)));
   fill($("bids"), Object.entries(state.bids || {}).map(([id, b]) => {
     const li = el("li", `${_("Lot")} ${b.lot_number} · ${b.bidder_name}: ${label("status", b.status)}${b.outcome ? ` (${label("outcome", b.outcome)})` : ""}`);
-    if (config.host && state.state === "decrypting" && b.status === "pending") {
+    if (offered("mark_fallback") && b.status === "pending") {
       const button = el("button", _("Not the bidder's fault: hand to custodians"), { type: "button", class: "link" });
       button.addEventListener("click", () => {
         const reason = window.prompt(_("Why could this bid not be decrypted (not the bidder's fault)?"));
@@ -92,7 +106,7 @@ function render() {
     const li = el("li");
     li.append(el("strong", o.org_name), `: ${o.text}`);
     if (o.answer) li.append(el("br"), `${_("Answer")}: ${o.answer}`);
-    else if (config.host) {
+    else if (offered("answer_objection")) {
       const button = el("button", _("Answer"), { type: "button", class: "link" });
       button.addEventListener("click", () => {
         const answer = window.prompt(_("Your answer (recorded in the opening record)"));
@@ -105,7 +119,7 @@ function render() {
   fill($("my-bid-list"), Object.entries(mine).map(([id, b]) => {
     const li = el("li", `${_("Lot")} ${b.lot_number} · SHA-256 ${b.envelope_sha256.slice(0, 16)}… · ${label("status", b.status)}`
       + (b.last_error ? ` · ${b.last_error}` : ""));
-    if (state.state === "decrypting" && (b.status === "pending" || b.status === "fallback")) {
+    if (offered("release_dek") && (b.status === "pending" || b.status === "fallback")) {
       const button = el("button", _("Decrypt and release"), { type: "button", class: "button" });
       button.addEventListener("click", () => releaseDek(id, b));
       li.append(" ", button);

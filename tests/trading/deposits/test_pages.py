@@ -35,7 +35,8 @@ def test_bidder_pages(registered, notify, client, cast):
     detail = client.get(f"/bidder/deposits/{account.public_id}/")
     assert detail.status_code == 200
     text = detail.content.decode()
-    assert account.number[:4] in text and "40000.00" in text and regs[0].bidder.basic_account_number in text
+    assert account.number[:4] in text and "¥40,000.00" in text and regs[0].bidder.basic_account_number in text
+    assert 'data-amount="shortfall"' in text and "¥60,000.00" in text  # paid 40,000 of 100,000: short 60,000
     # another bidder's sub-account does not exist for this bidder
     assert client.get(f"/bidder/deposits/{regs[1].deposit_account.public_id}/").status_code == 404
     client.force_login(cast.agent)

@@ -266,3 +266,18 @@ def test_the_whole_opening_runs_by_the_clock_alone(bidding, clock):
     assert opening.state == OpeningState.CLOSED and tender.status == TenderStatus.EVALUATING
     assert set(BidOpening.objects.values_list("outcome", flat=True)) == {"revoked"}
     assert opening.record_published_at is not None
+
+
+def test_a_tender_failed_mid_opening_refuses_every_room_command(bidding, clock):
+    """The room's state stays where the failure notice found it; the phase table (trading/phases.py,
+    ROOM_LIVE_TENDER_PHASES) makes every command refuse instead of acting on a decided tender."""
+    from trading.services.notices import result_notice_publish
+
+    tender = bidding.tender
+    _open_room(bidding, clock)
+    result_notice_publish(actor=bidding.cast.agent, tender=tender, kind="failure", title="Failure", body="Failed.")
+    tender.refresh_from_db()
+    assert tender.status == TenderStatus.FAILED and _opening(tender).state == OpeningState.SIGNING_IN
+    with pytest.raises(StateConflict) as refused:
+        sv.opening_sign_in(actor=bidding.bidders[0].user, tender=tender)
+    assert refused.value.code == "wrong_phase"
