@@ -3,7 +3,7 @@
     python -m tests.e2e.phase_setup <phase> [<phase> ...]     # one JSON line per tender built
 
 Runs in the e2e server's environment (its database). Each tender is played by the demo story's people
-(trading/demo_tender.py, `DemoTender`: agent1 and tenderer1, bidder1 … bidder4 — bidder4 pays its deposit
+(demo/tender.py, `DemoTender`: agent1 and tenderer1, bidder1 … bidder4 — bidder4 pays its deposit
 80,000 CNY short — and the drawn experts) act by act, and stops in the phase asked for:
 
 | phase | acts |
@@ -37,9 +37,9 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup()
 
-from trading.demo_tender import DemoOptions, DemoTender, speed  # noqa: E402
-
-from trading import clock, demo_tender  # noqa: E402
+from demo import tender as demo_tender  # noqa: E402
+from demo.tender import DemoOptions, DemoTender, speed  # noqa: E402
+from trading import clock  # noqa: E402
 
 # The demo drafts with a deadline 20 legal days and 2 s ahead and publishes a moment later; on a busy
 # machine that moment can eat the margin (publishing refuses a period shorter than 20 days). 23 days
@@ -82,7 +82,7 @@ def build(phase: str) -> dict:
     options = DemoOptions(acceleration=1.0 if slow else LEGAL_SPEED, room_acceleration=ROOM_SPEED, pace=0.0,
                           bidders=4, seed=16, timeout=600.0)
     demo = DemoTender(options, _say)
-    with speed(options.acceleration):
+    with speed(options.acceleration, options.room_acceleration):
         demo.cast()
         if phase == "draft":
             return _draft(demo)
@@ -99,7 +99,7 @@ def build(phase: str) -> dict:
             return _facts(phase, demo)
         demo.bidding()
         if phase in ("deadline_passed", "opening", "failed"):
-            with speed(options.room_acceleration):  # the room's windows at room speed: it stays in sign-in
+            with speed(options.acceleration, options.room_acceleration):  # the room's windows at room speed: it stays in sign-in
                 _wait_deadline(demo)
                 if phase != "deadline_passed":
                     demo.wait_for(lambda: demo.refresh().status == "opening", "the opening to start")
@@ -109,9 +109,9 @@ def build(phase: str) -> dict:
                 result_notice_publish(actor=demo.agent, tender=demo.tender, kind="failure",
                                       title="流标公告 Failure notice", body="The procedure failed.")
             return _facts(phase, demo)
-        with speed(options.room_acceleration):
+        with speed(options.acceleration, options.room_acceleration):
             demo.expert_draw()
-        with speed(options.room_acceleration):
+        with speed(options.acceleration, options.room_acceleration):
             demo.wait_until(demo.tender.bid_deadline, "the bid deadline")
             demo.opening()
         demo.wait_for(lambda: demo.refresh().status == "evaluating", "the evaluation phase")
