@@ -99,7 +99,7 @@ def build(phase: str) -> dict:
             return _facts(phase, demo)
         demo.bidding()
         if phase in ("deadline_passed", "opening", "failed"):
-            with speed(options.acceleration, options.room_acceleration):  # the room's windows at room speed: it stays in sign-in
+            with speed(options.acceleration, options.room_acceleration):
                 _wait_deadline(demo)
                 if phase != "deadline_passed":
                     demo.wait_for(lambda: demo.refresh().status == "opening", "the opening to start")
