@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.trading.conftest import _english, _media_root, cast, clock, make_draft, published  # noqa: F401
+from tests.fixtures.directory import _english, _media_root  # noqa: F401
 from trading.services.objections import objection_raise
 
 pytestmark = pytest.mark.django_db
