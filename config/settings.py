@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "trading.evaluation",
     "experts",
     "bidding_ui",
+    "auctions",
 ]
 
 MIDDLEWARE = [
