@@ -141,3 +141,24 @@ def running_trades() -> list[dict]:
     return [{"id": str(t.public_id), "code": t.code, "title": t.title, "status": t.status,
              "price": str(t.price) if t.price is not None else None, "ends_at": _ts(t.ends_at),
              "bid_count": t.bid_count, "stream": t.stream_key} for t in rows]
+
+
+def room_snapshot(*, user: Any, trade: Trade) -> tuple[int, dict]:
+    """(last event id, state) under the stream's row lock, as the consumer takes it."""
+    from django.db import transaction
+
+    from bidding_ui.models import Stream
+    from bidding_ui.streams import stream_get
+
+    with transaction.atomic():
+        stream_get(trade.stream_key)
+        stream = Stream.objects.select_for_update().get(key=trade.stream_key)
+        return stream.last_id, room_state(user=user, trade=trade)
+
+
+def room_events(*, trade: Trade, since: int, limit: int = 500) -> list[dict]:
+    """Room events after `since` (all public: numbers only)."""
+    from bidding_ui.streams import stream_events_since
+
+    return [{"id": e["id"], "kind": e["kind"], "payload": e["payload"], "at": e["at"]}
+            for e in stream_events_since(trade.stream_key, since, limit)]

@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("trading.urls")),
     path("", include("experts.urls")),
     path("", include("trading.evaluation.urls")),
+    path("", include("auctions.urls")),
 ]
 
 urlpatterns = [
