@@ -49,7 +49,7 @@ def _trade(request, pk, action="auction.view"):
 
 
 def _out(trade) -> dict:
-    return s.TradeOutput(selectors.trade_public(trade)).data
+    return s.AuctionTradeOutput(selectors.trade_public(trade)).data
 
 
 @extend_schema(tags=TAGS)
@@ -57,16 +57,16 @@ class TradeListView(APIView):
     permission_classes = [AllowAny]
     parser_classes = [StrictJSONParser]
 
-    @extend_schema(responses={200: s.TradeOutput(many=True)}, summary="Trades you may see (published, or yours)")
+    @extend_schema(responses={200: s.AuctionTradeOutput(many=True)}, summary="Trades you may see (published, or yours)")
     def get(self, request):
         return Response([_out(t) for t in selectors.trades_visible(user=request.user)[:200]])
 
-    @extend_schema(request=s.TradeCreateInput, responses={201: s.TradeOutput, **ERRORS},
+    @extend_schema(request=s.AuctionTradeCreateInput, responses={201: s.AuctionTradeOutput, **ERRORS},
                    summary="Create a draft trade (agent); its opening key is made at once")
     def post(self, request):
         if not request.user.is_authenticated:
             raise DomainError(_("Log in first."), code="not_authenticated", status=401)
-        data = _valid(s.TradeCreateInput, request.data)
+        data = _valid(s.AuctionTradeCreateInput, request.data)
         transferor = Organisation.objects.filter(pk=data.pop("transferor")).first()
         if transferor is None:
             raise DomainError(_("No such organisation."), fields={"transferor": ["unknown"]})
@@ -78,7 +78,7 @@ class TradeListView(APIView):
 class TradeDetailView(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: s.TradeOutput, 404: ERRORS[404]},
+    @extend_schema(responses={200: s.AuctionTradeOutput, 404: ERRORS[404]},
                    summary="One trade (the reserve is null until unsealed after the end)")
     def get(self, request, pk):
         return Response(_out(_trade(request, pk)))
@@ -88,7 +88,7 @@ class TradeDetailView(APIView):
 class ResultsView(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: s.TradeOutput(many=True)}, summary="Published results (public)")
+    @extend_schema(responses={200: s.AuctionTradeOutput(many=True)}, summary="Published results (public)")
     def get(self, request):
         return Response([_out(t) for t in selectors.results_public()[:200]])
 
@@ -100,17 +100,17 @@ class _Post(APIView):
 
 @extend_schema(tags=TAGS)
 class ReserveView(_Post):
-    @extend_schema(request=s.SealedReserveInput, responses={200: s.TradeOutput, **ERRORS},
+    @extend_schema(request=s.AuctionSealedReserveInput, responses={200: s.AuctionTradeOutput, **ERRORS},
                    summary="Store the reserve the transferor sealed to the trade's opening key")
     def post(self, request, pk):
-        data = _valid(s.SealedReserveInput, request.data)
+        data = _valid(s.AuctionSealedReserveInput, request.data)
         return Response(_out(trades.trade_reserve_seal(actor=request.user, trade=_trade(request, pk),
                                                        sealed=data["sealed"])))
 
 
 @extend_schema(tags=TAGS)
 class PublishView(_Post):
-    @extend_schema(request=None, responses={200: s.TradeOutput, **ERRORS},
+    @extend_schema(request=None, responses={200: s.AuctionTradeOutput, **ERRORS},
                    summary="Publish the notice (refusals name their legal source)")
     def post(self, request, pk):
         return Response(_out(trades.trade_publish(actor=request.user, trade=_trade(request, pk))))
@@ -118,45 +118,46 @@ class PublishView(_Post):
 
 @extend_schema(tags=TAGS)
 class IncrementView(_Post):
-    @extend_schema(request=s.IncrementInput, responses={200: s.TradeOutput, **ERRORS},
+    @extend_schema(request=s.AuctionIncrementInput, responses={200: s.AuctionTradeOutput, **ERRORS},
                    summary="Change the increment (agent; before the start or during the listing; audited)")
     def post(self, request, pk):
-        data = _valid(s.IncrementInput, request.data)
+        data = _valid(s.AuctionIncrementInput, request.data)
         return Response(_out(trades.trade_increment_change(actor=request.user, trade=_trade(request, pk), **data)))
 
 
 @extend_schema(tags=TAGS)
 class RelistView(_Post):
-    @extend_schema(request=s.RelistInput, responses={201: s.TradeOutput, **ERRORS},
+    @extend_schema(request=s.AuctionRelistInput, responses={201: s.AuctionTradeOutput, **ERRORS},
                    summary="Relist a trade that did not sell, with a lower start price (a new draft)")
     def post(self, request, pk):
-        data = _valid(s.RelistInput, request.data)
+        data = _valid(s.AuctionRelistInput, request.data)
         return Response(_out(trades.trade_relist(actor=request.user, trade=_trade(request, pk), **data)), status=201)
 
 
 @extend_schema(tags=TAGS)
 class ResultPublishView(_Post):
-    @extend_schema(request=None, responses={200: s.TradeOutput, **ERRORS}, summary="Publish the result (agent)")
+    @extend_schema(request=None, responses={200: s.AuctionTradeOutput, **ERRORS}, summary="Publish the result (agent)")
     def post(self, request, pk):
         return Response(_out(ending.result_publish(actor=request.user, trade=_trade(request, pk))))
 
 
 @extend_schema(tags=TAGS)
 class ApplicationsView(_Post):
-    @extend_schema(responses={200: s.ApplicationOutput(many=True), **ERRORS},
+    @extend_schema(responses={200: s.AuctionApplicationOutput(many=True), **ERRORS},
                    summary="Applications (agent: names without numbers; supervisors: both)")
     def get(self, request, pk):
         trade = _trade(request, pk)
         authorize(request.user, "auction.view_buyers", trade)
-        return Response(s.ApplicationOutput(selectors.buyers_for(user=request.user, trade=trade), many=True).data)
+        rows = selectors.buyers_for(user=request.user, trade=trade)
+        return Response(s.AuctionApplicationOutput(rows, many=True).data)
 
-    @extend_schema(request=s.ApplyInput, responses={201: s.BuyerOutput, **ERRORS},
+    @extend_schema(request=s.AuctionApplyInput, responses={201: s.AuctionBuyerOutput, **ERRORS},
                    summary="Apply to buy (竞买申请) with the documents' names, sizes and SHA-256")
     def post(self, request, pk):
-        data = _valid(s.ApplyInput, request.data)
+        data = _valid(s.AuctionApplyInput, request.data)
         buyer = buyers.buyer_apply(actor=request.user, trade=_trade(request, pk),
                                    documents=[dict(d) for d in data["documents"]])
-        return Response(s.BuyerOutput(selectors.buyer_view(buyer)).data, status=201)
+        return Response(s.AuctionBuyerOutput(selectors.buyer_view(buyer)).data, status=201)
 
 
 def _own_buyer(request, trade) -> Buyer:
@@ -168,41 +169,42 @@ def _own_buyer(request, trade) -> Buyer:
 
 @extend_schema(tags=TAGS)
 class MyApplicationView(_Post):
-    @extend_schema(responses={200: s.BuyerOutput, **ERRORS},
+    @extend_schema(responses={200: s.AuctionBuyerOutput, **ERRORS},
                    summary="Your application: status, bidder number, deposit sub-account")
     def get(self, request, pk):
-        return Response(s.BuyerOutput(selectors.buyer_view(_own_buyer(request, _trade(request, pk)))).data)
+        return Response(s.AuctionBuyerOutput(selectors.buyer_view(_own_buyer(request, _trade(request, pk)))).data)
 
 
 @extend_schema(tags=TAGS)
 class ReviewView(_Post):
-    @extend_schema(request=s.ReviewInput, responses={200: s.ApplicationOutput, **ERRORS},
+    @extend_schema(request=s.AuctionReviewInput, responses={200: s.AuctionApplicationOutput, **ERRORS},
                    summary="Qualification review of one application (agent)")
     def post(self, request, pk, buyer_id):
         trade = _trade(request, pk)
         buyer = Buyer.objects.filter(trade=trade, public_id=buyer_id).first()
         if buyer is None:
             raise NotFoundError(_("No such application."))
-        data = _valid(s.ReviewInput, request.data)
+        data = _valid(s.AuctionReviewInput, request.data)
         buyers.buyer_review(actor=request.user, buyer=buyer, **data)
         row = next(r for r in selectors.buyers_for(user=request.user, trade=trade) if r["id"] == str(buyer.public_id))
-        return Response(s.ApplicationOutput(row).data)
+        return Response(s.AuctionApplicationOutput(row).data)
 
 
 @extend_schema(tags=TAGS)
 class LiveRoundView(_Post):
-    @extend_schema(request=s.LiveRoundInput, responses={200: s.BuyerOutput, **ERRORS},
+    @extend_schema(request=s.AuctionLiveRoundInput, responses={200: s.AuctionBuyerOutput, **ERRORS},
                    summary="Ask to go on to a timed round at the end of the listing")
     def post(self, request, pk):
         trade = _trade(request, pk)
-        data = _valid(s.LiveRoundInput, request.data)
+        data = _valid(s.AuctionLiveRoundInput, request.data)
         buyer = buyers.buyer_live_round_declare(actor=request.user, buyer=_own_buyer(request, trade), **data)
-        return Response(s.BuyerOutput(selectors.buyer_view(buyer)).data)
+        return Response(s.AuctionBuyerOutput(selectors.buyer_view(buyer)).data)
 
 
 def bid_output(result: bidding.BidResult) -> dict:
     bid = result.bid
-    return s.BidOutput({"seq": bid.seq, "number": bid.buyer.number, "amount": str(bid.amount), "phase": bid.phase,
+    return s.AuctionBidOutput({"seq": bid.seq, "number": bid.buyer.number, "amount": str(bid.amount),
+                               "phase": bid.phase,
                         "accepted_at": format_timestamp(bid.accepted_at),
                         "ends_at": format_timestamp(bid.ends_at) if bid.ends_at else None,
                         "replayed": result.replayed, "receipt": result.receipt, "receipt_id": bid.receipt_id}).data
@@ -210,12 +212,12 @@ def bid_output(result: bidding.BidResult) -> dict:
 
 @extend_schema(tags=TAGS)
 class BidView(_Post):
-    @extend_schema(request=s.BidInput, parameters=[IDEMPOTENCY], responses={201: s.BidOutput, 200: s.BidOutput,
-                                                                          **ERRORS},
+    @extend_schema(request=s.AuctionBidInput, parameters=[IDEMPOTENCY],
+                   responses={201: s.AuctionBidOutput, 200: s.AuctionBidOutput, **ERRORS},
                    summary="Place a bid (listing quote or timed round); the server's clock decides")
     def post(self, request, pk):
         trade = _trade(request, pk)
-        data = _valid(s.BidInput, request.data)
+        data = _valid(s.AuctionBidInput, request.data)
         result = bidding.bid_place(actor=request.user, buyer=_own_buyer(request, trade), amount=data["amount"],
                                    idempotency_key=request.headers.get("Idempotency-Key", ""))
         return Response(bid_output(result), status=200 if result.replayed else 201)
@@ -223,7 +225,7 @@ class BidView(_Post):
 
 @extend_schema(tags=TAGS)
 class RoomView(_Post):
-    @extend_schema(responses={200: s.RoomOutput, **ERRORS}, summary="The live room's snapshot as you may see it")
+    @extend_schema(responses={200: s.AuctionRoomOutput, **ERRORS}, summary="The live room's snapshot as you may see it")
     def get(self, request, pk):
         trade = _trade(request, pk, "auction.room")
         bidding.trade_advance(trade=trade)
@@ -234,7 +236,7 @@ class RoomView(_Post):
 @extend_schema(tags=TAGS)
 class RoomEventsView(_Post):
     @extend_schema(parameters=[OpenApiParameter("since", int, required=True)],
-                   responses={200: s.EventsOutput, **ERRORS}, summary="Room events after an id")
+                   responses={200: s.AuctionEventsOutput, **ERRORS}, summary="Room events after an id")
     def get(self, request, pk):
         trade = _trade(request, pk, "auction.room")
         try:
@@ -246,10 +248,10 @@ class RoomEventsView(_Post):
 
 @extend_schema(tags=TAGS)
 class ShareView(_Post):
-    @extend_schema(request=s.ShareInput, responses={200: s.TradeOutput, **ERRORS},
+    @extend_schema(request=s.AuctionShareInput, responses={200: s.AuctionTradeOutput, **ERRORS},
                    summary="Release your custodian share of the reserve's key (only after bidding closed)")
     def post(self, request, pk):
-        data = _valid(s.ShareInput, request.data)
+        data = _valid(s.AuctionShareInput, request.data)
         return Response(_out(ending.share_release(actor=request.user, trade=_trade(request, pk),
                                                   share=data["share"])))
 
@@ -287,13 +289,13 @@ class ConfirmationPdfView(_Post):
 
 @extend_schema(tags=TAGS)
 class ReplayView(_Post):
-    @extend_schema(responses={200: s.ReplayOutput, **ERRORS},
+    @extend_schema(responses={200: s.AuctionReplayOutput, **ERRORS},
                    summary="Replay the trade from its audit events (supervisors)")
     def get(self, request, pk):
         trade = _trade(request, pk)
         authorize(request.user, "auction.supervise", trade)
         r = replay_trade(trade)
-        return Response(s.ReplayOutput({"ok": r.ok, "price": str(r.price) if r.price is not None else None,
+        return Response(s.AuctionReplayOutput({"ok": r.ok, "price": str(r.price) if r.price is not None else None,
                                         "number": r.number, "bids": r.bids,
                                         "reserve": str(r.reserve) if r.reserve is not None else None,
                                         "outcome": r.outcome, "recorded_outcome": r.recorded_outcome,

@@ -10,7 +10,7 @@ from config.api import InputDateTimeField
 MONEY = {"max_length": 24}
 
 
-class TradeCreateInput(serializers.Serializer):
+class AuctionTradeCreateInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Kind.choices)
     title = serializers.CharField(max_length=300)
     description = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
@@ -25,12 +25,12 @@ class TradeCreateInput(serializers.Serializer):
                                                  max_value=86400)
 
 
-class WinnerOutput(serializers.Serializer):
+class AuctionWinnerOutput(serializers.Serializer):
     number = serializers.CharField()
     name = serializers.CharField()
 
 
-class TradeOutput(serializers.Serializer):
+class AuctionTradeOutput(serializers.Serializer):
     id = serializers.UUIDField()
     code = serializers.CharField()
     kind = serializers.ChoiceField(choices=Kind.choices)
@@ -58,53 +58,53 @@ class TradeOutput(serializers.Serializer):
     outcome_reason = serializers.CharField()
     result_due_at = serializers.CharField(allow_null=True)
     result_published_at = serializers.CharField(allow_null=True)
-    winner = WinnerOutput(allow_null=True)
+    winner = AuctionWinnerOutput(allow_null=True)
     relisted_from = serializers.CharField(allow_null=True)
 
 
-class SealedReserveInput(serializers.Serializer):
+class AuctionSealedReserveInput(serializers.Serializer):
     sealed = serializers.DictField(help_text="auctions.reserve.seal_reserve output (docs/auctions.md)")
 
 
-class IncrementInput(serializers.Serializer):
+class AuctionIncrementInput(serializers.Serializer):
     increment = serializers.CharField(**MONEY)
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class RelistInput(serializers.Serializer):
+class AuctionRelistInput(serializers.Serializer):
     start_price = serializers.CharField(**MONEY)
     starts_at = InputDateTimeField()
     listing_ends_at = InputDateTimeField(required=False, allow_null=True, default=None)
 
 
-class DocumentInput(serializers.Serializer):
+class AuctionDocumentInput(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     size = serializers.IntegerField(min_value=0)
     sha256 = serializers.RegexField(r"^[0-9a-f]{64}$")
 
 
-class ApplyInput(serializers.Serializer):
-    documents = DocumentInput(many=True, allow_empty=False, max_length=20)
+class AuctionApplyInput(serializers.Serializer):
+    documents = AuctionDocumentInput(many=True, allow_empty=False, max_length=20)
 
 
-class ReviewInput(serializers.Serializer):
+class AuctionReviewInput(serializers.Serializer):
     qualified = serializers.BooleanField()
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-class LiveRoundInput(serializers.Serializer):
+class AuctionLiveRoundInput(serializers.Serializer):
     wants = serializers.BooleanField(default=True)
 
 
-class BidInput(serializers.Serializer):
+class AuctionBidInput(serializers.Serializer):
     amount = serializers.CharField(**MONEY)
 
 
-class ShareInput(serializers.Serializer):
+class AuctionShareInput(serializers.Serializer):
     share = serializers.DictField(help_text='released share {"v","x","k","opening_key_id","y"} (SPECS.md §1)')
 
 
-class BuyerOutput(serializers.Serializer):
+class AuctionBuyerOutput(serializers.Serializer):
     id = serializers.UUIDField()
     trade = serializers.UUIDField()
     status = serializers.CharField()
@@ -115,15 +115,15 @@ class BuyerOutput(serializers.Serializer):
     deposit_state = serializers.CharField()
     may_bid = serializers.BooleanField()
     wants_live_round = serializers.BooleanField()
-    documents = DocumentInput(many=True)
+    documents = AuctionDocumentInput(many=True)
     review_note = serializers.CharField()
 
 
-class ApplicationOutput(serializers.Serializer):
+class AuctionApplicationOutput(serializers.Serializer):
     id = serializers.UUIDField()
     organisation = serializers.CharField()
     status = serializers.CharField()
-    documents = DocumentInput(many=True)
+    documents = AuctionDocumentInput(many=True)
     applied_at = serializers.CharField()
     review_note = serializers.CharField()
     deposit_state = serializers.CharField()
@@ -131,7 +131,7 @@ class ApplicationOutput(serializers.Serializer):
     number = serializers.CharField(allow_null=True, help_text="supervisors only during the trade")
 
 
-class BidOutput(serializers.Serializer):
+class AuctionBidOutput(serializers.Serializer):
     seq = serializers.IntegerField()
     number = serializers.CharField()
     amount = serializers.CharField()
@@ -143,16 +143,16 @@ class BidOutput(serializers.Serializer):
     receipt_id = serializers.CharField()
 
 
-class RoomOutput(serializers.Serializer):
+class AuctionRoomOutput(serializers.Serializer):
     last_id = serializers.IntegerField()
     state = serializers.JSONField()
 
 
-class EventsOutput(serializers.Serializer):
+class AuctionEventsOutput(serializers.Serializer):
     events = serializers.JSONField()
 
 
-class ReplayOutput(serializers.Serializer):
+class AuctionReplayOutput(serializers.Serializer):
     ok = serializers.BooleanField()
     price = serializers.CharField(allow_null=True)
     number = serializers.CharField(allow_null=True)

@@ -340,6 +340,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # the plain Django views drf-spectacular cannot see (the streamed bid upload): config/schema.py
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.schema.postprocess_schema"],
+    "ENUM_NAME_OVERRIDES": {"AuctionKindEnum": "auctions.models.Kind"},
 }
 
 # --- Platform ------------------------------------------------------------------

@@ -90,7 +90,8 @@ def enrol(world: World, trade, users, *, pay: bool = True, payer: str | None = N
 
     out = []
     for user in users:
-        buyer = buyer_apply(actor=user, trade=trade, documents=[{"name": "licence.pdf", "size": 10, "sha256": "a" * 64}])
+        docs = [{"name": "licence.pdf", "size": 10, "sha256": "a" * 64}]
+        buyer = buyer_apply(actor=user, trade=trade, documents=docs)
         buyer_review(actor=world.agent, buyer=buyer, qualified=True)
         if pay:
             deposit_arrival_book(account_number=buyer.deposit_account, amount=trade.deposit_amount,

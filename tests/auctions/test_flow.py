@@ -7,13 +7,13 @@ from decimal import Decimal
 
 import pytest
 
-from audit.models import AuditEvent, Receipt
-from audit.signing import verify_receipt
 from auctions.models import Bid, Buyer, DepositState, TradeStatus
 from auctions.services.bidding import bid_place, trade_advance
 from auctions.services.buyers import buyer_live_round_declare
 from auctions.services.ending import result_publish
 from auctions.services.trades import trade_increment_change, trade_publish, trade_relist
+from audit.models import AuditEvent, Receipt
+from audit.signing import verify_receipt
 from config.errors import DomainError, RuleViolation, StateConflict
 from tests.auctions.conftest import enrol, new_trade, release_shares
 
