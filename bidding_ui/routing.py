@@ -10,3 +10,8 @@ websocket_urlpatterns += [path("ws/opening/<int:tender_id>/", OpeningRoomConsume
 from bidding_ui.consumers.supervision import SupervisionConsumer  # noqa: E402
 
 websocket_urlpatterns.append(path("ws/supervision/", SupervisionConsumer.as_asgi()))
+
+# Live bidding rooms of land-use rights and state-asset trades (auctions/consumers.py).
+from auctions.consumers import AuctionRoomConsumer  # noqa: E402
+
+websocket_urlpatterns.append(path("ws/auctions/<str:trade>/", AuctionRoomConsumer.as_asgi()))
