@@ -428,7 +428,7 @@ LOGGING = {
     },
 }
 
-for _app_schedule in ("audit.schedule", "trading.schedule", "experts.schedule"):
+for _app_schedule in ("audit.schedule", "trading.schedule", "experts.schedule", "auctions.schedule"):
     try:
         _mod = __import__(_app_schedule, fromlist=["BEAT_SCHEDULE"])
     except ModuleNotFoundError as exc:  # an app without periodic tasks

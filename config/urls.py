@@ -26,5 +26,6 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("auctions/", include("auctions.urls_pages")),
     path("", include("bidding_ui.urls")),
 ]

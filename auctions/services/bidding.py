@@ -194,3 +194,15 @@ def bid_place(*, actor: Any, buyer: Buyer, amount: Any, idempotency_key: str = "
         raise _refuse(refusal.code, at=now, minimum=refusal.minimum, trade=trade)
     bid = _accept(trade, buyer, value, at=now, phase=_PHASE[trade.status], key=key)
     return BidResult(bid, False, bid.receipt)
+
+
+def trades_advance_due(*, now: datetime | None = None) -> int:
+    """Advance every trade with a due start or deadline; each in its own transaction (idempotent)."""
+    now = now or clock.deadline_now()
+    due = (Trade.objects.filter(status=TradeStatus.PUBLISHED, starts_at__lte=now)
+           | Trade.objects.filter(status__in=(TradeStatus.LISTING, TradeStatus.TIMED), ends_at__lte=now))
+    moved = 0
+    for trade in due.order_by("pk"):
+        trade_advance(trade=trade, now=now)
+        moved += 1
+    return moved
