@@ -11,7 +11,7 @@ price, the holder's number, the outcome and every discrepancy found.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -57,6 +57,8 @@ def replay_events(events: list[dict[str, Any]]) -> Replayed:
             to = data["to"]
             if to in _PHASES:
                 book = replace(book, phase=_PHASES[to], ends_at=_dt(data["ends_at"]))
+                if "countdown_us" in data:  # the countdown in effect when the phase began
+                    book = replace(book, countdown=timedelta(microseconds=int(data["countdown_us"])))
             else:
                 book = engine.close(book)
         elif action == "auction.bid_accepted":

@@ -9,7 +9,7 @@ the pure functions of auctions/engine.py.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -56,8 +56,11 @@ def _phase(trade: Trade, status: str, *, at: datetime, reason: str = "") -> None
         trade.outcome_reason = reason
         fields.append("outcome_reason")
     trade.save(update_fields=fields)
+    # The countdown in effect (sandbox acceleration included), so a replay restarts it identically.
+    countdown_us = rules.countdown_span(trade.countdown_seconds) // timedelta(microseconds=1)
     audit_record(actor="system", action="auction.phase_changed", obj=trade,
-                 data={"from": old, "to": status, "at": at, "ends_at": trade.ends_at, "reason": reason})
+                 data={"from": old, "to": status, "at": at, "ends_at": trade.ends_at, "reason": reason,
+                       "countdown_us": countdown_us})
     emit(trade, "phase", {"status": status, "ends_at": format_timestamp(trade.ends_at) if trade.ends_at else None,
                           "reason": reason, "at": format_timestamp(at)})
 
@@ -181,6 +184,9 @@ def bid_place(*, actor: Any, buyer: Buyer, amount: Any, idempotency_key: str = "
             return BidResult(known, True, None)
     now = clock.deadline_now()
     trade = _advance_locked(trade, now)
+    if trade.status not in (TradeStatus.LISTING, TradeStatus.TIMED):
+        ended = trade.closed_at is not None and now >= trade.closed_at  # bidding ended by the clock
+        raise _refuse("expired" if ended else "not_open", at=now, minimum=None, trade=trade)
     buyer = Buyer.objects.get(pk=buyer.pk)
     if not buyer.may_bid:
         raise StateConflict(_("You may bid once your application is qualified and your deposit is booked "
@@ -188,8 +194,6 @@ def bid_place(*, actor: Any, buyer: Buyer, amount: Any, idempotency_key: str = "
     if trade.status == TradeStatus.TIMED and trade.kind == Kind.LAND_LISTING and not buyer.wants_live_round:
         raise StateConflict(_("The timed round is between the buyers who asked to go on."), code="not_in_round")
     refusal = engine.check_bid(book_of(trade), number=buyer.number, amount=value, at=now)
-    if refusal is not None and refusal.code == "not_open" and trade.closed_at is not None and now >= trade.closed_at:
-        refusal = engine.Refusal("expired")  # bidding ended by the clock before this bid's server time
     if refusal is not None:
         raise _refuse(refusal.code, at=now, minimum=refusal.minimum, trade=trade)
     bid = _accept(trade, buyer, value, at=now, phase=_PHASE[trade.status], key=key)
