@@ -186,7 +186,8 @@ class DemoAuction:
         if trade.status == TradeStatus.SOLD:
             conf = trade.confirmation
             self.say(f"confirmation issued to {conf.document['buyer']['name']} (number "
-                     f"{conf.document['buyer']['number']}), price {conf.document['price']}, SHA-256 {conf.sha256[:16]}…")
+                     f"{conf.document['buyer']['number']}), price {conf.document['price']}, "
+                     f"SHA-256 {conf.sha256[:16]}…")
         for b in Buyer.objects.filter(trade=trade).select_related("organisation"):
             self.say(f"deposit of {b.organisation.name}: {b.deposit_state}")
         trade = result_publish(actor=self.agent, trade=trade)
