@@ -59,12 +59,14 @@ class AuctionRoomConsumer(StreamConsumer):
         return can(user, "auction.room", trade)
 
     def build_state(self, user: Any) -> dict:
-        state = selectors.room_state(user=user, trade=Trade.objects.get(pk=self.trade_pk))
-        self.ends_at = _parse(state["ends_at"])
+        trade = Trade.objects.get(pk=self.trade_pk)
+        state = selectors.room_state(user=user, trade=trade)
+        # The next instant the room changes by the clock: the running deadline, or the start.
+        self.ends_at = _parse(state["ends_at"]) or (trade.starts_at if trade.status == "published" else None)
         return state
 
     async def _deliver(self, event: dict) -> None:
-        if event.get("kind") in ("bid", "phase"):
+        if event.get("kind") in ("bid", "phase", "result"):
             self.ends_at = _parse(event["payload"].get("ends_at"))
         await super()._deliver(event)
 

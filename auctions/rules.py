@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from trading.rules import COUNT, DAYS, WORKING_DAYS, LegalNumber, acceleration
 
@@ -104,9 +105,21 @@ def rules_for(kind: str) -> TradeRules:
         raise ValueError(f"unknown trade kind {kind!r}") from None
 
 
+def room_acceleration() -> float:
+    """The factor dividing a timed round's countdown: `AUCTION_ROOM_ACCELERATION` when set (a sandbox
+    that accelerates legal days a lot can keep the countdown watchable, as demo_tender's room speed),
+    else the sandbox acceleration. Anything but 1 is refused in production."""
+    factor = float(getattr(settings, "AUCTION_ROOM_ACCELERATION", 0) or 0) or acceleration()
+    if factor != 1 and getattr(settings, "PRODUCTION", False):
+        raise ImproperlyConfigured("AUCTION_ROOM_ACCELERATION cannot be set in production")
+    if factor < 1:
+        raise ImproperlyConfigured("AUCTION_ROOM_ACCELERATION must be 1 or more")
+    return factor
+
+
 def countdown_span(seconds: int) -> timedelta:
-    """The countdown of a timed round, divided by the sandbox acceleration like every period."""
-    return timedelta(seconds=seconds) / acceleration()
+    """The countdown of a timed round, divided by the room acceleration (normally the sandbox's)."""
+    return timedelta(seconds=seconds) / room_acceleration()
 
 
 def default_countdown_seconds() -> int:

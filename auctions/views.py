@@ -138,6 +138,7 @@ def apply(request: HttpRequest, pk) -> HttpResponse:
 @require_http_methods(["GET"])
 def room(request: HttpRequest, pk) -> HttpResponse:
     trade = selectors.trade_get(user=request.user, public_id=pk, action="auction.room")
+    bidding.trade_advance(trade=trade)
     last_id, state = selectors.room_snapshot(user=request.user, trade=trade)
     config = {"trade": str(trade.public_id), "ws": f"/ws/auctions/{trade.public_id}/",
               "bidUrl": reverse("api-auction-bids", kwargs={"pk": trade.public_id}),

@@ -343,6 +343,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"AuctionKindEnum": "auctions.models.Kind"},
 }
 
+# Auctions (docs/auctions.md): the timed round's countdown factor in a sandbox (0 = the sandbox acceleration).
+AUCTION_ROOM_ACCELERATION = float(os.environ.get("PTRADE_AUCTION_ROOM_ACCELERATION", "0") or 0)
+
 # --- Platform ------------------------------------------------------------------
 PLATFORM_NAME = os.environ.get("PTRADE_PLATFORM_NAME", "ptrade.example.gov.cn")
 # Audit log origin line for checkpoints (SPECS.md §2).
