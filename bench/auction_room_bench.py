@@ -66,6 +66,7 @@ def session_for(user) -> str:
 def setup(n: int, countdown: int):
     """A land auction with n paid, qualified buyers; returns (trade, [(buyer number, token)])."""
     import sbe1
+    from accounts.models import User, UserRole
     from accounts.services import organisation_create, user_create
     from accounts.uscc import make_uscc
     from auctions.models import Trade
@@ -103,8 +104,11 @@ def setup(n: int, countdown: int):
     for i in range(n):
         org = organisation_create(actor="system", name=f"Bench Buyer {i}", uscc=uscc(100 + i),
                                   basic_account_number=f"62220000{i:08d}", address=f"{i} Bench Road")
-        user = user_create(actor="system", username=f"b{i}", password=BENCH_PASSWORD, organisation=org,
-                           roles=["bidder"])
+        # Setup only (not measured): no password hashing for 1,000 users.
+        user = User(username=f"b{i}", organisation=org)
+        user.set_unusable_password()
+        user.save()
+        UserRole.objects.create(user=user, role="bidder")
         docs = [{"name": "l.pdf", "size": 1, "sha256": "a" * 64}]
         buyer = buyer_apply(actor=user, trade=trade, documents=docs)
         buyer_review(actor=agent, buyer=buyer, qualified=True)
