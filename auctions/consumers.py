@@ -21,6 +21,8 @@ from datetime import datetime
 from typing import Any
 
 from channels.db import database_sync_to_async
+from django.conf import settings
+from django.utils import translation
 
 from accounts.policy import can
 from auctions import selectors
@@ -106,12 +108,25 @@ class AuctionRoomConsumer(StreamConsumer):
             return
         await self.send_json({"type": "ack", "ref": ref, "result": result})
 
+    def _language(self) -> str:
+        """The page's language: the language cookie, else Accept-Language, else the default."""
+        chosen = (self.scope.get("cookies") or {}).get(settings.LANGUAGE_COOKIE_NAME)
+        if not chosen:
+            header = dict(self.scope.get("headers") or {}).get(b"accept-language", b"").decode("latin-1")
+            chosen = next((lang for lang, _q in translation.trans_real.parse_accept_lang_header(header)), "")
+        try:
+            return translation.get_supported_language_variant(chosen) if chosen else settings.LANGUAGE_CODE
+        except LookupError:
+            return settings.LANGUAGE_CODE
+
     def _bid(self, amount: str, key: str) -> dict:
         from auctions.api import bid_output
         from auctions.services.bidding import bid_place
 
-        trade = Trade.objects.get(pk=self.trade_pk)
-        buyer = selectors.buyer_of(user=self.user, trade=trade)
-        if buyer is None:
-            raise DomainError("Your organisation has not applied to this trade.", code="not_a_buyer", status=403)
-        return dict(bid_output(bid_place(actor=self.user, buyer=buyer, amount=amount, idempotency_key=key)))
+        with translation.override(self._language()):
+            trade = Trade.objects.get(pk=self.trade_pk)
+            buyer = selectors.buyer_of(user=self.user, trade=trade)
+            if buyer is None:
+                raise DomainError(translation.gettext("Your organisation has not applied to this trade."),
+                                  code="not_a_buyer", status=403)
+            return dict(bid_output(bid_place(actor=self.user, buyer=buyer, amount=amount, idempotency_key=key)))

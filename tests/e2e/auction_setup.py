@@ -4,8 +4,8 @@
     python -m tests.e2e.auction_setup release <keys-dir> <id>  → JSON {"status": ..., "reserve": ...}
 
 `create`: a land auction by agent1 for tenderer1's organisation with a sealed reserve, three qualified
-buyers (bidder1..3) whose deposits the bank reported, starting 3 s from now (the 20-day notice is
-counted at a high sandbox factor in this process only), countdown 30 s (counted in real seconds by the
+buyers (bidder1..3) whose deposits the bank reported, starting 45 s from now (the 20-day notice is
+counted at a high sandbox factor in this process only), countdown 60 s (counted in real seconds by the
 server: PTRADE_AUCTION_ROOM_ACCELERATION=1). `release`: custodians agent1 and supervisor1 decrypt their
 shares with their key files and release them, as the trade page does in their browsers.
 """
@@ -30,6 +30,8 @@ from accounts.demo import DEMO_PASSWORD  # noqa: E402
 from accounts.models import User  # noqa: E402
 
 BUYERS = ("bidder1", "bidder2", "bidder3")
+START_IN = 45  # seconds: the four browsers log in and open the room meanwhile
+COUNTDOWN = 60  # seconds, restarted by each bid (real seconds: PTRADE_AUCTION_ROOM_ACCELERATION=1)
 
 
 def create() -> dict:
@@ -41,10 +43,10 @@ def create() -> dict:
 
     agent, seller = User.objects.get(username="agent1"), User.objects.get(username="tenderer1")
     settings.SANDBOX_TIME_ACCELERATION = 10_000_000
-    starts = rules_for("land_auction").notice_to_start.after(clock.now()) + timedelta(seconds=3)
+    starts = rules_for("land_auction").notice_to_start.after(clock.now()) + timedelta(seconds=START_IN)
     trade = trade_create(actor=agent, kind="land_auction", title="E2E 地块 Parcel A-7", transferor=seller.organisation,
                          start_price="5000000.00", increment="100000.00", deposit_amount="500000.00",
-                         starts_at=starts, countdown_seconds=30)
+                         starts_at=starts, countdown_seconds=COUNTDOWN)
     sealed = seal_reserve(reserve="5200000.00", trade=str(trade.public_id), opening_key=trade.opening_public_spki)
     trade = trade_publish(actor=agent, trade=trade_reserve_seal(actor=seller, trade=trade, sealed=sealed))
     numbers = {}
