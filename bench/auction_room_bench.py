@@ -42,6 +42,7 @@ KIND = _django.setup("auction_room_bench")
 
 from _opening import Server, percentile  # noqa: E402
 from django.conf import settings  # noqa: E402
+from django.utils.timezone import now as django_now  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
 START = Decimal("1000000.00")
@@ -239,6 +240,10 @@ async def main() -> None:
         from auctions.services.bidding import trade_advance
 
         pk = trade.pk
+        # The round starts 2 s from now, whatever the connections took (setup only: the start is
+        # moved before it is due, directly in the database, then the real `trade_advance` starts it).
+        await asyncio.to_thread(lambda: Trade.objects.filter(pk=pk).update(
+            starts_at=django_now() + timedelta(seconds=2)))
         while True:
             trade = await asyncio.to_thread(lambda: trade_advance(trade=Trade.objects.get(pk=pk)))
             if trade.status == "timed":
