@@ -136,7 +136,8 @@ class Client:
         async with gate:
             cookie = f"{settings.SESSION_COOKIE_NAME}={self.token}"
             self.ws = await connect(url, origin=f"http://127.0.0.1:{port}", open_timeout=120, max_queue=None,
-                                    additional_headers={"Cookie": cookie}, compression=None)
+                                    additional_headers={"Cookie": cookie}, compression=None,
+                                    ping_interval=None)
             snap = json.loads(await self.ws.recv())
             assert snap["type"] == "snapshot", snap
             self.last_id, self.last_seq = snap["last_id"], snap["state"]["bid_count"]
@@ -171,7 +172,10 @@ class Client:
         amount = str((Decimal(self.price) + INCREMENT) if self.price else START)
         fut = asyncio.get_running_loop().create_future()
         self.pending[self.ref] = fut
-        await self.ws.send(json.dumps({"type": "bid", "ref": self.ref, "amount": amount, "key": ""}))
+        try:
+            await self.ws.send(json.dumps({"type": "bid", "ref": self.ref, "amount": amount, "key": ""}))
+        except Exception:  # a closed socket: counted as such
+            return {"type": "closed"}
         try:
             return await asyncio.wait_for(fut, 30)
         except TimeoutError:
