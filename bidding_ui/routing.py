@@ -15,3 +15,8 @@ websocket_urlpatterns.append(path("ws/supervision/", SupervisionConsumer.as_asgi
 from smallworks.consumers import DrawingRoomConsumer  # noqa: E402
 
 websocket_urlpatterns.append(path("ws/fixed-price/<int:project_id>/", DrawingRoomConsumer.as_asgi()))
+
+# Live bidding rooms of land-use rights and state-asset trades (auctions/consumers.py).
+from auctions.consumers import AuctionRoomConsumer  # noqa: E402
+
+websocket_urlpatterns.append(path("ws/auctions/<str:trade>/", AuctionRoomConsumer.as_asgi()))

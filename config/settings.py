@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "supervision",
     "smallworks",
     "bidding_ui",
+    "auctions",
     "demo",  # seed_demo, demo_tender (sandbox only; refused in production)
 ]
 
@@ -376,8 +377,12 @@ SPECTACULAR_SETTINGS = {
         "CreditRecordKindEnum": "credit.rules.RecordKind",
         "CreditRecordStatusEnum": "credit.models.RecordStatus",
         "CreditRequestKindEnum": "credit.models.RequestKind",
+        "AuctionKindEnum": "auctions.models.Kind",
     },
 }
+
+# Auctions (docs/auctions.md): the timed round's countdown factor in a sandbox (0 = the sandbox acceleration).
+AUCTION_ROOM_ACCELERATION = float(os.environ.get("PTRADE_AUCTION_ROOM_ACCELERATION", "0") or 0)
 
 # --- Platform ------------------------------------------------------------------
 PLATFORM_NAME = os.environ.get("PTRADE_PLATFORM_NAME", "ptrade.example.gov.cn")
@@ -474,12 +479,13 @@ LOGGING = {
 }
 
 # Each app's periodic tasks (its `schedule.py`: constants only, no Django imports).
+from auctions.schedule import BEAT_SCHEDULE as _AUCTIONS_BEAT  # noqa: E402
 from audit.schedule import BEAT_SCHEDULE as _AUDIT_BEAT  # noqa: E402
 from experts.schedule import BEAT_SCHEDULE as _EXPERTS_BEAT  # noqa: E402
 from supervision.schedule import BEAT_SCHEDULE as _SUPERVISION_BEAT  # noqa: E402
 from trading.schedule import BEAT_SCHEDULE as _TRADING_BEAT  # noqa: E402
 
-for _app_beat in (_AUDIT_BEAT, _TRADING_BEAT, _EXPERTS_BEAT, _SUPERVISION_BEAT):
+for _app_beat in (_AUDIT_BEAT, _TRADING_BEAT, _EXPERTS_BEAT, _SUPERVISION_BEAT, _AUCTIONS_BEAT):
     CELERY_BEAT_SCHEDULE.update(_app_beat)
 
 # --- Production hardening (docs/configuration.md "Production") -----------

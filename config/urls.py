@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("trading.evaluation.urls")),
     path("", include("credit.urls")),
     path("", include("smallworks.urls")),
+    path("", include("auctions.urls")),
 ]
 
 urlpatterns = [
@@ -31,5 +32,6 @@ urlpatterns = [
     path("", include("credit.urls_pages")),
     path("", include("smallworks.urls_pages")),
     path("open-data/", include("trading.ocds.file_urls")),  # OCDS extension files, publication policy
+    path("auctions/", include("auctions.urls_pages")),
     path("", include("bidding_ui.urls")),
 ]

@@ -173,6 +173,8 @@ class E2EServer:
             # An expert's call stays open EXPERTS_CONFIRMATION_MINUTES / acceleration: at 28,800× the
             # default 15 minutes would be 31 ms, so the e2e run gives experts two real minutes to answer.
             EXPERTS_CONFIRMATION_MINUTES=str(int(float(ACCELERATION) * 2)),
+            # A timed auction round counts its countdown in real seconds (tests/e2e/test_auction_room.py).
+            PTRADE_AUCTION_ROOM_ACCELERATION="1",
         )
         redis_url = os.environ.get("E2E_REDIS_URL") or _redis_db(os.environ.get("REDIS_URL", ""), 14)
         if redis_url:

@@ -1,0 +1,132 @@
+"""The live bidding room (WebSocket /ws/auctions/<trade public id>/) on the persisted room stream.
+
+Protocol of `realtime.consumers.StreamConsumer` (snapshot, events by gapless id, resync), plus:
+  client → server: {"type": "bid", "ref": n, "amount": "…", "key": "<idempotency key>"}
+                   {"type": "time", "ref": n}
+  server → client: {"type": "ack", "ref": n, "result": {...}}   the accepted bid (with its signed receipt),
+                                                               or {"server_time": …} for "time"
+                   {"type": "error", "ref": n, "code": …, "message": …, "fields": {...}}  a refused bid
+                                                               (fields.server_time: the time that decided)
+The state (auctions.selectors.room_state) is the same for everyone but "me" (own number, standing)
+and, for supervisors, "numbers" (number → name). When the deadline the client knows of has passed
+and no phase event came, the consumer asks `trade_advance` once (idempotent; the beat sweep does the
+same every AUCTION_SWEEP_SECONDS), so a countdown that runs out closes the room without a worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import datetime
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.utils import translation
+
+from accounts.policy import can
+from auctions import selectors
+from auctions.models import Trade
+from audit.canonical import format_timestamp
+from config.errors import DomainError
+from realtime.consumers import StreamConsumer
+from trading import clock
+
+
+def _parse(ts: str | None) -> datetime | None:
+    return datetime.fromisoformat(ts) if ts else None
+
+
+class AuctionRoomConsumer(StreamConsumer):
+    tail_seconds = 2.0
+
+    def stream_key(self) -> str:
+        raw = str(self.scope["url_route"]["kwargs"].get("trade", ""))
+        try:
+            self.trade_public_id = uuid.UUID(raw)
+        except ValueError:
+            self.trade_public_id = None
+        return f"auction:{self.trade_public_id}"
+
+    def _trade(self) -> Trade | None:
+        if self.trade_public_id is None:
+            return None
+        return Trade.objects.filter(public_id=self.trade_public_id).first()
+
+    def may_connect(self, user: Any) -> bool:
+        trade = self._trade()
+        if trade is None or not getattr(user, "is_authenticated", False):
+            return False
+        self.trade_pk = trade.pk
+        return can(user, "auction.room", trade)
+
+    def build_state(self, user: Any) -> dict:
+        trade = Trade.objects.get(pk=self.trade_pk)
+        state = selectors.room_state(user=user, trade=trade)
+        # The next instant the room changes by the clock: the running deadline, or the start.
+        self.ends_at = _parse(state["ends_at"]) or (trade.starts_at if trade.status == "published" else None)
+        return state
+
+    async def _deliver(self, event: dict) -> None:
+        if event.get("kind") in ("bid", "phase", "result"):
+            self.ends_at = _parse(event["payload"].get("ends_at"))
+        await super()._deliver(event)
+
+    async def _tail_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.tail_seconds)
+            async with self._lock:
+                await self._catch_up()
+            ends_at = getattr(self, "ends_at", None)
+            if ends_at is not None and clock.now() >= ends_at:
+                await database_sync_to_async(self._advance)()
+
+    def _advance(self) -> None:
+        from auctions.services.bidding import trade_advance
+
+        trade = Trade.objects.get(pk=self.trade_pk)
+        trade_advance(trade=trade)
+
+    async def handle_command(self, content: dict) -> None:
+        kind, ref = content.get("type"), content.get("ref")
+        if kind == "time":
+            await self.send_json({"type": "ack", "ref": ref, "result": {"server_time": format_timestamp(clock.now())}})
+            return
+        if kind != "bid":
+            await self.send_error("unknown_command", f"unknown message type {kind!r}")
+            return
+        amount, key = content.get("amount"), content.get("key") or ""
+        if not isinstance(amount, str | int) or not isinstance(key, str):
+            await self.send_json({"type": "error", "ref": ref, "code": "invalid",
+                                  "message": "amount (decimal string) and key (string) expected", "fields": {}})
+            return
+        try:
+            result = await database_sync_to_async(self._bid)(str(amount), key)
+        except DomainError as exc:
+            await self.send_json({"type": "error", "ref": ref, "code": exc.code, "message": exc.message,
+                                  "fields": exc.fields})
+            return
+        await self.send_json({"type": "ack", "ref": ref, "result": result})
+
+    def _language(self) -> str:
+        """The page's language: the language cookie, else Accept-Language, else the default."""
+        chosen = (self.scope.get("cookies") or {}).get(settings.LANGUAGE_COOKIE_NAME)
+        if not chosen:
+            header = dict(self.scope.get("headers") or {}).get(b"accept-language", b"").decode("latin-1")
+            chosen = next((lang for lang, _q in translation.trans_real.parse_accept_lang_header(header)), "")
+        try:
+            return translation.get_supported_language_variant(chosen) if chosen else settings.LANGUAGE_CODE
+        except LookupError:
+            return settings.LANGUAGE_CODE
+
+    def _bid(self, amount: str, key: str) -> dict:
+        from auctions.api import bid_output
+        from auctions.services.bidding import bid_place
+
+        with translation.override(self._language()):
+            trade = Trade.objects.get(pk=self.trade_pk)
+            buyer = selectors.buyer_of(user=self.user, trade=trade)
+            if buyer is None:
+                raise DomainError(translation.gettext("Your organisation has not applied to this trade."),
+                                  code="not_a_buyer", status=403)
+            return dict(bid_output(bid_place(actor=self.user, buyer=buyer, amount=amount, idempotency_key=key)))

@@ -1,0 +1,1 @@
+"""Services of the auctions app, by concern: trades, buyers, bidding, ending (docs/auctions.md)."""

@@ -1,0 +1,101 @@
+"""The live bidding room over WebSocket: bids through the socket, refusals with server time, every
+client folding events to the state a fresh snapshot gives (reconnect / late join), numbers hidden."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+
+from auctions.room import apply_event
+from bidding_ui.routing import websocket_urlpatterns
+from tests.auctions.conftest import enrol, new_trade
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+application = URLRouter(websocket_urlpatterns)
+VOLATILE = ("server_time", "trade")
+
+
+class Client:
+    def __init__(self, user, trade):
+        self.user, self.trade = user, trade
+        self.state, self.last_id, self.ref = None, 0, 0
+
+    async def connect(self):
+        self.ws = WebsocketCommunicator(application, f"/ws/auctions/{self.trade.public_id}/")
+        self.ws.scope["user"] = self.user
+        connected, _ = await self.ws.connect()
+        assert connected
+        snap = await self.ws.receive_json_from(timeout=5)
+        assert snap["type"] == "snapshot"
+        self.state, self.last_id = snap["state"], snap["last_id"]
+        return self
+
+    def handle(self, m):
+        if m["type"] == "event":
+            assert m["id"] == self.last_id + 1
+            self.last_id = m["id"]
+            apply_event(self.state, m["kind"], m["payload"])
+
+    async def pump(self):
+        while not await self.ws.receive_nothing(timeout=0.3, interval=0.02):
+            self.handle(await self.ws.receive_json_from(timeout=5))
+
+    async def bid(self, amount):
+        self.ref += 1
+        await self.ws.send_json_to({"type": "bid", "ref": self.ref, "amount": amount, "key": f"k{self.ref}"})
+        while True:
+            m = await self.ws.receive_json_from(timeout=10)
+            self.handle(m)
+            if m["type"] in ("ack", "error") and m.get("ref") == self.ref:
+                return m
+
+    def room(self):
+        return {k: v for k, v in self.state.items() if k not in VOLATILE}
+
+
+async def test_room_bids_resync_and_hidden_numbers(world, fake_clock):
+    trade = await sync_to_async(new_trade)(world, kind="land_auction", countdown=60)
+    buyers = await sync_to_async(enrol)(world, trade, world.buyers[:3])
+    fake_clock.set(trade.starts_at + timedelta(seconds=1))
+    clients = [await Client(u, trade).connect() for u in world.buyers[:3]]
+    sup = await Client(world.supervisor, trade).connect()
+    assert sup.state["numbers"] and set(sup.state["numbers"]) == {b.number for b in buyers}
+    assert all(c.state["numbers"] is None for c in clients)
+    ok = await clients[0].bid("800000.00")
+    assert ok["type"] == "ack" and ok["result"]["receipt"]["signature"]
+    low = await clients[1].bid("800000.00")
+    assert low["type"] == "error" and low["code"] == "bid_too_low" and "server_time" in low["fields"]
+    fake_clock.advance(seconds=30)
+    assert (await clients[1].bid("810000.00"))["type"] == "ack"
+    fake_clock.advance(seconds=59)
+    assert (await clients[2].bid("820000.00"))["type"] == "ack"
+    late_joiner = await Client(world.buyers[0], trade).connect()  # joins mid-round
+    fake_clock.advance(seconds=61)
+    expired = await clients[0].bid("900000.00")
+    assert expired["type"] == "error" and expired["code"] == "bid_expired"
+    from auctions.services.bidding import trade_advance
+
+    await sync_to_async(trade_advance)(trade=trade)  # as the sweep (or a room's tail) does
+    for c in [*clients, sup, late_joiner]:
+        await c.pump()
+    fresh = [await Client(u, trade).connect() for u in world.buyers[:3]]
+    for before, after in zip(clients, fresh, strict=True):
+        assert before.room() == after.room()  # reconnect: identical state
+        assert before.state["history"][-1]["number"] == buyers[2].number
+    assert late_joiner.room() == fresh[0].room()
+    assert fresh[2].state["me"]["holding"] and not fresh[0].state["me"]["holding"]
+    for c in [*clients, sup, late_joiner, *fresh]:
+        await c.ws.disconnect()
+
+
+async def test_outsider_is_refused(world, fake_clock):
+    trade = await sync_to_async(new_trade)(world)
+    ws = WebsocketCommunicator(application, f"/ws/auctions/{trade.public_id}/")
+    ws.scope["user"] = world.outsider
+    connected, code = await ws.connect()
+    assert not connected or code == 4403
+    await ws.disconnect()
