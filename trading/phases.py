@@ -377,12 +377,17 @@ def opening_states(action: str) -> tuple[str, ...]:
 # The room acts only while its tender is in the "opening" phase: a tender failed or terminated during
 # the opening leaves the room's state where it stopped, and nothing in it may be offered any more.
 ROOM_LIVE_TENDER_PHASES = frozenset({"opening"})
+# A room page opened before the opening (bidders wait in the room for the deadline) must already
+# know what each later room phase will offer: the room goes live over the socket, without a reload.
+ROOM_UPCOMING_TENDER_PHASES = frozenset({"published", "suspended", "deadline_passed"})
 
 
 def opening_room_actions(roles: Iterable[str], tender_phase: str = "opening") -> dict[str, list[str]]:
-    """For the room page: phase → the actions offered to a viewer holding `roles` (the JS follows it)."""
+    """For the room page: phase → the actions offered to a viewer holding `roles` (the JS follows it).
+    Empty once the tender has left the opening (the services refuse every command then, too); a page
+    loaded before the opening gets the table, since the room starts while it stays open."""
     roles = list(roles)
-    live = tender_phase in ROOM_LIVE_TENDER_PHASES
+    live = tender_phase in ROOM_LIVE_TENDER_PHASES | ROOM_UPCOMING_TENDER_PHASES
     return {phase: sorted(set().union(*(OPENING.actions(phase, r) for r in roles))) if roles and live else []
             for phase in OPENING_PHASES}
 

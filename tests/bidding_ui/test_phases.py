@@ -80,6 +80,20 @@ def test_opening_guards_are_the_room_table():
         assert phases.opening_room_actions([phases.HOST, phases.ROOM_BIDDER, phases.CUSTODIAN])[state] == []
 
 
+def test_a_room_page_opened_before_the_opening_knows_the_later_phases():
+    """Bidders wait in the room for the deadline; the room goes live over the socket, no reload."""
+    for tender_phase in ("published", "deadline_passed", "opening"):
+        actions = phases.opening_room_actions([phases.ROOM_BIDDER], tender_phase)
+        assert "sign_in" in actions["signing_in"] and "confirm" in actions["confirming"]
+    for tender_phase in ("evaluating", "failed", "cancelled", "contracted"):
+        assert not any(phases.opening_room_actions([phases.ROOM_BIDDER], tender_phase).values())
+
+
+def test_room_page_loaded_before_the_deadline_offers_the_later_phases(published, cast, registered):
+    config, _page = _room_config(login(cast.bidders[0]), published)
+    assert config["actions"]["waiting"] == [] and "sign_in" in config["actions"]["signing_in"]
+
+
 def test_tender_phase_turns_at_the_deadline(published, clock):
     assert phases.tender_phase(published) == "published"
     clock.move_to(published.bid_deadline + timedelta(seconds=1))
@@ -204,7 +218,7 @@ def test_room_page_offers_nothing_in_a_closed_room(published, cast, registered):
     assert 'data-cmd="sign_in" hidden disabled' in page
 
 
-@pytest.mark.parametrize("phase", ["published", "failed", "cancelled", "evaluating"])
+@pytest.mark.parametrize("phase", ["failed", "cancelled", "evaluating"])
 def test_room_of_a_tender_outside_its_opening_offers_nothing(published, cast, registered, phase):
     """A tender failed or terminated mid-opening leaves the room's state where it stopped: nothing is offered."""
     config, _page = _room_config(login(cast.bidders[0]), at_phase(published, phase))
