@@ -419,8 +419,14 @@ def panel_phase(assignment, now: datetime | None = None) -> str:
     if status == "notified":
         return "notified"
     if status in ("accepted", "reserve"):
-        tender = assignment.draw.tender
-        return "accepted_before_evaluation" if tender_phase(tender, now) in PANEL_LEAVE_UNTIL else "accepted_after"
+        draw = assignment.draw
+        now = now or clock.now()
+        phase = tender_phase(draw.tender, now)
+        # After the opening the tender is "evaluating", but the panel's evaluation begins at the draw's
+        # evaluation_start: until then an accepted expert may still withdraw (a reserve is called).
+        before = phase in PANEL_LEAVE_UNTIL or (
+            phase == "evaluating" and draw.evaluation_start is not None and now < draw.evaluation_start)
+        return "accepted_before_evaluation" if before else "accepted_after"
     return "closed"
 
 

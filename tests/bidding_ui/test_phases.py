@@ -229,3 +229,17 @@ def test_navigation_has_one_supervision_entry(cast):
     page = html(login(cast.supervisor).get("/notices/"))
     nav = page.split('id="site-nav"', 1)[1].split("</nav>", 1)[0]
     assert nav.count('href="/supervisor/tenders/"') == 1 and 'href="/supervisor/"' not in nav
+
+
+def test_an_accepted_expert_may_withdraw_until_the_evaluation_starts():
+    """After the opening the tender is evaluating, but the panel sits at the draw's evaluation_start."""
+    from types import SimpleNamespace
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    tender = SimpleNamespace(status="evaluating", bid_deadline=now - timedelta(days=1))
+    for start, expected in ((now + timedelta(minutes=2), "accepted_before_evaluation"),
+                            (now - timedelta(minutes=1), "accepted_after")):
+        seat = SimpleNamespace(status="accepted", draw=SimpleNamespace(tender=tender, evaluation_start=start))
+        assert phases.panel_phase(seat, now) == expected
