@@ -83,6 +83,22 @@ class RecordMismatch(ValueError):
     pass
 
 
+def record_commit_verify(record: dict[str, Any]) -> tuple[dict[str, Any], bytes, bytes]:
+    """The checks every public drawing record shares (expert draws, fixed-price drawings): the seed hashes
+    to its commitment, the entropy is the commit event's leaf hash, the commit event commits to that seed.
+    Returns the parsed commit event, the seed and the entropy; raises RecordMismatch."""
+    seed, entropy = bytes.fromhex(record["seed"]), bytes.fromhex(record["entropy"])
+    if hashlib.sha256(seed).hexdigest() != record["seed_sha256"]:
+        raise RecordMismatch("the seed does not hash to its commitment")
+    text = record["commit_event"].encode("utf-8")
+    if hashlib.sha256(b"\x00" + text).digest() != entropy:
+        raise RecordMismatch("the entropy is not the commit event's hash")
+    commit = json.loads(text)
+    if commit["data"]["seed_sha256"] != record["seed_sha256"]:
+        raise RecordMismatch("the commit event commits to another seed")
+    return commit, seed, entropy
+
+
 def record_recompute(record: dict[str, Any]) -> dict[str, Any]:
     """Re-run the draw from its public record alone (no database); raises RecordMismatch.
 
@@ -91,12 +107,7 @@ def record_recompute(record: dict[str, Any]) -> dict[str, Any]:
         if not cond:
             raise RecordMismatch(message)
 
-    seed, entropy = bytes.fromhex(record["seed"]), bytes.fromhex(record["entropy"])
-    need(hashlib.sha256(seed).hexdigest() == record["seed_sha256"], "the seed does not hash to its commitment")
-    commit_text = record["commit_event"].encode("utf-8")
-    need(hashlib.sha256(b"\x00" + commit_text).digest() == entropy, "the entropy is not the commit event's hash")
-    commit = json.loads(commit_text)
-    need(commit["data"]["seed_sha256"] == record["seed_sha256"], "the commit event commits to another seed")
+    commit, seed, entropy = record_commit_verify(record)
     need(commit["data"]["pool_sha256"] == record["pool_sha256"], "the commit event commits to another pool")
     lines = record["lines"]
     pools = [line["pool"] for line in lines]

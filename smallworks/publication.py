@@ -10,13 +10,12 @@ of this code).
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 from audit.canonical import canonical_bytes
 from audit.models import AuditEvent
 from experts import sampler
+from experts.publication import RecordMismatch, record_commit_verify
 from smallworks.models import Drawing
 
 FORMAT = "ptrade-fixed-price-drawing"
@@ -50,8 +49,6 @@ def sequence_for(seed: bytes, entropy: bytes, pool: list[int], n: int) -> list[i
     return out
 
 
-class RecordMismatch(ValueError):
-    pass
 
 
 def record_recompute(record: dict[str, Any]) -> list[int]:
@@ -60,12 +57,7 @@ def record_recompute(record: dict[str, Any]) -> list[int]:
         if not cond:
             raise RecordMismatch(message)
 
-    seed, entropy = bytes.fromhex(record["seed"]), bytes.fromhex(record["entropy"])
-    need(hashlib.sha256(seed).hexdigest() == record["seed_sha256"], "the seed does not hash to its commitment")
-    text = record["commit_event"].encode("utf-8")
-    need(hashlib.sha256(b"\x00" + text).digest() == entropy, "the entropy is not the commit event's hash")
-    commit = json.loads(text)
-    need(commit["data"]["seed_sha256"] == record["seed_sha256"], "the commit event commits to another seed")
+    commit, seed, entropy = record_commit_verify(record)
     pool = [p["organisation"] for p in commit["data"]["pool"]]
     need(pool == sorted(set(pool)), "the pool is not ascending without repeats")
     need(sampler.pool_digest([pool]) == commit["data"]["pool_sha256"], "the pool does not hash to its digest")
