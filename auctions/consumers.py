@@ -8,14 +8,15 @@ Protocol of `realtime.consumers.StreamConsumer` (snapshot, events by gapless id,
                    {"type": "error", "ref": n, "code": …, "message": …, "fields": {...}}  a refused bid
                                                                (fields.server_time: the time that decided)
 The state (auctions.selectors.room_state) is the same for everyone but "me" (own number, standing)
-and, for supervisors, "numbers" (number → name). When the deadline the client knows of has passed
-and no phase event came, the consumer asks `trade_advance` once (idempotent; the beat sweep does the
-same every AUCTION_SWEEP_SECONDS), so a countdown that runs out closes the room without a worker.
+and, for supervisors, "numbers" (number → name). When the deadline the room knows of has passed
+and no phase event came, the process's stream hub asks `trade_advance` once (`hub_tick`; idempotent;
+the beat sweep does the same every AUCTION_SWEEP_SECONDS), so a countdown that runs out closes the
+room without a worker. Bids run on the command pool (realtime/command_pool.py), so a burst of bids
+does not queue behind the snapshot and tail reads of every socket.
 """
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import datetime
 from typing import Any
@@ -29,12 +30,20 @@ from auctions import selectors
 from auctions.models import Trade
 from audit.canonical import format_timestamp
 from config.errors import DomainError
+from realtime.command_pool import run_command
 from realtime.consumers import StreamConsumer
+from realtime.hub import StreamHub
 from trading import clock
 
 
 def _parse(ts: str | None) -> datetime | None:
     return datetime.fromisoformat(ts) if ts else None
+
+
+def _advance(trade_pk: int) -> None:
+    from auctions.services.bidding import trade_advance
+
+    trade_advance(trade=Trade.objects.get(pk=trade_pk))
 
 
 class AuctionRoomConsumer(StreamConsumer):
@@ -72,20 +81,19 @@ class AuctionRoomConsumer(StreamConsumer):
             self.ends_at = _parse(event["payload"].get("ends_at"))
         await super()._deliver(event)
 
-    async def _tail_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.tail_seconds)
-            async with self._lock:
-                await self._catch_up()
-            ends_at = getattr(self, "ends_at", None)
-            if ends_at is not None and clock.now() >= ends_at:
-                await database_sync_to_async(self._advance)()
-
-    def _advance(self) -> None:
-        from auctions.services.bidding import trade_advance
-
-        trade = Trade.objects.get(pk=self.trade_pk)
-        trade_advance(trade=trade)
+    @classmethod
+    async def hub_tick(cls, hub: StreamHub) -> None:
+        """Once per tail period per process: a deadline that has passed with no phase event yet is
+        closed by `trade_advance` (idempotent; the beat sweep does the same every AUCTION_SWEEP_SECONDS).
+        The deadline is the one the socket furthest in the stream knows of."""
+        members = [m for m in list(hub.members) if getattr(m, "trade_pk", None) is not None]
+        if not members:
+            return
+        newest = max(members, key=lambda m: m.last_sent)
+        ends_at = getattr(newest, "ends_at", None)
+        if ends_at is None or clock.now() < ends_at:
+            return
+        await database_sync_to_async(_advance)(newest.trade_pk)
 
     async def handle_command(self, content: dict) -> None:
         kind, ref = content.get("type"), content.get("ref")
@@ -101,7 +109,8 @@ class AuctionRoomConsumer(StreamConsumer):
                                   "message": "amount (decimal string) and key (string) expected", "fields": {}})
             return
         try:
-            result = await database_sync_to_async(self._bid)(str(amount), key)
+            # On the command pool, not the sockets' shared database thread (realtime/command_pool.py).
+            result = await run_command(self._bid, str(amount), key)
         except DomainError as exc:
             await self.send_json({"type": "error", "ref": ref, "code": exc.code, "message": exc.message,
                                   "fields": exc.fields})

@@ -117,6 +117,9 @@ def setup(n: int, countdown: int):
                              payer_account=org.basic_account_number, txn_id=f"B{i}")
         buyer.refresh_from_db()
         out.append((buyer.number, session_for(user)))
+    # Setup only: the start moves an hour out while the buyers connect (the room would otherwise start,
+    # and close, a round whose scheduled start passed during the set-up); main() sets the real start.
+    Trade.objects.filter(pk=trade.pk).update(starts_at=django_now() + timedelta(hours=1))
     return Trade.objects.get(pk=trade.pk), out
 
 

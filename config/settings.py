@@ -176,6 +176,10 @@ WEB_MAX_INFLIGHT = int(os.environ.get("WEB_MAX_INFLIGHT", "16"))
 WEB_MAX_QUEUE = int(os.environ.get("WEB_MAX_QUEUE", "64"))
 WEB_QUEUE_TIMEOUT = float(os.environ.get("WEB_QUEUE_TIMEOUT", "2"))
 WEB_RETRY_AFTER = int(os.environ.get("WEB_RETRY_AFTER", "2"))
+# Socket commands that come in bursts (auction bids) run on a small pool of worker threads that
+# keep their connection while busy (realtime/command_pool.py): part of DB_MAX_CONNECTIONS.
+REALTIME_COMMAND_THREADS = int(os.environ.get("REALTIME_COMMAND_THREADS", "3"))
+REALTIME_COMMAND_IDLE_SECONDS = float(os.environ.get("REALTIME_COMMAND_IDLE_SECONDS", "5"))
 # Anonymous renderings of the public pages (notices, results, tender pages), seconds; 0 = off.
 PUBLIC_PAGE_CACHE_SECONDS = int(os.environ.get("PUBLIC_PAGE_CACHE_SECONDS", "30"))
 

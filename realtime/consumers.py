@@ -10,24 +10,24 @@ client → server:
   {"type": "snapshot"}             send a fresh snapshot
   plus the subclass's own commands (`handle_command`).
 
-Every event a client receives has id = previous id + 1. The consumer drops
-duplicates and fills gaps from the database; a slow tail task re-reads the
-stream every `tail_seconds`, which also carries events published by another
-process when the channel layer is the in-memory one (embedded defaults).
+Every event a client receives has id = previous id + 1. Sockets are not members of the
+stream's channel-layer group themselves: the process's `StreamHub` (realtime/hub.py) is, and
+hands every event to its local sockets; the hub's tail re-reads the stream every `tail_seconds`
+and feeds sockets that fell behind (which also carries events published by another process when
+the channel layer is the in-memory one, the embedded default). Each socket drops duplicates and
+fills gaps from the database.
 
 Channel-layer outages (Redis down or restarted; docs/operations.md, "Faults and recovery"):
-every channel-layer receive goes through `LayerReceiver`, which never raises. A failing
-receive or group_add is logged and retried with a short backoff (`LAYER_RETRY_SECONDS`);
-the socket stays open and keeps getting events from the database tail meanwhile. When the
-layer answers again the receiver first re-joins its groups (a restarted Redis has lost
-them), then resumes the push path: no process restart needed.
+every channel-layer receive goes through `LayerReceiver` (realtime/receiver.py), which never
+raises; the socket stays open and keeps getting events from the database tail meanwhile, and
+the hub re-joins the group when the layer answers again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -35,69 +35,10 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db import transaction
 
+from realtime.hub import StreamHub, hub_join, hub_leave
 from realtime.models import Stream
-from realtime.streams import audience_allows, group_name, stream_events_since, stream_get
-
-logger = logging.getLogger(__name__)
-LAYER_RETRY_SECONDS = (0.25, 1.0)  # first retry, then every second while the layer is away
-
-
-class LayerReceiver:
-    """A channel-layer receive that survives layer outages (see the module docstring).
-
-    `rejoin` re-adds the channel to its groups; it runs before the first receive after a
-    failure (and whenever `needs_join` is set, e.g. when the group_add at connect failed).
-    `down` is true from the first failure until the layer answers again."""
-
-    def __init__(self, layer, channel: str, rejoin: Callable[[], Awaitable[None]], label: str) -> None:
-        self.layer, self.channel, self.rejoin, self.label = layer, channel, rejoin, label
-        self.down = False
-        self.needs_join = False
-        self.outages = 0
-
-    def failed(self, what: str, exc: BaseException) -> None:
-        self.needs_join = True
-        if not self.down:
-            self.down = True
-            self.outages += 1
-            logger.warning("channel layer %s failed for %s (%s: %s); falling back to the database stream",
-                           what, self.label, type(exc).__name__, exc)
-
-    def recovered(self) -> None:
-        if self.down:
-            self.down = False
-            logger.warning("channel layer back for %s; push delivery resumed", self.label)
-
-    async def join(self) -> bool:
-        try:
-            await self.rejoin()
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            self.failed("group_add", exc)
-            return False
-        self.needs_join = False
-        self.recovered()
-        return True
-
-    async def receive(self) -> dict:
-        delay = LAYER_RETRY_SECONDS[0]
-        while True:
-            if self.needs_join and not await self.join():
-                await asyncio.sleep(delay)
-                delay = LAYER_RETRY_SECONDS[-1]
-                continue
-            try:
-                message = await self.layer.receive(self.channel)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self.failed("receive", exc)
-                await asyncio.sleep(delay)
-                delay = LAYER_RETRY_SECONDS[-1]
-                continue
-            self.recovered()
-            return message
+from realtime.receiver import LayerReceiver
+from realtime.streams import audience_allows, stream_events_since, stream_get
 
 
 class StreamConsumer(AsyncJsonWebsocketConsumer):
@@ -118,9 +59,7 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
                                        f"{type(self).__name__} {self.channel_name}")
 
     async def rejoin_groups(self) -> None:
-        """Re-add this socket's channel to its stream group (after a layer outage)."""
-        if getattr(self, "key", None):
-            await self.channel_layer.group_add(group_name(self.key), self.channel_name)
+        """A socket's own channel is in no group (the hub is): nothing to re-join."""
 
     # --- to override --------------------------------------------------------------
     def stream_key(self) -> str:
@@ -134,11 +73,19 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         """Sync, runs in a thread inside the snapshot transaction."""
         raise NotImplementedError
 
+    async def identify(self) -> None:
+        """Before `may_connect`: a subclass may resolve the scope's user (e.g. a token header)."""
+
     async def handle_command(self, content: dict) -> None:
         await self.send_error("unknown_command", f"unknown message type {content.get('type')!r}")
 
+    @classmethod
+    async def hub_tick(cls, hub: StreamHub) -> None:
+        """Once per tail period per process and stream (not per socket); see realtime/hub.py."""
+
     # --- lifecycle ------------------------------------------------------------------
     async def connect(self) -> None:
+        await self.identify()
         self.user = self.scope.get("user")
         self.key = self.stream_key()
         self.last_sent = 0
@@ -146,21 +93,12 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         if not await database_sync_to_async(self._may_connect)():
             await self.close(code=4403)
             return
-        if self._receiver is not None:
-            await self._receiver.join()  # a layer outage: the receiver re-joins when it returns
+        await hub_join(self)  # in the group before the snapshot: nothing published after it is missed
         await self.accept()
         await self.send_snapshot()
-        self._tail = asyncio.ensure_future(self._tail_loop())
 
     async def disconnect(self, code: int) -> None:
-        tail = getattr(self, "_tail", None)
-        if tail:
-            tail.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await tail
-        if getattr(self, "key", None):
-            with contextlib.suppress(Exception):  # the layer may be away; the group entry expires
-                await self.channel_layer.group_discard(group_name(self.key), self.channel_name)
+        await hub_leave(self)
 
     async def receive_json(self, content: Any, **kwargs) -> None:
         if not isinstance(content, dict):
@@ -200,7 +138,7 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "snapshot", "last_id": last_id, "state": state})
 
     async def stream_event(self, message: dict) -> None:
-        """Group message from `stream_publish` (fast path)."""
+        """An event pushed through the channel layer (handed over by the hub)."""
         event = message["event"]
         async with self._lock:
             if event["id"] <= self.last_sent:
@@ -211,6 +149,20 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
                     return
             await self._deliver(event)
 
+    async def hub_event(self, message: dict) -> None:
+        with contextlib.suppress(Exception):  # a socket closing meanwhile
+            await self.stream_event(message)
+
+    async def hub_feed(self, events: list[dict]) -> None:
+        """Events the hub's tail read once for every socket behind (ascending ids)."""
+        with contextlib.suppress(Exception):
+            async with self._lock:
+                for event in events:
+                    if event["id"] == self.last_sent + 1:
+                        await self._deliver(event)
+                if events and events[-1]["id"] > self.last_sent:
+                    await self._catch_up()
+
     async def _catch_up(self) -> None:
         while True:
             missing = await database_sync_to_async(stream_events_since)(self.key, self.last_sent)
@@ -220,18 +172,20 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
                 return
 
     async def _deliver(self, event: dict) -> None:
-        if audience_allows(event.get("audience") or {}, self.user):
-            await self.send_json({"type": "event", "id": event["id"], "kind": event["kind"],
-                                  "payload": event["payload"], "at": event.get("at")})
-        else:
-            await self.send_json({"type": "redacted", "id": event["id"]})
+        """Send one event; the frame is encoded once per event and audience verdict (the hub hands
+        the same event object to every local socket)."""
+        allowed = audience_allows(event.get("audience") or {}, self.user)
+        frames = event.setdefault("_frames", {})
+        text = frames.get(allowed)
+        if text is None:
+            body = ({"type": "event", "id": event["id"], "kind": event["kind"], "payload": event["payload"],
+                     "at": event.get("at")} if allowed else {"type": "redacted", "id": event["id"]})
+            text = frames[allowed] = json.dumps(body)
+        await self.send(text_data=text)
         self.last_sent = event["id"]
-
-    async def _tail_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.tail_seconds)
-            async with self._lock:
-                await self._catch_up()
 
     async def send_error(self, code: str, message: str) -> None:
         await self.send_json({"type": "error", "code": code, "message": message})
+
+
+__all__ = ["LayerReceiver", "StreamConsumer"]

@@ -167,6 +167,31 @@ def _refuse(code: str, *, at: datetime, minimum: Decimal | None, trade: Trade) -
                fields={"server_time": server_time, **({"minimum": str(minimum)} if minimum is not None else {})})
 
 
+def _refusal_before_lock(buyer: Buyer, value: Decimal, *, key: str) -> DomainError | None:
+    """A bid the last committed book refuses as too low (or as the holder's own, in a timed round)
+    is refused without waiting for the trade's lock.
+
+    Why this is the same decision as under the lock: the refusal is taken against one committed
+    state of the book, read with the database's time after it, while bidding is open and the
+    deadline not reached (else the locked path decides, which also advances phases). That is the
+    decision the locked path would take at that instant: the bid is ordered before every bid still
+    in flight. In a burst most offers carry a price someone else has beaten already; refusing them
+    here keeps the lock for the bids that can win. A retry whose idempotency key already placed a
+    bid, and a buyer who may not bid at all, go the locked path for their own answer."""
+    trade = Trade.objects.select_related("holder").get(pk=buyer.trade_id)
+    if trade.status not in _PHASE or trade.ends_at is None:
+        return None
+    now = clock.deadline_now()
+    if now >= trade.ends_at or not buyer.may_bid:
+        return None
+    refusal = engine.check_bid(book_of(trade), number=buyer.number, amount=value, at=now)
+    if refusal is None or refusal.code not in ("too_low", "own_highest"):
+        return None
+    if key and Bid.objects.filter(buyer=buyer, idempotency_key=key).exists():
+        return None
+    return _refuse(refusal.code, at=now, minimum=refusal.minimum, trade=trade)
+
+
 @transaction.atomic
 def bid_place(*, actor: Any, buyer: Buyer, amount: Any, idempotency_key: str = "") -> BidResult:
     """Place a bid as `buyer` (a listing quote or a timed-round bid). With an idempotency key, a
@@ -176,6 +201,9 @@ def bid_place(*, actor: Any, buyer: Buyer, amount: Any, idempotency_key: str = "
     key = (idempotency_key or "").strip()
     if len(key) > 64:
         raise DomainError(_("The idempotency key is at most 64 characters."), fields={"idempotency_key": ["long"]})
+    early = _refusal_before_lock(buyer, value, key=key)
+    if early is not None:
+        raise early
     trade = lock(buyer.trade)
     if key:
         known = Bid.objects.filter(buyer=buyer, idempotency_key=key).first()

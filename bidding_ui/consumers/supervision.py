@@ -12,14 +12,12 @@ anyone else is closed with code 4403.
 
 While no Celery worker is alive (audit/health.py) nobody else publishes the dashboard's
 changes, so the consumer asks `supervision_refresh_if_workers_down` every heartbeat period
-(throttled per process): the red worker warning reaches open dashboards too.
+(once per process: the stream hub's tick, realtime/hub.py): the red worker warning reaches open dashboards too.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -27,9 +25,8 @@ from channels.db import database_sync_to_async
 from accounts.policy import can
 from audit.health import heartbeat_interval
 from realtime.consumers import StreamConsumer
+from realtime.hub import StreamHub
 from supervision.live import STREAM_KEY, supervision_overview, supervision_refresh_if_workers_down
-
-logger = logging.getLogger(__name__)
 
 
 class SupervisionConsumer(StreamConsumer):
@@ -42,19 +39,12 @@ class SupervisionConsumer(StreamConsumer):
     def build_state(self, user: Any) -> dict:
         return supervision_overview()
 
-    async def _tail_loop(self) -> None:
-        health = asyncio.ensure_future(self._health_loop())
-        try:
-            await super()._tail_loop()
-        finally:
-            health.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await health
-
-    async def _health_loop(self) -> None:
-        while True:
-            await asyncio.sleep(heartbeat_interval())
-            try:
-                await database_sync_to_async(supervision_refresh_if_workers_down)()
-            except Exception:  # the database is away: the next period tries again
-                logger.warning("supervision health check failed", exc_info=True)
+    @classmethod
+    async def hub_tick(cls, hub: StreamHub) -> None:
+        """Once per heartbeat period per process (the hub calls this every tail period)."""
+        loop = asyncio.get_running_loop()
+        due = hub.state.setdefault("health_due", loop.time() + heartbeat_interval())
+        if loop.time() < due:
+            return
+        hub.state["health_due"] = loop.time() + heartbeat_interval()
+        await database_sync_to_async(supervision_refresh_if_workers_down)()

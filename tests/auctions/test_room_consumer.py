@@ -99,3 +99,45 @@ async def test_outsider_is_refused(world, fake_clock):
     connected, code = await ws.connect()
     assert not connected or code == 4403
     await ws.disconnect()
+
+
+async def test_the_room_closes_an_expired_round_by_itself_with_one_group_member(world, fake_clock, monkeypatch):
+    """No sweep: the process's stream hub sees the deadline pass and closes the round (once per
+    process, not once per socket); the sockets share one channel-layer group membership."""
+    from channels.layers import get_channel_layer
+
+    from auctions.consumers import AuctionRoomConsumer
+    from auctions.models import Trade
+    from realtime import streams
+    from realtime.hub import running_hubs
+
+    monkeypatch.setattr(AuctionRoomConsumer, "tail_seconds", 0.2)
+    calls = []
+    import auctions.consumers as room_module
+
+    real_advance = room_module._advance
+    monkeypatch.setattr(room_module, "_advance", lambda pk: (calls.append(pk), real_advance(pk)))
+    trade = await sync_to_async(new_trade)(world, kind="land_auction", countdown=60)
+    await sync_to_async(enrol)(world, trade, world.buyers[:3])
+    fake_clock.set(trade.starts_at + timedelta(seconds=1))
+    clients = [await Client(u, trade).connect() for u in world.buyers[:3]]
+    assert (await clients[0].bid("800000.00"))["type"] == "ack"
+    for c in clients:
+        await c.pump()
+    layer, group = get_channel_layer(), streams.group_name(f"auction:{trade.public_id}")
+    if hasattr(layer, "groups"):  # in-memory layer
+        members = len(layer.groups[group])
+    else:  # channels-redis: the group is a sorted set of channel names
+        members = await layer.connection(layer.consistent_hash(group)).zcard(layer._group_key(group))
+    assert members == 1
+    assert len(running_hubs()) == 1 and len(running_hubs()[0].members) == 3
+    fake_clock.advance(seconds=61)
+    for c in clients:
+        await c.pump()
+        await c.pump()
+    assert all(c.state["status"] == "closed" for c in clients)
+    assert (await sync_to_async(Trade.objects.get)(pk=trade.pk)).status in ("closed", "not_sold", "sold")
+    assert len(calls) <= 2  # one call per tick, not one per socket
+    for c in clients:
+        await c.ws.disconnect()
+    assert not running_hubs()

@@ -18,10 +18,8 @@ from channels.testing import WebsocketCommunicator
 from django.db import transaction
 from django.urls import path
 
-from bidding_ui.consumers import opening as room_consumers
 from bidding_ui.routing import websocket_urlpatterns
-from realtime import consumers as consumers_base
-from realtime import streams
+from realtime import hub, receiver, streams
 from tests.realtime.test_streams import CounterConsumer
 from tests.trading.sealed import scenario
 from trading.opening.room import room_key
@@ -71,7 +69,7 @@ class OutageLayer(InMemoryChannelLayer):
 @pytest.fixture
 def outage_layer(settings, monkeypatch):
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "tests.bidding_ui.test_layer_outage.OutageLayer"}}
-    monkeypatch.setattr(consumers_base, "LAYER_RETRY_SECONDS", (0.05, 0.1))
+    monkeypatch.setattr(receiver, "LAYER_RETRY_SECONDS", (0.05, 0.1))
     return get_channel_layer()
 
 
@@ -131,7 +129,7 @@ async def test_a_socket_can_connect_while_the_layer_is_down(outage_layer):
 
 
 async def test_the_room_hub_falls_back_to_the_database_and_rejoins(outage_layer, make_org, make_user, monkeypatch):
-    monkeypatch.setattr(room_consumers, "DEGRADED_TAIL_SECONDS", 0.2)
+    monkeypatch.setattr(hub, "DEGRADED_TAIL_SECONDS", 0.2)
     s = await database_sync_to_async(scenario)(make_org, make_user)
     key = room_key(s.tender.pk)
     room_app = URLRouter(websocket_urlpatterns)

@@ -201,6 +201,7 @@ async def test_shared_tail_delivers_events_the_layer_never_carried(make_org, mak
     from django.db import transaction
 
     from bidding_ui.consumers.opening import OpeningRoomConsumer
+    from realtime.hub import running_hubs
 
     monkeypatch.setattr(OpeningRoomConsumer, "tail_seconds", 0.2)
     s = await database_sync_to_async(scenario)(make_org, make_user, bidders=0)
@@ -217,4 +218,4 @@ async def test_shared_tail_delivers_events_the_layer_never_carried(make_org, mak
     for client in clients:
         assert client.last_id == 1 and client.state["state"] == "signing_in", client.name
         await client.close()
-    assert not OpeningRoomConsumer._hubs  # the last socket stopped the room's hub
+    assert not running_hubs()  # the last socket stopped the room's hub
