@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Organisation
 from accounts.policy import authorize
-from auctions import selectors
+from auctions import opendata, selectors
 from auctions import serializers as s
 from auctions.confirmation import confirmation_pdf
 from auctions.models import Buyer, Confirmation
@@ -26,6 +26,7 @@ from config.errors import DomainError, NotFoundError
 from config.parsers import StrictJSONParser
 from trading.deposits import bankmsg
 from trading.deposits.services.bank import bank_verify
+from trading.ocds.mapping import request_context
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid input or a legal rule refused it (the message names it)"),
@@ -91,6 +92,36 @@ class ResultsView(APIView):
     @extend_schema(responses={200: s.AuctionTradeOutput(many=True)}, summary="Published results (public)")
     def get(self, request):
         return Response([_out(t) for t in selectors.results_public()[:200]])
+
+
+@extend_schema(tags=["open data"])
+class OcdsResultsView(APIView):
+    """Every published result as one OCDS 1.1 release package (public, no login)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: s.OcdsAuctionPackageOutput}, operation_id="auctions_ocds_results",
+                   summary="OCDS 1.1 release package of every published auction result")
+    def get(self, request):
+        package = opendata.results_package(selectors.results_public().select_related("relisted_from"),
+                                           uri=request.build_absolute_uri(), ctx=request_context(request))
+        return Response(s.OcdsAuctionPackageOutput(package).data)
+
+
+@extend_schema(tags=["open data"])
+class OcdsTradeView(APIView):
+    """One trade's result as an OCDS 1.1 release package (public, no login; 404 until published)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: s.OcdsAuctionPackageOutput, 404: ERRORS[404]}, operation_id="auctions_ocds_trade",
+                   summary="OCDS 1.1 release package of one trade's published result (404 before)")
+    def get(self, request, pk):
+        trade = selectors.result_published_get(public_id=pk)
+        package = opendata.results_package([trade], uri=request.build_absolute_uri(), ctx=request_context(request))
+        return Response(s.OcdsAuctionPackageOutput(package).data)
 
 
 class _Post(APIView):

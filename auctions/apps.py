@@ -8,5 +8,6 @@ class AuctionsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Policy rules and the supervision warning source register themselves on import.
-        from auctions import policies, supervision  # noqa: F401
+        # Policy rules, the supervision warning source and the deposits' refund origin register
+        # themselves on import.
+        from auctions import policies, refunds, supervision  # noqa: F401

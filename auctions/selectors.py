@@ -134,6 +134,19 @@ def results_public() -> QuerySet[Trade]:
             .order_by("-result_published_at", "-pk"))
 
 
+def result_published_get(*, public_id: Any) -> Trade:
+    """A trade whose result is published (open data); 404 for any other, existing or not."""
+    try:
+        pid = uuid.UUID(str(public_id))
+    except ValueError:
+        raise NotFoundError(_("No published result of this trade.")) from None
+    trade = (Trade.objects.select_related("transferor", "agent", "relisted_from")
+             .filter(public_id=pid, result_published_at__isnull=False).first())
+    if trade is None:
+        raise NotFoundError(_("No published result of this trade."))
+    return trade
+
+
 def running_trades() -> list[dict]:
     """Every running or closing trade, for the supervisors' live view."""
     rows = Trade.objects.filter(status__in=(TradeStatus.PUBLISHED, TradeStatus.LISTING, TradeStatus.TIMED,

@@ -161,3 +161,39 @@ class AuctionReplayOutput(serializers.Serializer):
     outcome = serializers.CharField(allow_null=True)
     recorded_outcome = serializers.CharField(allow_null=True)
     problems = serializers.ListField(child=serializers.CharField())
+
+
+# --- open data (OCDS 1.1 release packages; auctions/opendata.py, docs/ocds.md) ---
+
+
+class OcdsPublisherOutput(serializers.Serializer):
+    name = serializers.CharField()
+    uri = serializers.URLField()
+
+
+class OcdsAuctionReleaseOutput(serializers.Serializer):
+    ocid = serializers.CharField(help_text="<OCDS_OCID_PREFIX>-<trade code>")
+    id = serializers.CharField(help_text="<ocid>-notice|result-<12 hex of the release's SHA-256>")
+    date = serializers.CharField()
+    tag = serializers.ListField(child=serializers.CharField(), help_text='["award"] once decided, else ["tender"]')
+    initiationType = serializers.CharField()  # noqa: N815 (OCDS field name)
+    language = serializers.CharField()
+    parties = serializers.ListField(child=serializers.DictField(), help_text="transferor (buyer), agent "
+                                    "(procuringEntity), the winner once sold (tenderer, supplier)")
+    buyer = serializers.DictField(help_text="the transferor: {id, name}")
+    tender = serializers.DictField(help_text="the trade; value = −start price (OCDS: a payment to the buyer)")
+    awards = serializers.ListField(child=serializers.DictField(), required=False,
+                                   help_text="once decided: one award, active (sold, value = −price) or "
+                                             "unsuccessful")
+    relatedProcesses = serializers.ListField(  # noqa: N815 (OCDS field name)
+        child=serializers.DictField(), required=False, help_text="a relisting: the earlier unsuccessful trade")
+
+
+class OcdsAuctionPackageOutput(serializers.Serializer):
+    uri = serializers.CharField()
+    version = serializers.CharField()
+    publishedDate = serializers.CharField()  # noqa: N815 (OCDS field name)
+    publisher = OcdsPublisherOutput()
+    license = serializers.CharField()
+    publicationPolicy = serializers.CharField()  # noqa: N815 (OCDS field name)
+    releases = OcdsAuctionReleaseOutput(many=True)

@@ -7,6 +7,7 @@ from auctions import api
 urlpatterns = [
     path("auctions", api.TradeListView.as_view(), name="api-auctions"),
     path("auctions/results", api.ResultsView.as_view(), name="api-auction-results"),
+    path("auctions/ocds", api.OcdsResultsView.as_view(), name="api-auctions-ocds"),
     path("auctions/bank/arrivals", api.BankArrivalView.as_view(), name="api-auction-bank-arrival"),
     path("auctions/<uuid:pk>", api.TradeDetailView.as_view(), name="api-auction"),
     path("auctions/<uuid:pk>/reserve", api.ReserveView.as_view(), name="api-auction-reserve"),
@@ -25,5 +26,6 @@ urlpatterns = [
     path("auctions/<uuid:pk>/shares", api.ShareView.as_view(), name="api-auction-shares"),
     path("auctions/<uuid:pk>/confirmation", api.ConfirmationView.as_view(), name="api-auction-confirmation"),
     path("auctions/<uuid:pk>/confirmation.pdf", api.ConfirmationPdfView.as_view(), name="api-auction-confirmation-pdf"),
+    path("auctions/<uuid:pk>/ocds", api.OcdsTradeView.as_view(), name="api-auction-ocds"),
     path("auctions/<uuid:pk>/replay", api.ReplayView.as_view(), name="api-auction-replay"),
 ]

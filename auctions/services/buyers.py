@@ -9,9 +9,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Min, Sum
 from django.utils.translation import gettext as _
 
 from accounts.policy import authorize
+from auctions import rules
 from auctions.models import Buyer, BuyerStatus, DepositArrival, DepositState, Trade, TradeStatus
 from auctions.services.common import lock, money
 from audit.services import audit_record
@@ -19,11 +21,15 @@ from config.errors import DomainError, RuleViolation, StateConflict
 from credit.services import access_check
 from trading import clock
 from trading.deposits import conf as deposit_conf
+from trading.deposits.services.origin_refunds import OriginPayment, origin_refund_instruct
 from trading.deposits.vaccount import make_virtual_account, normalize_account_number
 
 MAX_DOCUMENTS = 20
 APPLY_STATUSES = (TradeStatus.PUBLISHED, TradeStatus.LISTING)
 NUMBER_DIGITS = 6
+# The key under which auction deposits are refunded by the deposits' bank instructions
+# (trading/deposits/origins.py; registered by auctions/refunds.py): origin_ref = the Buyer's pk.
+REFUND_ORIGIN = "auctions.buyer"
 
 
 def number_commitment(buyer: Buyer) -> str:
@@ -151,6 +157,9 @@ def deposit_arrival_book(*, account_number: str, amount: Any, payer_account: str
     audit_record(actor="system", action="auction.deposit_booked", obj=buyer, data={
         "trade": buyer.trade_id, "amount": value, "total": buyer.deposit_paid, "state": buyer.deposit_state,
         "txn_hash": hashlib.sha256(txn_id.encode()).hexdigest()})
+    if buyer.deposit_state in (DepositState.REFUND_DUE, DepositState.REFUNDED):
+        # Money arriving after the refund was due (a rejected applicant, a trade that ended) goes back too.
+        _refund_due(buyer, reason="late_arrival")
     _maybe_number(buyer)
     return arrival
 
@@ -172,18 +181,43 @@ def buyer_live_round_declare(*, actor, buyer: Buyer, wants: bool = True) -> Buye
 
 
 def _refund_due(buyer: Buyer, *, reason: str, due_at: datetime | None = None) -> None:
-    """Mark the deposit for refund (the bank export of trading/deposits pays it); audited."""
-    if buyer.deposit_paid <= 0 or buyer.deposit_state in (DepositState.REFUNDED, DepositState.APPLIED):
+    """Mark the deposit for refund and instruct the bank: one deposits refund instruction per account the
+    money came from (原路退回), without interest (国土资源部令第39号 Art 23*), due at `due_at` (the trade's
+    refund_due_at) or the refund period from now. The instructions go out with the deposits' exports
+    and come back executed through `auctions/refunds.py` (docs/auctions.md, "Deposit refunds"). Audited;
+    idempotent (what earlier instructions cover is not instructed again)."""
+    if buyer.deposit_paid <= 0 or buyer.deposit_state == DepositState.APPLIED:
         return
+    rule = rules.rules_for(buyer.trade.kind).deposit_refund
+    due = due_at or rule.after(clock.now())
+    made = origin_refund_instruct(origin=REFUND_ORIGIN, origin_ref=str(buyer.pk), payments=_payments(buyer),
+                                  from_account=buyer.deposit_account, due_at=due, trigger=f"auction_{reason}",
+                                  legal_source=rule.source)
+    if not made and buyer.deposit_state in (DepositState.REFUND_DUE, DepositState.REFUNDED):
+        return  # covered already: nothing new to instruct or record
     buyer.deposit_state = DepositState.REFUND_DUE
     buyer.save(update_fields=["deposit_state"])
     audit_record(actor="system", action="auction.deposit_refund_due", obj=buyer,
-                 data={"trade": buyer.trade_id, "amount": buyer.deposit_paid, "reason": reason, "due_at": due_at})
+                 data={"trade": buyer.trade_id, "amount": buyer.deposit_paid, "reason": reason, "due_at": due,
+                       "source": rule.source, "instructions": [i.reference for i in made]})
+
+
+def _payments(buyer: Buyer) -> list[OriginPayment]:
+    """What the buyer's sub-account received, by the account it came from (first payer first)."""
+    org = buyer.organisation
+    basic = normalize_account_number(org.basic_account_number)
+    rows = (DepositArrival.objects.filter(buyer=buyer).values("payer_account")
+            .annotate(total=Sum("amount"), first=Min("booked_at")).order_by("first", "payer_account"))
+    return [OriginPayment(payee_account=r["payer_account"], amount=r["total"],
+                          payee_name=(org.basic_account_name or org.name) if r["payer_account"] == basic else "",
+                          payee_bank=org.basic_account_bank if r["payer_account"] == basic else "")
+            for r in rows]
 
 
 @transaction.atomic
 def deposit_refund_executed(*, buyer: Buyer, txn_id: str) -> Buyer:
-    """The bank reports the refund paid (idempotent)."""
+    """The bank reports the refund paid (idempotent). Called by the refund origin's handler
+    (auctions/refunds.py) once the bank executed every instruction of the buyer's deposit."""
     buyer = Buyer.objects.select_for_update().get(pk=buyer.pk)
     if buyer.deposit_state == DepositState.REFUNDED:
         return buyer

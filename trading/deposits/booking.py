@@ -49,6 +49,7 @@ from trading.deposits.bankmsg import ARRIVAL, FAILED, Transfer
 from trading.deposits.fastsql import insert_instances, insert_rows
 from trading.deposits.interest import compute_interest
 from trading.deposits.money import ZERO
+from trading.deposits.origins import refund_origin_get
 from trading.deposits.sealing import account_hash, deposit_record, sealed_refs
 from trading.deposits.vaccount import normalize_account_number
 from trading.models import RegistrationStatus, ScheduledStep
@@ -319,6 +320,9 @@ class Ledger:
         self.changed_instructions: dict[int, RefundInstruction] = {}
         self.warnings: list[DepositWarning] = []
         self.events: list[tuple[str, str, dict]] = []
+        # Executed instructions of a registered origin (trading/deposits/origins.py): their handlers
+        # run after everything else is written.
+        self.origin_executed: list[tuple[RefundInstruction, str]] = []
         self._rate: Decimal | None = None
         self._basis = 360
         self._return_due: dict[str, tuple[str, datetime]] = {}
@@ -368,6 +372,8 @@ class Ledger:
         tender=None,
         bank_transaction: BankTransaction | None = None,
         with_interest: bool = True,
+        origin: str = "",
+        origin_ref: str = "",
     ) -> RefundInstruction:
         """A refund instruction paying back `covered` arrivals (or `principal`) with interest to today."""
         if principal is None:
@@ -398,6 +404,8 @@ class Ledger:
             balance_days=result.balance_days,
             due_at=due_at,
             created_at=self.now,
+            origin=origin,
+            origin_ref=origin_ref,
         )
         self.new_instructions.append((instruction, list(covered)))
         return instruction
@@ -459,6 +467,9 @@ class Ledger:
             event = deposit_record(actor=actor, action=action, obj=obj, data=data)
             if action == "deposit.entries_booked":
                 self._entry_receipts(event, data["tender"])
+        for instruction, txn_id in self.origin_executed:
+            refund_origin_get(instruction.origin).executed(instruction, txn_id=txn_id)
+        self.origin_executed = []
 
     def _entry_receipts(self, event, tender_id: int) -> None:
         """One signed receipt per sub-account booked in `event` (its "deposit.entries_booked" event,
@@ -537,6 +548,8 @@ class Ledger:
                     row.update(sealed_refs(instruction.account))
                 elif instruction.bank_transaction_id:
                     row["txn"] = instruction.bank_transaction.txn_id
+                if instruction.origin:
+                    row.update(origin=instruction.origin, origin_ref=instruction.origin_ref)
                 rows.append(row)
             obj = f"trading.tender:{tender_id}" if tender_id else f"trading.refundinstruction:{instructions[0].pk}"
             self.events.append(("deposit.refunds_instructed", obj, {"tender": tender_id, "instructions": rows}))
@@ -623,6 +636,14 @@ def execute_refund(ledger: Ledger, instruction: RefundInstruction, txn: TxnRow) 
     instruction.executed_txn_id = txn.pk
     ledger.changed_instructions[instruction.pk] = instruction
     account = instruction.account
+    if instruction.origin:
+        # Another app's deposit (no sub-account of ours): recorded here, applied by its handler.
+        ledger.origin_executed.append((instruction, txn.txn_id))
+        ledger.event("deposit.refund_executed", f"trading.refundinstruction:{instruction.pk}", {
+            "tender": None, "instruction": instruction.reference, "origin": instruction.origin,
+            "origin_ref": instruction.origin_ref, "total": instruction.total, "txn": txn.txn_id,
+            "executed_at": txn.booked_at})
+        return
     if account is None or instruction.purpose == RefundPurpose.FORFEIT_TRANSFER:
         return  # a suspense return, or a forfeit already booked when it was decided
     if instruction.interest > 0:

@@ -15,6 +15,7 @@ from audit.models import Receipt
 from config.errors import NotFoundError
 from trading.deposits.interest import BANK_TZ
 from trading.deposits.money import ZERO
+from trading.deposits.origins import refund_origin_sealed
 from trading.deposits.sealing import deposits_sealed
 from trading.models import Registration, Tender
 from trading.models.deposit import (
@@ -171,6 +172,9 @@ def refund_instructions_for(*, user, statuses=None) -> QuerySet[RefundInstructio
 
 
 def instruction_is_sealed(instruction: RefundInstruction) -> bool:
+    """Payee masked in the lists: a tender whose deposits are sealed, or what a refund origin says."""
+    if instruction.origin:
+        return refund_origin_sealed(instruction)
     return instruction.tender is not None and deposits_sealed(instruction.tender)
 
 

@@ -68,6 +68,10 @@ class InstructionOutput(serializers.Serializer):
     legal_source = serializers.CharField()
     status = serializers.CharField()
     tender = serializers.IntegerField(source="tender_id", allow_null=True)
+    origin = serializers.CharField(
+        allow_blank=True, help_text='"" for a tender deposit or a suspense return; else the app holding the deposit '
+                                    '(e.g. "auctions.buyer", docs/deposits.md "Refund origins")')
+    origin_ref = serializers.CharField(allow_blank=True, help_text="the id of the object holding the deposit")
     from_account = serializers.CharField()
     payee_account = serializers.SerializerMethodField()
     payee_name = serializers.SerializerMethodField()

@@ -276,11 +276,18 @@ class RefundInstruction(models.Model):
     failure_reason = models.CharField(max_length=300, blank=True)
     superseded_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     overdue_warned_at = models.DateTimeField(null=True, blank=True)
+    # A deposit held by another app (trading/deposits/origins.py): the registered origin's key, e.g.
+    # "auctions.buyer", and the id of the object holding the deposit. "" for the deposits' own
+    # instructions (a tender sub-account, a suspense return), which keep `account`/`bank_transaction`.
+    origin = models.CharField(max_length=40, blank=True, default="")
+    origin_ref = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["due_at", "pk"]
         verbose_name = _("refund instruction")
         verbose_name_plural = _("refund instructions")
+        indexes = [models.Index(fields=["origin", "origin_ref"], condition=~models.Q(origin=""),
+                                name="refund_instruction_origin")]
 
     def __str__(self) -> str:
         return f"{self.reference} {self.total}"

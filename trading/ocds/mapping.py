@@ -157,6 +157,13 @@ def default_context() -> Context:
     return Context(base_url=base if base.endswith("/") else base + "/")
 
 
+def request_context(request) -> Context:
+    """The context of an API response: `OCDS_BASE_URL` when set, else the request's scheme and host."""
+    if getattr(settings, "OCDS_BASE_URL", ""):
+        return default_context()
+    return Context(base_url=request.build_absolute_uri("/"))
+
+
 # --- facts ---------------------------------------------------------------------------------------
 
 
@@ -256,8 +263,9 @@ def _parties(tender: Tender, *, bidders, suppliers: set[int]) -> list[dict]:
     return parties
 
 
-def _finish(release: dict) -> dict:
-    """Give the release its content-addressed id."""
+def release_finish(release: dict) -> dict:
+    """Give the release its content-addressed id: `<ocid>-<stage>-<12 hex of the SHA-256 of the release
+    without its id>` (the release's "id" holds the stage when called). Shared with auctions/opendata.py."""
     body = {k: v for k, v in release.items() if k != "id"}
     digest = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
     release["id"] = f"{release['ocid']}-{release['id']}-{digest[:12]}"
@@ -360,7 +368,7 @@ def tender_releases(tender: Tender, ctx: Context) -> list[dict]:
         first["parties"] = _parties(tender, bidders=None, suppliers=set())
         first["buyer"] = org_ref(tender.tenderer)
         first["tender"] = _tender_body(tender, ctx, at=tender.published_at, bidders=None, amendments=[])
-        out.append(_finish(first))
+        out.append(release_finish(first))
         for notice in amendment_notices:
             if amendments:  # the previous amendment's values are in the previous release
                 amendments[-1]["releaseID"] = out[-1]["id"]
@@ -371,7 +379,7 @@ def tender_releases(tender: Tender, ctx: Context) -> list[dict]:
             release["buyer"] = org_ref(tender.tenderer)
             release["tender"] = _tender_body(tender, ctx, at=notice.published_at, bidders=None,
                                              amendments=[dict(a) for a in amendments])
-            out.append(_finish(release))
+            out.append(release_finish(release))
     now = tender_release(tender, ctx, amendments=amendments, amends=out[-1]["id"] if out else None)
     if not out or now["date"] > out[-1]["date"]:  # something changed after the last amendment
         out.append(now)
@@ -401,7 +409,7 @@ def tender_release(tender: Tender, ctx: Context, *, amendments: list[dict] | Non
     bids = _bids(tender)
     if bids:
         release["bids"] = {"details": bids}
-    return _finish(release)
+    return release_finish(release)
 
 
 def _criteria_details(tender: Tender) -> str:
@@ -448,7 +456,7 @@ def award_release(tender: Tender, ctx: Context) -> dict | None:
         }
         for a in awards
     ]
-    return _finish(release)
+    return release_finish(release)
 
 
 def contract_release(tender: Tender, ctx: Context) -> dict | None:
@@ -484,7 +492,7 @@ def contract_release(tender: Tender, ctx: Context) -> dict | None:
             }]
         items.append(item)
     release["contracts"] = items
-    return _finish(release)
+    return release_finish(release)
 
 
 def releases_of(tender: Tender, ctx: Context | None = None) -> list[dict]:

@@ -42,16 +42,21 @@ def publisher_name() -> str:
     return str(getattr(settings, "OCDS_PUBLISHER_NAME", "") or settings.CENTRE_NAME)
 
 
-def metadata(uri: str, ctx: Context) -> dict:
-    return {
+def metadata(uri: str, ctx: Context, *, extensions: tuple[str, ...] = EXTENSIONS) -> dict:
+    """Package metadata (docs/ocds.md); `extensions` names the platform extensions the releases use
+    (none: the key is left out, an empty array would fail libcoveocds' empty-field check)."""
+    out = {
         "uri": uri,
         "version": VERSION,
-        "extensions": [ctx.url(f"open-data/ocds/extensions/{name}/extension.json") for name in EXTENSIONS],
+        "extensions": [ctx.url(f"open-data/ocds/extensions/{name}/extension.json") for name in extensions],
         "publishedDate": when(clock.now()),
         "publisher": {"name": publisher_name(), "uri": ctx.base_url},
         "license": str(getattr(settings, "OCDS_LICENSE", "") or DEFAULT_LICENSE),
         "publicationPolicy": str(getattr(settings, "OCDS_PUBLICATION_POLICY", "") or ctx.url(POLICY_PATH)),
     }
+    if not extensions:
+        del out["extensions"]
+    return out
 
 
 def release_package(tenders, *, uri: str, ctx: Context | None = None) -> dict:

@@ -14,15 +14,11 @@ from rest_framework.views import APIView
 
 from config.errors import DomainError, NotFoundError
 from trading.ocds import packages
-from trading.ocds.mapping import Context, default_context
+from trading.ocds.mapping import Context, request_context
 
 
 def _context(request) -> Context:
-    from django.conf import settings
-
-    if getattr(settings, "OCDS_BASE_URL", ""):
-        return default_context()
-    return Context(base_url=request.build_absolute_uri("/"))
+    return request_context(request)
 
 
 @extend_schema(tags=["open data"])

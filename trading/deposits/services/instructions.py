@@ -99,7 +99,7 @@ def refund_instruction_reissue(*, actor, instruction: RefundInstruction, payee_a
         payee_name=payee_name or old.payee_name, payee_bank=payee_bank or old.payee_bank,
         principal=old.principal, interest=old.interest, total=old.total, interest_rate=old.interest_rate,
         day_count_basis=old.day_count_basis, interest_until=old.interest_until, balance_days=old.balance_days,
-        due_at=old.due_at, created_at=clock.now(),
+        due_at=old.due_at, created_at=clock.now(), origin=old.origin, origin_ref=old.origin_ref,
     )
     RefundItem.objects.filter(instruction=old).update(instruction=new)
     old.status, old.superseded_by = RefundStatus.SUPERSEDED, new
