@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -26,8 +27,10 @@ from django.conf import settings
 from django.utils import translation
 
 from accounts.policy import can
-from auctions import selectors
+from auctions import engine, selectors
 from auctions.models import Trade
+from auctions.services.bidding import refusal_error
+from auctions.services.common import money
 from audit.canonical import format_timestamp
 from config.errors import DomainError
 from realtime.command_pool import run_command
@@ -74,12 +77,50 @@ class AuctionRoomConsumer(StreamConsumer):
         state = selectors.room_state(user=user, trade=trade)
         # The next instant the room changes by the clock: the running deadline, or the start.
         self.ends_at = _parse(state["ends_at"]) or (trade.starts_at if trade.status == "published" else None)
+        # What the room has delivered, for refusals without the database (engine.too_low_in_room).
+        history = state["history"]
+        self.known = {
+            "status": state["status"], "minimum": Decimal(state["next_minimum"]),
+            "deadline": _parse(state["ends_at"]), "number": (state["me"] or {}).get("number"),
+            "floor": Decimal(history[0]["amount"]) if history and state["bid_count"] > len(history) else None,
+        }
+        self.known["own"] = {Decimal(h["amount"]) for h in history if h["number"] == self.known["number"]}
         return state
 
     async def _deliver(self, event: dict) -> None:
-        if event.get("kind") in ("bid", "phase", "result"):
-            self.ends_at = _parse(event["payload"].get("ends_at"))
+        kind, payload = event.get("kind"), event.get("payload") or {}
+        known = getattr(self, "known", None)
+        if kind in ("bid", "phase", "result"):
+            self.ends_at = _parse(payload.get("ends_at"))
+        if known is not None:
+            if kind == "bid":
+                known.update(minimum=Decimal(payload["next_minimum"]), deadline=self.ends_at)
+                if payload["number"] == known["number"]:
+                    known["own"].add(Decimal(payload["amount"]))
+            elif kind in ("phase", "result"):
+                known.update(status=payload["status"], deadline=self.ends_at)
+            elif kind == "increment":
+                known["status"] = None  # decide the next offers under the lock (the snapshot knows better)
         await super()._deliver(event)
+
+    def _known_refusal(self, amount: str, key: str) -> DomainError | None:
+        """A too-low offer refused from what this room delivered, without the database."""
+        known = getattr(self, "known", None)
+        try:
+            value = money(amount, field="amount")
+        except DomainError:
+            return None  # the service answers invalid amounts
+        if known is None:
+            return None
+        at = clock.now()
+        refusal = engine.too_low_in_room(
+            phase=engine.TIMED if known["status"] == "timed" else "", minimum=known["minimum"],
+            ends_at=known["deadline"], amount=value, at=at, keyed=bool(key), history_floor=known["floor"],
+            own_amounts=known["own"])
+        if refusal is None:
+            return None
+        with translation.override(self._language()):
+            return refusal_error(refusal.code, at=at, minimum=refusal.minimum, status=known["status"])
 
     @classmethod
     async def hub_tick(cls, hub: StreamHub) -> None:
@@ -109,6 +150,9 @@ class AuctionRoomConsumer(StreamConsumer):
                                   "message": "amount (decimal string) and key (string) expected", "fields": {}})
             return
         try:
+            early = self._known_refusal(str(amount), key)
+            if early is not None:
+                raise early
             # On the command pool, not the sockets' shared database thread (realtime/command_pool.py).
             result = await run_command(self._bid, str(amount), key)
         except DomainError as exc:
@@ -133,8 +177,11 @@ class AuctionRoomConsumer(StreamConsumer):
         from auctions.services.bidding import bid_place
 
         with translation.override(self._language()):
-            trade = Trade.objects.get(pk=self.trade_pk)
-            buyer = selectors.buyer_of(user=self.user, trade=trade)
+            # The socket's buyer row is kept while it may bid: the offers of a burst cost no lookup.
+            # `bid_place` re-reads it under the trade's lock before accepting anything.
+            buyer = getattr(self, "_buyer", None)
+            if buyer is None or not buyer.may_bid:
+                buyer = self._buyer = selectors.buyer_of(user=self.user, trade=Trade.objects.get(pk=self.trade_pk))
             if buyer is None:
                 raise DomainError(translation.gettext("Your organisation has not applied to this trade."),
                                   code="not_a_buyer", status=403)

@@ -69,6 +69,30 @@ def check_bid(book: Book, *, number: str, amount: Decimal, at: datetime,
     return None
 
 
+ROOM_MARGIN = timedelta(seconds=1)
+
+
+def too_low_in_room(*, phase: str, minimum: Decimal, ends_at: datetime | None, amount: Decimal, at: datetime,
+                    keyed: bool, history_floor: Decimal | None, own_amounts: frozenset[Decimal] | set[Decimal],
+                    ) -> Refusal | None:
+    """A too-low refusal decided from what a live room already delivered (committed bids, in order),
+    without the database: the room's consumer answers most offers of a burst this way.
+
+    Exact, because in a timed round the minimum only rises (no increment changes) and the deadline
+    only moves later, so an offer below a minimum the room has seen is below the true minimum now,
+    and `at` (the server's clock) more than ROOM_MARGIN before a deadline the room has seen is before
+    the true deadline. (Where the book would name the offer the holder's own, its newest bid not yet
+    delivered to the room, the room names it too low: both are true.) Not decided here (None; the service decides under the lock): listings (the
+    increment may change), offers near or after the deadline, and, for offers with an idempotency
+    key, an amount the buyer itself bid before (a retry gets its bid back) or below the oldest bid
+    the room knows of (`history_floor`: the snapshot's history is the last 200 bids)."""
+    if phase != TIMED or ends_at is None or at >= ends_at - ROOM_MARGIN or amount >= minimum:
+        return None
+    if keyed and (amount in own_amounts or (history_floor is not None and amount < history_floor)):
+        return None
+    return Refusal("too_low", minimum)
+
+
 def apply_bid(book: Book, *, number: str, amount: Decimal, at: datetime) -> Book:
     """The book after a bid `check_bid` accepted."""
     ends_at = at + book.countdown if book.phase == TIMED else book.ends_at

@@ -170,9 +170,9 @@ class Client:
         except Exception:  # noqa: S110 - closed at the end of the run
             pass
 
-    async def offer(self) -> dict:
+    async def offer(self, steps: int = 1) -> dict:
         self.ref += 1
-        amount = str((Decimal(self.price) + INCREMENT) if self.price else START)
+        amount = str((Decimal(self.price) + steps * INCREMENT) if self.price else START)
         fut = asyncio.get_running_loop().create_future()
         self.pending[self.ref] = fut
         try:
@@ -217,6 +217,9 @@ async def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connect-concurrency", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--jump", type=int, default=1,
+                        help="each offer is the price last seen + k increments, k uniform in 1..jump "
+                             "(jump bids are valid; > 1 makes far more offers win: the fan-out stress case)")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -224,7 +227,8 @@ async def main() -> None:
     t_setup = time.perf_counter()
     trade, creds = await asyncio.to_thread(setup, args.buyers, args.countdown)
     print(f"{KIND}, Redis layer; {_django.machine()}; {args.buyers} buyers, {args.rate:g} bids/s offered for "
-          f"{args.burst:g} s, countdown {args.countdown} s, {args.workers} uvicorn workers; "
+          f"{args.burst:g} s (jump 1..{args.jump} increments), countdown {args.countdown} s, {args.workers} uvicorn "
+          f"workers; "
           f"setup {time.perf_counter() - t_setup:.0f} s")
     with Server(workers=args.workers, settings="config.settings",
                 env={"SANDBOX_TIME_ACCELERATION": "1"}) as server:
@@ -264,7 +268,7 @@ async def main() -> None:
         n_offers = int(args.rate * args.burst)
         for i in range(n_offers):
             client = clients[rng.randrange(len(clients))]
-            results.append(asyncio.create_task(client.offer()))
+            results.append(asyncio.create_task(client.offer(rng.randint(1, args.jump))))
             await asyncio.sleep(max(0.0, burst_start + (i + 1) / args.rate - time.time()))
         burst_end = time.time()
         replies = await asyncio.gather(*results)

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import os
 import queue
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from asgiref.sync import SyncToAsync
 from django.conf import settings
 from django.db import connections
 
@@ -47,7 +49,10 @@ class CommandPool:
         self.threads: list[threading.Thread] = []
         self._lock = threading.Lock()
 
-    def submit(self, fn: Callable[..., T], *args: Any) -> concurrent.futures.Future:
+    def submit(self, fn: Callable[..., T], *args: Any,
+               loop: asyncio.AbstractEventLoop | None = None) -> concurrent.futures.Future:
+        """Queue `fn(*args)`. `loop`: the server's event loop, where `async_to_sync` calls made by
+        `fn` run (the on-commit push of a stream event), as in asgiref's own worker threads."""
         future: concurrent.futures.Future = concurrent.futures.Future()
         with self._lock:
             if len(self.threads) < self.size:
@@ -55,7 +60,7 @@ class CommandPool:
                                           daemon=True)
                 self.threads.append(thread)
                 thread.start()
-        self.queue.put((future, fn, args))
+        self.queue.put((future, fn, args, loop))
         return future
 
     def _work(self) -> None:
@@ -70,10 +75,14 @@ class CommandPool:
             if item is _STOP:
                 connections.close_all()
                 return
-            future, fn, args = item
+            future, fn, args, loop = item
             if not future.set_running_or_notify_cancel():
                 continue
             holding = True
+            # asgiref's AsyncToSync looks here for the loop to run coroutines on; without it every
+            # async_to_sync call would start an event loop of its own (and channels-redis a new pool).
+            local = SyncToAsync.threadlocal
+            local.main_event_loop, local.main_event_loop_pid = loop, os.getpid()
             try:
                 result = fn(*args)
             except BaseException as exc:  # noqa: BLE001 - handed to the awaiting coroutine
@@ -81,6 +90,8 @@ class CommandPool:
                 future.set_exception(exc)
             else:
                 future.set_result(result)
+            finally:
+                local.main_event_loop = local.main_event_loop_pid = None
 
     def shutdown(self) -> None:
         with self._lock:
@@ -106,7 +117,7 @@ def command_pool() -> CommandPool:
 
 async def run_command(fn: Callable[..., T], *args: Any) -> T:
     """Run the sync `fn(*args)` on the command pool and await its result (exceptions re-raised)."""
-    return await asyncio.wrap_future(command_pool().submit(fn, *args))
+    return await asyncio.wrap_future(command_pool().submit(fn, *args, loop=asyncio.get_running_loop()))
 
 
 def command_pool_shutdown() -> None:

@@ -152,10 +152,17 @@ _REFUSALS = {
 }
 
 
-def _refuse(code: str, *, at: datetime, minimum: Decimal | None, trade: Trade) -> DomainError:
+def refusal_error(code: str, *, at: datetime, minimum: Decimal | None, status: str) -> DomainError:
+    """The error a refused bid gets (code, message naming the rule's source, server time, minimum)."""
+    return _refuse(code, at=at, minimum=minimum, status=status)
+
+
+def _refuse(code: str, *, at: datetime, minimum: Decimal | None, trade: Trade | None = None,
+            status: str = "") -> DomainError:
     server_time = format_timestamp(at)
     messages = {
-        "not_open": _("Bidding is not open on this trade (status %(status)s).") % {"status": trade.status},
+        "not_open": _("Bidding is not open on this trade (status %(status)s).") % {
+            "status": trade.status if trade is not None else status},
         "expired": _("The bid arrived at %(time)s, after bidding closed; the server's clock decides "
                      "(%(source)s).") % {"time": server_time, "source": rules.BID_RULE_SOURCE},
         "too_low": _("A bid must be at least %(minimum)s (the current price plus the increment, or the start "

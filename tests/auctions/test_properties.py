@@ -34,6 +34,42 @@ def _amount(minimum: Decimal, offset: int) -> Decimal:
     return minimum + INC * offset / 2 if offset else minimum
 
 
+@given(ops=ops, seen=st.integers(min_value=0, max_value=25), offer=st.tuples(
+    st.integers(min_value=0, max_value=2), st.integers(min_value=-4, max_value=4)),
+    keyed=st.booleans(), late=st.integers(min_value=0, max_value=90))
+@settings(max_examples=300, deadline=None)
+def test_a_refusal_from_the_rooms_view_is_the_books_refusal(ops, seen, offer, keyed, late):
+    """A room that delivered only the first `seen` accepted bids refuses an offer in memory only when
+    the true book (every accepted bid, later clock) refuses it at that time, and never
+    refuses a keyed retry of the buyer's own amount (it gets its bid back from the service)."""
+    t0 = datetime(2026, 12, 1, 8, tzinfo=UTC)
+    book = engine.start_timed(engine.Book(phase=engine.TIMED, start_price=START, increment=INC,
+                                          countdown=timedelta(seconds=60)), at=t0)
+    now, books = t0, [book]
+    for op in ops:
+        if op[0] == "tick":
+            now += timedelta(seconds=op[1])
+            continue
+        amount = _amount(book.minimum_next(), op[2])
+        if engine.check_bid(book, number=f"N{op[1]}", amount=amount, at=now) is None:
+            book = engine.apply_bid(book, number=f"N{op[1]}", amount=amount, at=now)
+            books.append(book)
+    view = books[min(seen, len(books) - 1)]  # what the room delivered: a prefix of the accepted bids
+    number = f"N{offer[0]}"
+    own = {b.price for b in books[1:books.index(view) + 1] if b.holder == number}
+    amount = _amount(view.minimum_next(), offer[1])
+    at = now + timedelta(seconds=late)
+    decided = engine.too_low_in_room(phase=engine.TIMED, minimum=view.minimum_next(), ends_at=view.ends_at,
+                                     amount=amount, at=at, keyed=keyed, history_floor=None, own_amounts=own)
+    if decided is not None:
+        truth = engine.check_bid(book, number=number, amount=amount, at=at)
+        # Refused by the book too: as too low, or as the holder's own bid when its newest bid had not
+        # reached the room yet (both true; check_bid names own_highest first).
+        assert truth is not None and truth.code in ("too_low", "own_highest")
+        assert truth.code == "too_low" or book.holder == number
+        assert not (keyed and any(b.holder == number and b.price == amount for b in books[1:]))
+
+
 @given(ops=ops, reserve=st.integers(min_value=70, max_value=120))
 @settings(max_examples=300, deadline=None)
 def test_engine_properties(ops, reserve):

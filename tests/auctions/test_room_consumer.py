@@ -141,3 +141,36 @@ async def test_the_room_closes_an_expired_round_by_itself_with_one_group_member(
     for c in clients:
         await c.ws.disconnect()
     assert not running_hubs()
+
+
+async def test_the_room_refuses_offers_below_what_it_delivered_without_the_database(world, fake_clock):
+    """In a timed round an offer below the minimum the room has delivered is refused by the consumer
+    (no lock, no query); a keyed retry of the buyer's own accepted amount still gets its bid back."""
+    from unittest import mock
+
+    import auctions.consumers as room_module
+
+    trade = await sync_to_async(new_trade)(world, kind="land_auction", countdown=60)
+    await sync_to_async(enrol)(world, trade, world.buyers[:3])
+    fake_clock.set(trade.starts_at + timedelta(seconds=1))
+    clients = [await Client(u, trade).connect() for u in world.buyers[:3]]
+    first = await clients[0].bid("800000.00")  # key k1
+    assert first["type"] == "ack"
+    assert (await clients[1].bid("810000.00"))["type"] == "ack"
+    for c in clients:
+        await c.pump()
+    with mock.patch.object(room_module, "run_command", side_effect=AssertionError("database used")):
+        low = await clients[2].bid("810000.00")
+    assert low["type"] == "error" and low["code"] == "bid_too_low"
+    assert low["fields"]["minimum"] == "820000.00" and low["fields"]["server_time"]
+    # The same amount and key as client 0's accepted bid: the service answers with that bid.
+    clients[0].ref = 0
+    again = await clients[0].bid("800000.00")
+    assert again["type"] == "ack" and again["result"]["replayed"] is True
+    # Near the deadline the service decides (the room's margin).
+    fake_clock.advance(seconds=59, milliseconds=500)
+    with mock.patch.object(room_module, "run_command", wraps=room_module.run_command) as used:
+        near = await clients[2].bid("810000.00")
+    assert near["type"] == "error" and near["code"] == "bid_too_low" and used.called
+    for c in clients:
+        await c.ws.disconnect()

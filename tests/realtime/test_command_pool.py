@@ -37,6 +37,18 @@ async def test_results_and_exceptions_come_back_from_worker_threads(settings):
 
 
 @pytest.mark.asyncio
+async def test_async_to_sync_inside_a_command_runs_on_the_servers_loop():
+    """The on-commit push of a stream event (async_to_sync(group_send)) must use the server's loop
+    and its channel-layer connections, not a loop of its own."""
+    from asgiref.sync import async_to_sync
+
+    async def which_loop():
+        return asyncio.get_running_loop()
+
+    assert await run_command(async_to_sync(which_loop)) is asyncio.get_running_loop()
+
+
+@pytest.mark.asyncio
 async def test_commands_run_side_by_side_up_to_the_pool_size(settings):
     settings.REALTIME_COMMAND_THREADS = 3
     gate = threading.Barrier(3, timeout=10)
