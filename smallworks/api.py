@@ -13,10 +13,11 @@ from rest_framework.views import APIView
 
 from accounts.models import Organisation
 from accounts.policy import authorize, can
+from config.api import ERRORS
 from config.errors import DomainError, NotFoundError
 from smallworks import services
 from smallworks.models import Entry, Objection, Pick, Project, ProjectStatus, SupervisionWarning
-from smallworks.opendata import project_package
+from smallworks.opendata import project_package, published_projects
 from smallworks.publication import drawing_public_record
 from smallworks.selectors import drawing_of
 from smallworks.serializers import (
@@ -28,12 +29,14 @@ from smallworks.serializers import (
     FixedPriceObjectionInput,
     FixedPriceObjectionOutput,
     FixedPriceObjectionReplyInput,
+    FixedPriceOcdsPackageOutput,
     FixedPricePickOutput,
     FixedPriceProjectInput,
     FixedPriceProjectOutput,
     FixedPriceReviewInput,
     FixedPriceWarningOutput,
 )
+from trading.ocds.mapping import request_context
 
 PUBLIC_STATUSES = [s for s in ProjectStatus.values if s != ProjectStatus.DRAFT]
 
@@ -241,10 +244,18 @@ class WarningAcknowledgeView(APIView):
         return Response(FixedPriceWarningOutput(services.warning_acknowledge(actor=request.user, warning=warning)).data)
 
 
+@extend_schema(tags=["open data"])
 class OpenDataView(APIView):
+    """The project's OCDS 1.1 release package (public, no login; 404 for drafts, for every caller)."""
+
+    authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: OpenApiResponse(description="OCDS 1.1 release package")},
-                   summary="Open data (OCDS release package) of the project")
+    @extend_schema(responses={200: FixedPriceOcdsPackageOutput, 404: ERRORS[404]},
+                   summary="Open data (OCDS 1.1 release package) of a published project")
     def get(self, request, pk):
-        return Response(project_package(_project(request, pk)))
+        project = published_projects().filter(public_id=pk).first()
+        if project is None:
+            raise NotFoundError(_("No published fixed-price project with this id."))
+        package = project_package(project, uri=request.build_absolute_uri(), ctx=request_context(request))
+        return Response(FixedPriceOcdsPackageOutput(package).data)

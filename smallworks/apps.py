@@ -7,4 +7,6 @@ class SmallworksConfig(AppConfig):
     verbose_name = _("Fixed-price comparison")
 
     def ready(self) -> None:
-        from smallworks import policies, steps, supervision  # noqa: F401  (policy rules, step handlers, warnings)
+        # Policy rules, step handlers, warnings and the "fixed-price" open data source
+        # (trading.ocds.sources) register themselves on import.
+        from smallworks import opendata, policies, steps, supervision  # noqa: F401

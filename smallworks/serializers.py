@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import InputDateTimeField
@@ -137,3 +139,123 @@ class FixedPriceWarningOutput(serializers.ModelSerializer):
     class Meta:
         model = SupervisionWarning
         fields = ["id", "project", "kind", "message", "raised_at", "acknowledged_at"]
+
+
+# --- open data (OCDS 1.1 release package; smallworks/opendata.py, docs/smallworks.md "Open data") ---
+# Field by field what `project_package` builds: the serializer renders the package unchanged (every value
+# passes through; OCDS amounts stay JSON numbers) and the schema says what the API returns.
+
+
+@extend_schema_field(OpenApiTypes.NUMBER)
+class OcdsAmountField(serializers.Field):
+    """An OCDS amount: a JSON number (integer or float, converted exactly from the decimal), never a string."""
+
+    def to_representation(self, value):
+        return value
+
+
+class FixedPriceOcdsValueOutput(serializers.Serializer):
+    amount = OcdsAmountField(help_text="the fixed contract price, a JSON number")
+    currency = serializers.CharField(help_text="CNY")
+
+
+class FixedPriceOcdsOrgRefOutput(serializers.Serializer):
+    id = serializers.CharField(help_text="CN-USCC-<统一社会信用代码>")
+    name = serializers.CharField()
+
+
+class FixedPriceOcdsIdentifierOutput(serializers.Serializer):
+    scheme = serializers.CharField(help_text="CN-USCC")
+    id = serializers.CharField()
+    legalName = serializers.CharField()  # noqa: N815 (OCDS field name)
+
+
+class FixedPriceOcdsPartyOutput(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    identifier = FixedPriceOcdsIdentifierOutput()
+    roles = serializers.ListField(child=serializers.CharField(), help_text="buyer (the tenderer), procuringEntity "
+                                  "(the agent), supplier (the contractor, once confirmed)")
+
+
+class FixedPriceOcdsPeriodOutput(serializers.Serializer):
+    startDate = serializers.CharField(required=False)  # noqa: N815 (OCDS field name)
+    endDate = serializers.CharField(required=False)  # noqa: N815 (OCDS field name)
+
+
+class FixedPriceOcdsDocumentOutput(serializers.Serializer):
+    id = serializers.CharField()
+    documentType = serializers.CharField(help_text="tenderNotice (the notice page), evaluationReports "  # noqa: N815
+                                         "(the public drawing record)")
+    title = serializers.CharField()
+    url = serializers.CharField()
+    datePublished = serializers.CharField(required=False)  # noqa: N815 (OCDS field name)
+    format = serializers.CharField()
+    language = serializers.CharField()
+
+
+class FixedPriceOcdsTenderOutput(serializers.Serializer):
+    id = serializers.CharField(help_text="the project code")
+    title = serializers.CharField()
+    description = serializers.CharField(required=False)
+    status = serializers.CharField(help_text="active, complete (confirmed) or unsuccessful (failed)")
+    procuringEntity = FixedPriceOcdsOrgRefOutput()  # noqa: N815 (OCDS field name)
+    value = FixedPriceOcdsValueOutput()
+    procurementMethod = serializers.CharField(help_text="limited")  # noqa: N815 (OCDS field name)
+    procurementMethodDetails = serializers.CharField()  # noqa: N815 (OCDS field name)
+    mainProcurementCategory = serializers.CharField(help_text="works")  # noqa: N815 (OCDS field name)
+    eligibilityCriteria = serializers.CharField(required=False,  # noqa: N815 (OCDS field name)
+                                                help_text="the qualification conditions, one per line")
+    tenderPeriod = FixedPriceOcdsPeriodOutput(help_text="publication → registration end")  # noqa: N815
+    documents = FixedPriceOcdsDocumentOutput(many=True)
+
+
+class FixedPriceOcdsAwardOutput(serializers.Serializer):
+    id = serializers.CharField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    status = serializers.CharField(help_text="pending during the result publicity, active once contracted")
+    date = serializers.CharField(required=False, help_text="the confirmation")
+    value = FixedPriceOcdsValueOutput()
+    suppliers = FixedPriceOcdsOrgRefOutput(many=True)
+    documents = FixedPriceOcdsDocumentOutput(many=True)
+
+
+class FixedPriceOcdsContractOutput(serializers.Serializer):
+    id = serializers.CharField()
+    awardID = serializers.CharField()  # noqa: N815 (OCDS field name)
+    title = serializers.CharField()
+    status = serializers.CharField(help_text="active; terminated once the works are completed")
+    value = FixedPriceOcdsValueOutput()
+    dateSigned = serializers.CharField()  # noqa: N815 (OCDS field name)
+    period = FixedPriceOcdsPeriodOutput(required=False, help_text="signature → completion, once completed")
+
+
+class FixedPriceOcdsReleaseOutput(serializers.Serializer):
+    ocid = serializers.CharField(help_text="<OCDS_OCID_PREFIX>-<project code>")
+    id = serializers.CharField(help_text="<ocid>-tender|award|contract-<12 hex of the release's SHA-256>")
+    date = serializers.CharField()
+    tag = serializers.ListField(child=serializers.CharField(),
+                                help_text='["tender"], ["award"], ["award", "contract"] or ["tenderUpdate"] (failed)')
+    initiationType = serializers.CharField()  # noqa: N815 (OCDS field name)
+    language = serializers.CharField()
+    parties = FixedPriceOcdsPartyOutput(many=True)
+    buyer = FixedPriceOcdsOrgRefOutput(help_text="the tenderer")
+    tender = FixedPriceOcdsTenderOutput()
+    awards = FixedPriceOcdsAwardOutput(many=True, required=False, help_text="once an enterprise confirmed")
+    contracts = FixedPriceOcdsContractOutput(many=True, required=False, help_text="once contracted")
+
+
+class FixedPriceOcdsPublisherOutput(serializers.Serializer):
+    name = serializers.CharField()
+    uri = serializers.CharField()
+
+
+class FixedPriceOcdsPackageOutput(serializers.Serializer):
+    uri = serializers.CharField(help_text="the request URL (absolute)")
+    version = serializers.CharField()
+    publishedDate = serializers.CharField()  # noqa: N815 (OCDS field name)
+    publisher = FixedPriceOcdsPublisherOutput()
+    license = serializers.CharField()
+    publicationPolicy = serializers.CharField(help_text="absolute URL")  # noqa: N815 (OCDS field name)
+    releases = FixedPriceOcdsReleaseOutput(many=True)

@@ -132,7 +132,7 @@ def test_whole_procedure_through_the_api(fp, clock, make_project, api, settings)
     release = package["releases"][0]
     assert release["tag"] == ["award", "contract"]
     assert release["awards"][0]["suppliers"][0]["name"] == second.organisation.name
-    assert release["contracts"][0]["value"] == {"amount": "1500000.00", "currency": "CNY"}
+    assert release["contracts"][0]["value"] == {"amount": 1500000, "currency": "CNY"}  # a JSON number (OCDS)
     assert api.as_user(fp.agent).post(f"{base}/complete").json()["status"] == "completed"
 
 
