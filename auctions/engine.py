@@ -82,7 +82,8 @@ def too_low_in_room(*, phase: str, minimum: Decimal, ends_at: datetime | None, a
     only moves later, so an offer below a minimum the room has seen is below the true minimum now,
     and `at` (the server's clock) more than ROOM_MARGIN before a deadline the room has seen is before
     the true deadline. (Where the book would name the offer the holder's own, its newest bid not yet
-    delivered to the room, the room names it too low: both are true.) Not decided here (None; the service decides under the lock): listings (the
+    delivered to the room, the room names it too low: both are true.) Not decided here (None; the
+    service decides under the lock): listings (the
     increment may change), offers near or after the deadline, and, for offers with an idempotency
     key, an amount the buyer itself bid before (a retry gets its bid back) or below the oldest bid
     the room knows of (`history_floor`: the snapshot's history is the last 200 bids)."""
