@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -29,6 +28,7 @@ from django.utils import translation
 from accounts.policy import can
 from auctions import engine, selectors
 from auctions.models import Trade
+from auctions.room import book_observe, known_book
 from auctions.services.bidding import refusal_error
 from auctions.services.common import money
 from audit.canonical import format_timestamp
@@ -75,48 +75,43 @@ class AuctionRoomConsumer(StreamConsumer):
     def build_state(self, user: Any) -> dict:
         trade = Trade.objects.get(pk=self.trade_pk)
         state = selectors.room_state(user=user, trade=trade)
+        self.number = (state["me"] or {}).get("number")
         # The next instant the room changes by the clock: the running deadline, or the start.
         self.ends_at = _parse(state["ends_at"]) or (trade.starts_at if trade.status == "published" else None)
-        # What the room has delivered, for refusals without the database (engine.too_low_in_room).
-        history = state["history"]
-        self.known = {
-            "status": state["status"], "minimum": Decimal(state["next_minimum"]),
-            "deadline": _parse(state["ends_at"]), "number": (state["me"] or {}).get("number"),
-            "floor": Decimal(history[0]["amount"]) if history and state["bid_count"] > len(history) else None,
-        }
-        self.known["own"] = {Decimal(h["amount"]) for h in history if h["number"] == self.known["number"]}
         return state
 
     async def _deliver(self, event: dict) -> None:
-        kind, payload = event.get("kind"), event.get("payload") or {}
-        known = getattr(self, "known", None)
-        if kind in ("bid", "phase", "result"):
-            self.ends_at = _parse(payload.get("ends_at"))
-        if known is not None:
-            if kind == "bid":
-                known.update(minimum=Decimal(payload["next_minimum"]), deadline=self.ends_at)
-                if payload["number"] == known["number"]:
-                    known["own"].add(Decimal(payload["amount"]))
-            elif kind in ("phase", "result"):
-                known.update(status=payload["status"], deadline=self.ends_at)
-            elif kind == "increment":
-                known["status"] = None  # decide the next offers under the lock (the snapshot knows better)
+        if event.get("kind") in ("bid", "phase", "result"):
+            self.ends_at = _parse(event["payload"].get("ends_at"))
         await super()._deliver(event)
 
+    # The process's freshest committed book (auctions.room.known_book), for refusals without the database.
+    @classmethod
+    def hub_snapshot(cls, hub: StreamHub, last_id: int, state: dict) -> None:
+        book = hub.state.get("book")
+        if book is None or book["last_id"] < last_id:
+            hub.state["book"] = known_book(last_id, state)
+
+    @classmethod
+    def hub_observe(cls, hub: StreamHub, event: dict) -> None:
+        hub.state["book"] = book_observe(hub.state.get("book"), event)
+
     def _known_refusal(self, amount: str, key: str) -> DomainError | None:
-        """A too-low offer refused from what this room delivered, without the database."""
-        known = getattr(self, "known", None)
+        """A too-low offer refused from what this process's room knows, without the database."""
+        hub = getattr(self, "hub", None)
+        known = hub.state.get("book") if hub is not None else None
+        number = getattr(self, "number", None)
         try:
             value = money(amount, field="amount")
         except DomainError:
             return None  # the service answers invalid amounts
-        if known is None:
+        if known is None or number is None:
             return None
         at = clock.now()
         refusal = engine.too_low_in_room(
             phase=engine.TIMED if known["status"] == "timed" else "", minimum=known["minimum"],
-            ends_at=known["deadline"], amount=value, at=at, keyed=bool(key), history_floor=known["floor"],
-            own_amounts=known["own"])
+            ends_at=_parse(known["deadline"]), amount=value, at=at, keyed=bool(key), history_floor=known["floor"],
+            own_amounts=known["own"].get(number, set()))
         if refusal is None:
             return None
         with translation.override(self._language()):

@@ -83,6 +83,14 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
     async def hub_tick(cls, hub: StreamHub) -> None:
         """Once per tail period per process and stream (not per socket); see realtime/hub.py."""
 
+    @classmethod
+    def hub_observe(cls, hub: StreamHub, event: dict) -> None:
+        """Every event the process's hub receives, once, before the sockets (may be out of order)."""
+
+    @classmethod
+    def hub_snapshot(cls, hub: StreamHub, last_id: int, state: dict) -> None:
+        """Every snapshot a socket of the process took (its state is this socket's view)."""
+
     # --- lifecycle ------------------------------------------------------------------
     async def connect(self) -> None:
         await self.identify()
@@ -135,6 +143,9 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         async with self._lock:
             last_id, state = await database_sync_to_async(self._snapshot_sync)()
             self.last_sent = last_id
+            hub = getattr(self, "hub", None)
+            if hub is not None:
+                type(self).hub_snapshot(hub, last_id, state)
             await self.send_json({"type": "snapshot", "last_id": last_id, "state": state})
 
     async def stream_event(self, message: dict) -> None:

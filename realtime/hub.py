@@ -19,6 +19,11 @@ never dies; while the layer is away the hub polls the database every `DEGRADED_T
 hands every new event to the sockets (they stay open); when the layer answers again it re-joins
 the group and push delivery resumes.
 
+Every event the hub receives (pushed or read by its tail) is shown once to the consumer class's
+`hub_observe(hub, event)` before the sockets get it, and every snapshot a socket takes to
+`hub_snapshot(hub, last_id, state)`: a class may keep there what the process knows of the stream
+(the auction room keeps the freshest book, to refuse stale offers without the database).
+
 Each tail period the hub also calls the consumer class's `hub_tick(hub)` once (per process, not
 per socket): the auction room closes an expired countdown there, the supervision dashboard checks
 worker health. Errors in a tick are logged; the next period tries again.
@@ -64,7 +69,14 @@ class StreamHub:
     def degraded(self) -> bool:
         return self.layer is None or self.receiver is None or self.receiver.down
 
+    def observe(self, event: dict) -> None:
+        try:
+            self.consumer_class.hub_observe(self, event)
+        except Exception:
+            logger.warning("hub observer of %s failed", self.key, exc_info=True)
+
     def fan_out(self, message: dict) -> None:
+        self.observe(message["event"])
         for member in list(self.members):
             asyncio.ensure_future(member.hub_event(message))
 
@@ -125,6 +137,8 @@ class StreamHub:
         except Exception:
             logger.warning("stream tail of %s failed", self.key, exc_info=True)
             return
+        for event in events:
+            self.observe(event)
         for member in lagging:
             asyncio.ensure_future(member.hub_feed(events))
 
@@ -148,6 +162,7 @@ async def hub_join(consumer: Any) -> StreamHub:
         hub = _HUBS[slot] = StreamHub(consumer.channel_layer, consumer.key, type(consumer))
     hub.members.add(consumer)
     consumer._hub_slot = slot
+    consumer.hub = hub
     await hub.ready.wait()
     return hub
 
