@@ -78,9 +78,10 @@ def bank_transfer_report(*, account_number: str, payer, amount: Decimal) -> str:
     return str(getattr(result, "result", result))
 
 
-def bank_refunds_execute(tender) -> list[str]:
-    """The bank pays the tender's open refund instructions back to the basic accounts and reports each
-    execution (signed notification with the instruction's reference): principal and interest are booked."""
+def bank_refunds_execute(tender=None, *, instructions=None) -> list[str]:
+    """The bank pays the open refund instructions (the tender's, or the given queryset's) back to the
+    payee accounts and reports each execution (signed notification with the instruction's reference):
+    principal and interest are booked."""
     from trading import clock
     from trading.deposits import bankmsg, conf
     from trading.deposits.bankmsg import Transfer
@@ -88,7 +89,8 @@ def bank_refunds_execute(tender) -> list[str]:
     from trading.models.deposit import RefundInstruction, RefundStatus
 
     done = []
-    open_ = RefundInstruction.objects.filter(tender=tender, status__in=(RefundStatus.PENDING, RefundStatus.EXPORTED))
+    chosen = instructions if instructions is not None else RefundInstruction.objects.filter(tender=tender)
+    open_ = chosen.filter(status__in=(RefundStatus.PENDING, RefundStatus.EXPORTED))
     for instruction in open_.order_by("pk"):
         transfer = Transfer(
             kind="refund", txn_id=f"DEMO{uuid.uuid4().hex[:20].upper()}", virtual_account=instruction.from_account,

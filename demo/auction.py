@@ -31,14 +31,21 @@ from auctions.replay import replay_trade
 from auctions.reserve import seal_reserve
 from auctions.rules import rules_for
 from auctions.services.bidding import bid_place, trade_advance
-from auctions.services.buyers import buyer_apply, buyer_live_round_declare, buyer_review, deposit_arrival_book
+from auctions.services.buyers import (
+    REFUND_ORIGIN,
+    buyer_apply,
+    buyer_live_round_declare,
+    buyer_review,
+    deposit_arrival_book,
+)
 from auctions.services.ending import result_publish, share_release
 from auctions.services.trades import trade_create, trade_publish, trade_reserve_seal
 from config.errors import DomainError
 from demo.accounts import DEMO_PASSWORD
-from demo.actors import CUSTODIANS, custodian_keys_ensure
+from demo.actors import CUSTODIANS, bank_refunds_execute, custodian_keys_ensure
 from demo.tender import DemoRefused, refuse_in_production, speed
 from trading import clock
+from trading.models.deposit import RefundInstruction
 
 START = Decimal("32000000.00")
 INCREMENT = Decimal("200000.00")
@@ -188,6 +195,13 @@ class DemoAuction:
             self.say(f"confirmation issued to {conf.document['buyer']['name']} (number "
                      f"{conf.document['buyer']['number']}), price {conf.document['price']}, "
                      f"SHA-256 {conf.sha256[:16]}…")
+        for b in Buyer.objects.filter(trade=trade).select_related("organisation"):
+            self.say(f"deposit of {b.organisation.name}: {b.deposit_state}")
+        # The bank pays the losers' deposits back (the refund instructions of the deposits' bank export).
+        refs = [str(pk) for pk in Buyer.objects.filter(trade=trade).values_list("pk", flat=True)]
+        for line in bank_refunds_execute(instructions=RefundInstruction.objects.filter(
+                origin=REFUND_ORIGIN, origin_ref__in=refs)):
+            self.say(f"bank: refund executed {line}")
         for b in Buyer.objects.filter(trade=trade).select_related("organisation"):
             self.say(f"deposit of {b.organisation.name}: {b.deposit_state}")
         trade = result_publish(actor=self.agent, trade=trade)

@@ -20,3 +20,9 @@ def test_demo_auction_fast(settings, tmp_path):
     trade = Trade.objects.get()
     assert trade.status == "sold" and trade.result_published_at is not None, text
     assert "countdown restarts" in text and "refused" in text and "replay from the audit log: OK" in text
+    # The losers' deposits went back through the bank's refund instructions; the winner's went to the price.
+    assert "bank: refund executed" in text
+    from auctions.models import Buyer, DepositState
+
+    states = {b.pk: b.deposit_state for b in Buyer.objects.filter(trade=trade)}
+    assert sorted(states.values()) == sorted([DepositState.APPLIED] + [DepositState.REFUNDED] * (len(states) - 1))
