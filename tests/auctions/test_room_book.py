@@ -19,8 +19,9 @@ def _state(**over):
 
 def _bid(event_id, seq, number, amount):
     nxt = str(Decimal(amount) + Decimal("10000.00"))
-    return {"id": event_id, "kind": "bid", "payload": {"seq": seq, "number": number, "amount": amount,
-                                                         "next_minimum": nxt, "ends_at": f"2026-12-06T10:0{seq}:00+00:00"}}
+    payload = {"seq": seq, "number": number, "amount": amount, "next_minimum": nxt,
+               "ends_at": f"2026-12-06T10:0{seq}:00+00:00"}
+    return {"id": event_id, "kind": "bid", "payload": payload}
 
 
 def test_snapshot_then_events_out_of_order_and_duplicated():
