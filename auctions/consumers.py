@@ -83,9 +83,14 @@ class AuctionRoomConsumer(StreamConsumer):
     async def _deliver(self, event: dict) -> None:
         if event.get("kind") in ("bid", "phase", "result"):
             self.ends_at = _parse(event["payload"].get("ends_at"))
+        hub = getattr(self, "hub", None)
+        if hub is not None:  # in order, gaps filled: completes the book where the push missed an id
+            type(self).hub_observe(hub, event)
         await super()._deliver(event)
 
-    # The process's freshest committed book (auctions.room.known_book), for refusals without the database.
+    # The process's freshest committed book (auctions.room.known_book), for refusals without the database:
+    # fed by the hub (every event as it arrives) and by every socket's deliveries (in id order, gaps
+    # filled from the database), so an id the push lost or that came before a snapshot still arrives.
     @classmethod
     def hub_snapshot(cls, hub: StreamHub, last_id: int, state: dict) -> None:
         book = hub.state.get("book")

@@ -174,3 +174,34 @@ async def test_the_room_refuses_offers_below_what_it_delivered_without_the_datab
     assert near["type"] == "error" and near["code"] == "bid_too_low" and used.called
     for c in clients:
         await c.ws.disconnect()
+
+
+async def test_the_rooms_book_catches_up_on_a_bid_the_push_lost(world, fake_clock, monkeypatch):
+    from unittest import mock
+
+    import auctions.consumers as room_module
+    from auctions.consumers import AuctionRoomConsumer
+    from auctions.services.bidding import bid_place
+    from realtime import streams
+
+    monkeypatch.setattr(AuctionRoomConsumer, "tail_seconds", 0.2)
+    trade = await sync_to_async(new_trade)(world, kind="land_auction", countdown=60)
+    buyers = await sync_to_async(enrol)(world, trade, world.buyers[:3])
+    fake_clock.set(trade.starts_at + timedelta(seconds=1))
+    clients = [await Client(u, trade).connect() for u in world.buyers[:3]]
+    assert (await clients[0].bid("800000.00"))["type"] == "ack"
+
+    def lost_push_bid():
+        with mock.patch.object(streams, "_push"):  # committed, never pushed: the tail must bring it
+            bid_place(actor=world.buyers[1], buyer=buyers[1], amount="810000.00")
+
+    await sync_to_async(lost_push_bid)()
+    for c in clients:
+        await c.pump()
+        await c.pump()
+    assert clients[2].state["price"] == "810000.00"
+    with mock.patch.object(room_module, "run_command", side_effect=AssertionError("database used")):
+        low = await clients[2].bid("810000.00")
+    assert low["type"] == "error" and low["code"] == "bid_too_low" and low["fields"]["minimum"] == "820000.00"
+    for c in clients:
+        await c.ws.disconnect()
