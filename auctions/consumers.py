@@ -85,7 +85,7 @@ class AuctionRoomConsumer(StreamConsumer):
             self.ends_at = _parse(event["payload"].get("ends_at"))
         hub = getattr(self, "hub", None)
         if hub is not None:  # in order, gaps filled: completes the book where the push missed an id
-            type(self).hub_observe(hub, event)
+            hub.observe(event)
         await super()._deliver(event)
 
     # The process's freshest committed book (auctions.room.known_book), for refusals without the database:
