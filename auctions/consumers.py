@@ -106,12 +106,12 @@ class AuctionRoomConsumer(StreamConsumer):
         hub = getattr(self, "hub", None)
         known = hub.state.get("book") if hub is not None else None
         number = getattr(self, "number", None)
+        if known is None or number is None:
+            return None
         try:
             value = money(amount, field="amount")
         except DomainError:
             return None  # the service answers invalid amounts
-        if known is None or number is None:
-            return None
         at = clock.now()
         refusal = engine.too_low_in_room(
             phase=engine.TIMED if known["status"] == "timed" else "", minimum=known["minimum"],

@@ -154,15 +154,9 @@ _REFUSALS = {
 
 def refusal_error(code: str, *, at: datetime, minimum: Decimal | None, status: str) -> DomainError:
     """The error a refused bid gets (code, message naming the rule's source, server time, minimum)."""
-    return _refuse(code, at=at, minimum=minimum, status=status)
-
-
-def _refuse(code: str, *, at: datetime, minimum: Decimal | None, trade: Trade | None = None,
-            status: str = "") -> DomainError:
     server_time = format_timestamp(at)
     messages = {
-        "not_open": _("Bidding is not open on this trade (status %(status)s).") % {
-            "status": trade.status if trade is not None else status},
+        "not_open": _("Bidding is not open on this trade (status %(status)s).") % {"status": status},
         "expired": _("The bid arrived at %(time)s, after bidding closed; the server's clock decides "
                      "(%(source)s).") % {"time": server_time, "source": rules.BID_RULE_SOURCE},
         "too_low": _("A bid must be at least %(minimum)s (the current price plus the increment, or the start "
@@ -196,7 +190,7 @@ def _refusal_before_lock(buyer: Buyer, value: Decimal, *, key: str) -> DomainErr
         return None
     if key and Bid.objects.filter(buyer=buyer, idempotency_key=key).exists():
         return None
-    return _refuse(refusal.code, at=now, minimum=refusal.minimum, trade=trade)
+    return refusal_error(refusal.code, at=now, minimum=refusal.minimum, status=trade.status)
 
 
 @transaction.atomic
@@ -222,7 +216,7 @@ def bid_place(*, actor: Any, buyer: Buyer, amount: Any, idempotency_key: str = "
     trade = _advance_locked(trade, now)
     if trade.status not in (TradeStatus.LISTING, TradeStatus.TIMED):
         ended = trade.closed_at is not None and now >= trade.closed_at  # bidding ended by the clock
-        raise _refuse("expired" if ended else "not_open", at=now, minimum=None, trade=trade)
+        raise refusal_error("expired" if ended else "not_open", at=now, minimum=None, status=trade.status)
     buyer = Buyer.objects.get(pk=buyer.pk)
     if not buyer.may_bid:
         raise StateConflict(_("You may bid once your application is qualified and your deposit is booked "
@@ -232,7 +226,7 @@ def bid_place(*, actor: Any, buyer: Buyer, amount: Any, idempotency_key: str = "
         raise StateConflict(_("The timed round is between the buyers who asked to go on."), code="not_in_round")
     refusal = engine.check_bid(book_of(trade), number=buyer.number, amount=value, at=now)
     if refusal is not None:
-        raise _refuse(refusal.code, at=now, minimum=refusal.minimum, trade=trade)
+        raise refusal_error(refusal.code, at=now, minimum=refusal.minimum, status=trade.status)
     bid = _accept(trade, buyer, value, at=now, phase=_PHASE[trade.status], key=key)
     return BidResult(bid, False, bid.receipt)
 
